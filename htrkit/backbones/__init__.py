@@ -1,0 +1,1 @@
+"""Built-in network architectures (torch is imported only inside these modules)."""

@@ -1,0 +1,3 @@
+from htrkit.cli import main
+
+main()

@@ -1,0 +1,178 @@
+"""``htrkit run``: recognise images and write the text."""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from htrkit.cli.common import progress_bar
+from htrkit.errors import ConfigError, InputError
+
+# inputs read per call of Pipeline.batch: bounds memory, keeps the progress bar moving
+CHUNK = 32
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+
+
+def run(
+    inputs: list[str] = typer.Argument(..., help="Image files, directories or globs."),
+    model: Optional[str] = typer.Option(
+        None, "--model", "-m", help="Model file or installed model name [default: default]."
+    ),
+    decoder: Optional[str] = typer.Option(None, "--decoder", "-d", help="Decoder name."),
+    option: list[str] = typer.Option(
+        [], "--option", "-O", help="Decoder option key=value (repeatable)."
+    ),
+    segmenter: Optional[str] = typer.Option(None, "--segmenter", help="Line segmenter name."),
+    segmenter_option: list[str] = typer.Option(
+        [], "--segmenter-option", help="Segmenter option key=value (repeatable)."
+    ),
+    postprocess: list[str] = typer.Option(
+        [], "--postprocess", "-p", help="Postprocessor name (repeatable, in order)."
+    ),
+    fmt: str = typer.Option("txt", "--format", "-f", help="Output format (writer name)."),
+    output: Optional[Path] = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Output file, or a directory (existing, ending in /, or without a suffix) for "
+        "one file per input. Default: stdout.",
+    ),
+    config: Optional[Path] = typer.Option(
+        None, "--config", "-c", help="Pipeline TOML file; other options override it."
+    ),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Lines per forward pass."),
+    device: Optional[str] = typer.Option(
+        None, "--device", help="cpu, cuda or auto [default: cpu]."
+    ),
+    progress: Optional[bool] = typer.Option(
+        None, "--progress/--no-progress", help="Show a progress bar [default: on a terminal]."
+    ),
+) -> None:
+    """Recognise handwriting in images and print or write the text.
+
+    Exit status: 0 when every input was read, 1 when some failed (each failure is reported
+    on stderr and the others still finish), 2 for bad usage.
+    """
+    from htrkit.options import parse_key_values
+    from htrkit.pipeline import Pipeline, read_config
+    from htrkit.plugins import registry
+
+    settings = read_config(config) if config else {}
+    overrides = {
+        "model": model,
+        "decoder": decoder,
+        "segmenter": segmenter,
+        "batch_size": batch_size,
+        "postprocessors": postprocess or None,
+        "device": device,
+    }
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    if option:
+        settings["decoder_options"] = {
+            **settings.get("decoder_options", {}),
+            **parse_key_values(option),
+        }
+    if segmenter_option:
+        settings["segmenter_options"] = {
+            **settings.get("segmenter_options", {}),
+            **parse_key_values(segmenter_option),
+        }
+    writer_spec = registry("writer").get(fmt)
+    writer = writer_spec.create()
+    out_dir = _output_dir(output)
+    pipe = Pipeline(**settings)
+
+    suffixes = sorted({s for spec in registry("loader") for s in spec.suffixes})
+    items = list(expand_inputs(inputs, suffixes))
+    show = sys.stderr.isatty() if progress is None else progress
+    failed = 0
+    collected = []
+    taken: set[str] = set()
+    with progress_bar(len(items), "reading", enabled=show and len(items) > 1) as advance:
+        for start in range(0, len(items), CHUNK):
+            chunk = items[start : start + CHUNK]
+            good = [i for i in chunk if not isinstance(i, InputError)]
+            for bad in (i for i in chunk if isinstance(i, InputError)):
+                failed += 1
+                _report(str(bad))
+            results = pipe.batch(good, errors="collect", progress=advance)
+            advance(len(chunk) - len(good))
+            for result in results:
+                if not result.ok:
+                    failed += 1
+                    _report(result.error or "failed")
+                    continue
+                if out_dir is not None:
+                    target = _unique(out_dir, Path(result.source).stem, writer_spec.suffix, taken)
+                    with open(target, "w", encoding="utf-8") as fh:
+                        writer.write([result], fh)
+                else:
+                    collected.append(result)
+    if out_dir is None:
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with open(output, "w", encoding="utf-8") as fh:
+                writer.write(collected, fh)
+        elif collected:
+            writer.write(collected, sys.stdout)
+    if failed:
+        sys.stderr.write(f"htrkit: {failed} of {len(items)} inputs failed\n")
+        raise typer.Exit(1)
+
+
+def expand_inputs(patterns: list[str], suffixes: list[str]) -> Iterator[str | InputError]:
+    """Files for each argument: a file as is, a directory's files (recursively) with a
+    readable suffix, or a glob's matches. Problems come back as :class:`InputError` items,
+    so that the other inputs still run."""
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+            )
+            if not found:
+                yield InputError(
+                    f"{pattern}: no images found in directory (looked for {', '.join(suffixes)})"
+                )
+            yield from (str(p) for p in found)
+        elif not path.exists() and glob.has_magic(pattern):
+            matches = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            if not matches:
+                yield InputError(f"{pattern}: no files match")
+            yield from matches
+        else:
+            yield pattern  # a file, or a missing path the loader reports
+
+
+def _output_dir(output: Path | None) -> Path | None:
+    if output is None:
+        return None
+    if output.is_dir() or str(output).endswith(("/", os.sep)) or not output.suffix:
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"{output}: cannot create output directory ({exc})") from None
+        return output
+    return None
+
+
+def _unique(folder: Path, stem: str, suffix: str, taken: set[str]) -> Path:
+    name, n = f"{stem}{suffix}", 1
+    while name in taken:
+        n += 1
+        name = f"{stem}-{n}{suffix}"
+    taken.add(name)
+    return folder / name
+
+
+def _report(message: str) -> None:
+    sys.stderr.write(f"htrkit: error: {message}\n")

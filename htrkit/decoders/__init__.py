@@ -1,0 +1,1 @@
+"""Built-in CTC decoders: best path (greedy) and prefix beam search."""

@@ -1,0 +1,48 @@
+"""The htrkit exception hierarchy.
+
+Every error that htrkit raises on purpose derives from :class:`HtrkitError`. The CLI prints
+such errors as a single line on stderr; anything else is a bug and keeps its traceback
+(``HTRKIT_DEBUG=1`` shows the traceback for every error).
+"""
+
+from __future__ import annotations
+
+
+class HtrkitError(Exception):
+    """Base class for every error htrkit raises on purpose."""
+
+    exit_code = 1
+
+
+class PluginError(HtrkitError):
+    """A plugin failed to load, registered something invalid, or clashes with another."""
+
+
+class UnknownComponentError(HtrkitError, LookupError):
+    """A component name (decoder, metric, ...) is not registered."""
+
+    exit_code = 2
+
+
+class OptionsError(HtrkitError, ValueError):
+    """Component options are unknown, of the wrong type or out of range."""
+
+    exit_code = 2
+
+
+class InputError(HtrkitError):
+    """An input (image, page, ground-truth file) is missing, unreadable or invalid."""
+
+
+class ImageError(InputError):
+    """An image cannot be decoded, is empty, or is larger than the pixel limit."""
+
+
+class ModelError(HtrkitError):
+    """A model file is missing, malformed or does not match its configuration."""
+
+
+class ConfigError(HtrkitError, ValueError):
+    """A pipeline or training configuration file is invalid."""
+
+    exit_code = 2

@@ -1,0 +1,236 @@
+"""The hooks a plugin implements, grouped by pipeline stage.
+
+A plugin is a module (or any object) with functions decorated by ``htrkit.hookimpl`` and
+named after the hooks below. Every registration hook takes no arguments and returns a list
+of frozen records from :mod:`htrkit.specs`. htrkit's own components are registered through
+exactly these hooks (see ``htrkit/default_plugins/``).
+
+``docs/plugins.md`` carries a reference generated from this module
+(``python -m htrkit.docgen``); a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import typer
+
+    from htrkit.specs import (
+        BackboneSpec,
+        DecoderSpec,
+        LoaderSpec,
+        MetricSpec,
+        ModelSpec,
+        PostprocessorSpec,
+        PreprocessorSpec,
+        SegmenterSpec,
+        WriterSpec,
+    )
+
+hookspec = pluggy.HookspecMarker("htrkit")
+hookimpl = pluggy.HookimplMarker("htrkit")
+
+# -- load ------------------------------------------------------------------------------
+
+
+@hookspec
+def htrkit_register_loaders() -> list[LoaderSpec]:
+    """Register input loaders, which read files into pages.
+
+    A loader's factory returns an object with ``load(path) -> Iterable[Page]``. Loaders are
+    chosen by file suffix, or by name with ``--loader``.
+
+    :return: the loaders this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_loaders():
+            return [LoaderSpec("pdf", make_pdf_loader, "PDF pages", suffixes=(".pdf",))]
+    """
+
+
+# -- preprocess ------------------------------------------------------------------------
+
+
+@hookspec
+def htrkit_register_preprocessors() -> list[PreprocessorSpec]:
+    """Register image preprocessors, applied to every line image before the model.
+
+    A preprocessor's factory returns a callable ``(image: np.ndarray) -> np.ndarray``. The
+    chain a model was trained with is recorded in its model file and replayed at inference.
+
+    :return: the preprocessors this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_preprocessors():
+            return [PreprocessorSpec("invert", lambda opts: lambda img: 255 - img,
+                                     "swap ink and paper")]
+    """
+
+
+# -- segment ---------------------------------------------------------------------------
+
+
+@hookspec
+def htrkit_register_segmenters() -> list[SegmenterSpec]:
+    """Register line segmenters, which find text lines on a page.
+
+    A segmenter's factory returns an object with
+    ``segment(image: np.ndarray) -> list[LineRegion]``, lines in reading order.
+
+    :return: the segmenters this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_segmenters():
+            return [SegmenterSpec("projection", make_projection, "projection profiles",
+                                  options=ProjectionOptions)]
+    """
+
+
+# -- model -----------------------------------------------------------------------------
+
+
+@hookspec
+def htrkit_register_backbones() -> list[BackboneSpec]:
+    """Register network architectures.
+
+    A backbone's factory is called as ``factory(options, num_classes)`` and returns a
+    ``torch.nn.Module`` mapping ``[batch, 1, height, width]`` images to
+    ``[batch, frames, num_classes]`` logits, with a method
+    ``output_lengths(widths: Tensor) -> Tensor``. Import torch inside the factory.
+
+    :return: the backbones this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_backbones():
+            return [BackboneSpec("my-crnn", make_my_crnn, "a small CRNN", options=MyOptions)]
+    """
+
+
+@hookspec
+def htrkit_register_models() -> list[ModelSpec]:
+    """Register named model files, so that ``--model NAME`` and ``Pipeline(model=NAME)``
+    find them.
+
+    A model's factory returns the path of an htrkit model file.
+
+    :return: the models this plugin ships.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_models():
+            here = pathlib.Path(__file__).parent
+            return [ModelSpec("medieval-latin", lambda opts: here / "latin.safetensors",
+                              "Latin charters, 12th-15th c.")]
+    """
+
+
+# -- decode ----------------------------------------------------------------------------
+
+
+@hookspec
+def htrkit_register_decoders() -> list[DecoderSpec]:
+    """Register CTC decoders.
+
+    A decoder's factory returns an object with
+    ``decode(log_probs: np.ndarray, alphabet: Alphabet) -> Decoding``, where ``log_probs``
+    is a ``[frames, classes]`` array of natural-log probabilities with the CTC blank at
+    index 0.
+
+    :return: the decoders this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_decoders():
+            return [DecoderSpec("my-beam", make_decoder, "my beam search",
+                                options=MyBeamOptions, aliases=("mb",))]
+    """
+
+
+# -- postprocess -----------------------------------------------------------------------
+
+
+@hookspec
+def htrkit_register_postprocessors() -> list[PostprocessorSpec]:
+    """Register postprocessors, which rewrite each recognised line.
+
+    A postprocessor's factory returns a callable ``(line: LineResult) -> LineResult``.
+
+    :return: the postprocessors this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_postprocessors():
+            return [PostprocessorSpec("upper", make_upper, "upper-case every line")]
+    """
+
+
+# -- evaluate and write ----------------------------------------------------------------
+
+
+@hookspec
+def htrkit_register_metrics() -> list[MetricSpec]:
+    """Register metrics that score predicted text against references.
+
+    A metric's factory returns a :class:`htrkit.metrics.Metric`, whose
+    ``statistics(prediction, reference)`` returns a ``(numerator, denominator)`` pair;
+    corpus scores are the sum of numerators over the sum of denominators.
+
+    :return: the metrics this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_metrics():
+            return [MetricSpec("ser", make_sentence_error_rate, "sentence error rate")]
+    """
+
+
+@hookspec
+def htrkit_register_writers() -> list[WriterSpec]:
+    """Register output writers (``--format NAME``).
+
+    A writer's factory returns an object with ``write(results, stream)``, which writes a
+    list of :class:`htrkit.Result` to a text stream.
+
+    :return: the writers this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_writers():
+            return [WriterSpec("csv", make_csv_writer, "one CSV row per input", suffix=".csv")]
+    """
+
+
+# -- command line ----------------------------------------------------------------------
+
+
+@hookspec
+def htrkit_register_commands(app: typer.Typer) -> None:
+    """Add subcommands to the ``htrkit`` command line.
+
+    :param app: the root ``typer.Typer`` application; add commands or sub-apps to it.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_commands(app):
+            @app.command()
+            def hello(name: str):
+                "Say hello."
+                print(f"hello {name}")
+    """

@@ -1,0 +1,1 @@
+"""Input loaders: files to pages."""

@@ -1,0 +1,44 @@
+"""Text recognition metrics.
+
+A metric reduces each (prediction, reference) pair to a ``(numerator, denominator)`` pair.
+A sample's score is ``numerator / denominator`` and a corpus score is the sum of numerators
+over the sum of denominators: CER over a corpus is total edits over total reference
+characters, not a mean of per-line rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class Metric:
+    """Base class for metrics; subclasses implement :meth:`statistics`."""
+
+    #: whether a larger score is better (accuracy) or worse (error rate)
+    higher_is_better: bool = False
+
+    def statistics(self, prediction: str, reference: str) -> tuple[float, float]:
+        """The ``(numerator, denominator)`` contribution of one pair."""
+        raise NotImplementedError
+
+    def sample(self, prediction: str, reference: str) -> float:
+        """The score of one pair."""
+        return ratio(*self.statistics(prediction, reference))
+
+    def corpus(self, predictions: Sequence[str], references: Sequence[str]) -> float:
+        """The score of a corpus: summed numerators over summed denominators."""
+        if len(predictions) != len(references):
+            raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
+        num = den = 0.0
+        for p, r in zip(predictions, references):
+            n, d = self.statistics(p, r)
+            num += n
+            den += d
+        return ratio(num, den)
+
+
+def ratio(num: float, den: float) -> float:
+    """``num / den``; an empty reference scores 0 when there is nothing to count, else 1."""
+    if den:
+        return num / den
+    return 0.0 if num == 0 else 1.0

@@ -1,0 +1,344 @@
+"""``htrkit.Pipeline``: load → preprocess → segment → model → decode → postprocess.
+
+Every stage is a registered component chosen by name::
+
+    pipe = Pipeline(model="model.safetensors", decoder="beam",
+                    decoder_options={"beam_width": 16})
+    result = pipe("line.png")
+    results = pipe.batch(["a.png", "b.png"])
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from htrkit.errors import ConfigError, HtrkitError, InputError, ModelError
+from htrkit.geometry import crop_line
+from htrkit.imageio import as_uint8
+from htrkit.plugins import registry
+from htrkit.recognizer import Recognizer
+from htrkit.results import CharResult, LineRegion, LineResult, Page, Result
+
+Input = str | os.PathLike[str] | np.ndarray | Page
+StageSpec = str | Mapping[str, Any] | tuple[str, Mapping[str, Any]]
+
+DEFAULT_MODEL = "default"
+
+
+@dataclass
+class _LineJob:
+    page: int
+    region: LineRegion
+    image: np.ndarray  # preprocessed
+    to_input: Callable[[np.ndarray], np.ndarray]
+
+
+class Pipeline:
+    """A configured recogniser: each stage chosen by name, with validated options.
+
+    :param model: a model file path, a registered model name, or a :class:`Recognizer`.
+    :param decoder: a registered decoder name (``htrkit plugins`` lists them).
+    :param decoder_options: options for the decoder, validated against its schema.
+    :param segmenter: a registered line segmenter name.
+    :param segmenter_options: options for the segmenter.
+    :param postprocessors: names, ``(name, options)`` pairs or ``{"name", "options"}`` dicts.
+    :param loader: a loader name, or ``None`` to choose one by file suffix.
+    :param loader_options: options for the loader (only with ``loader``).
+    :param batch_size: lines per forward pass of the network.
+    :param device: ``"cpu"``, ``"cuda"``, or ``"auto"`` for a GPU when there is one.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | Recognizer = DEFAULT_MODEL,
+        *,
+        decoder: str = "greedy",
+        decoder_options: Mapping[str, Any] | None = None,
+        segmenter: str = "whole",
+        segmenter_options: Mapping[str, Any] | None = None,
+        postprocessors: Sequence[StageSpec] = (),
+        loader: str | None = None,
+        loader_options: Mapping[str, Any] | None = None,
+        batch_size: int = 16,
+        device: str = "cpu",
+    ):
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.recognizer = load_recognizer(model, device=_device(device))
+        self.decoder_name = registry("decoder").get(decoder).name
+        self.decoder_options = registry("decoder").get(decoder).validate(decoder_options)
+        self.decoder = registry("decoder").create(decoder, self.decoder_options)
+        self.segmenter_name = registry("segmenter").get(segmenter).name
+        self.segmenter_options = registry("segmenter").get(segmenter).validate(segmenter_options)
+        self.segmenter = registry("segmenter").create(segmenter, self.segmenter_options)
+        self.postprocessors = [
+            registry("postprocessor").create(name, opts)
+            for name, opts in map(_stage, postprocessors)
+        ]
+        self._postprocessor_config = [
+            {"name": name, "options": opts} for name, opts in map(_stage, postprocessors)
+        ]
+        self.loader = None
+        if loader is not None:
+            self.loader = registry("loader").create(loader, loader_options)
+        elif loader_options:
+            raise ConfigError("loader_options given without a loader")
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str], **overrides: Any) -> Pipeline:
+        """Build a pipeline from a TOML file whose keys are this class's arguments::
+
+        model = "model.safetensors"     # relative to the TOML file
+        decoder = "beam"
+        batch_size = 32
+        [decoder_options]
+        beam_width = 16
+        """
+        config = read_config(path)
+        config.update(overrides)
+        return cls(**config)
+
+    # -- running ---------------------------------------------------------------------
+
+    def __call__(self, item: Input) -> Result:
+        """Recognise one image (path, array or :class:`Page`)."""
+        return self.batch([item])[0]
+
+    def batch(
+        self,
+        items: Iterable[Input],
+        *,
+        errors: Literal["raise", "collect"] = "raise",
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Result]:
+        """Recognise many images, putting the lines of all of them through the network in
+        batches of ``batch_size``.
+
+        :param errors: ``"raise"`` stops at the first bad input; ``"collect"`` returns a
+            :class:`Result` whose ``error`` says what went wrong, and carries on.
+        :param progress: called with the number of inputs finished, as they finish.
+        """
+        if errors not in ("raise", "collect"):
+            raise ConfigError(f"errors must be 'raise' or 'collect', got {errors!r}")
+        results: list[Result] = []
+        pages: list[Page | None] = []
+        for item in items:
+            try:
+                page = self.load(item)
+            except InputError as exc:
+                if errors == "raise":
+                    raise
+                results.append(Result(source=_name(item), width=0, height=0, error=str(exc)))
+                pages.append(None)
+                continue
+            results.append(Result(source=page.source, width=page.width, height=page.height))
+            pages.append(page)
+        if progress:
+            progress(sum(p is None for p in pages))
+
+        jobs: list[_LineJob] = []
+        for index, page in enumerate(pages):
+            if page is None:
+                continue
+            try:
+                jobs += self._prepare(index, page)
+            except InputError as exc:
+                if errors == "raise":
+                    raise
+                results[index].error = str(exc)
+                pages[index] = None
+
+        lines: dict[int, list[LineResult]] = {}
+        for job, line in self._recognise(jobs):
+            lines.setdefault(job.page, []).append(line)
+        for index, page in enumerate(pages):
+            if page is not None:
+                results[index].lines = lines.get(index, [])
+        if progress:
+            progress(sum(p is not None for p in pages))
+        return results
+
+    # -- stages ----------------------------------------------------------------------
+
+    def load(self, item: Input) -> Page:
+        """Turn a path, array or :class:`Page` into a :class:`Page`."""
+        if isinstance(item, Page):
+            return replace(item, image=as_uint8(item.image, item.source))
+        if isinstance(item, np.ndarray):
+            return Page(source="<array>", image=as_uint8(item, "<array>"))
+        if isinstance(item, (str, os.PathLike)):
+            loader = self.loader or loader_for(Path(item))
+            return loader.load(Path(item))
+        if hasattr(item, "mode") and hasattr(item, "size"):  # a PIL image
+            from htrkit.imageio import pil_to_array
+
+            return Page(source="<image>", image=pil_to_array(item))
+        raise InputError(f"cannot recognise an input of type {type(item).__name__}")
+
+    def _prepare(self, index: int, page: Page) -> list[_LineJob]:
+        regions = page.lines if page.lines is not None else self.segmenter.segment(page.image)
+        jobs = []
+        for region in regions:
+            crop = crop_line(page.image, region)
+            if crop.shape[0] == 0 or crop.shape[1] == 0:
+                continue
+            image, to_input = self.recognizer.preprocess.run(crop)
+            jobs.append(_LineJob(index, region, self.recognizer.prepare(image), to_input))
+        return jobs
+
+    def _recognise(self, jobs: list[_LineJob]) -> Iterable[tuple[_LineJob, LineResult]]:
+        # Similar widths go together, so that little of each batch is padding.
+        order = sorted(range(len(jobs)), key=lambda i: jobs[i].image.shape[1])
+        done: dict[int, LineResult] = {}
+        alphabet = self.recognizer.alphabet
+        for start in range(0, len(order), self.batch_size):
+            chunk = [jobs[i] for i in order[start : start + self.batch_size]]
+            log_probs = self.recognizer.log_probs([j.image for j in chunk])
+            for i, job, lp in zip(order[start:], chunk, log_probs):
+                line = self._line(job, lp, self.decoder.decode(lp, alphabet))
+                for post in self.postprocessors:
+                    line = post(line)
+                done[i] = line
+        return [(jobs[i], done[i]) for i in range(len(jobs))]
+
+    def _line(self, job: _LineJob, lp: np.ndarray, decoding: Any) -> LineResult:
+        frames = max(lp.shape[0], 1)
+        px = job.image.shape[1] / frames  # preprocessed pixels per frame
+        x0, y0 = job.region.bbox[:2]
+        chars = []
+        if decoding.chars:
+            edges = np.array([[c.start, c.end] for c in decoding.chars], dtype=np.float64) * px
+            xs = job.to_input(edges.ravel()).reshape(-1, 2) + x0
+            chars = [
+                CharResult(c.char, float(a), float(b), c.prob, c.start)
+                for c, (a, b) in zip(decoding.chars, xs)
+            ]
+        return LineResult(
+            text=decoding.text,
+            confidence=float(decoding.confidence),
+            bbox=tuple(int(v) for v in job.region.bbox),
+            polygon=[tuple(map(float, p)) for p in job.region.polygon],
+            baseline=[tuple(map(float, p)) for p in job.region.baseline],
+            chars=chars,
+            id=job.region.id,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The pipeline's configuration, in the form :meth:`from_config` reads."""
+        from dataclasses import asdict
+
+        return {
+            "model": self.recognizer.source,
+            "decoder": self.decoder_name,
+            "decoder_options": asdict(self.decoder_options),
+            "segmenter": self.segmenter_name,
+            "segmenter_options": asdict(self.segmenter_options),
+            "postprocessors": self._postprocessor_config,
+            "batch_size": self.batch_size,
+        }
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def load_recognizer(model: Any, device: str = "cpu") -> Recognizer:
+    """A :class:`Recognizer` from a path, a registered model name, or a recogniser."""
+    if isinstance(model, Recognizer):
+        return model
+    if not isinstance(model, (str, os.PathLike)):
+        raise ModelError(f"model must be a path or a name, got {type(model).__name__}")
+    path = Path(model)
+    if path.exists() or path.suffix == ".safetensors" or os.sep in str(model):
+        return Recognizer.load(path, device=device)
+    models = registry("model")
+    if str(model) not in models:
+        available = ", ".join(models.names()) or "none installed"
+        if str(model) == DEFAULT_MODEL:
+            raise ModelError(
+                f"no default model is installed (models: {available}); pass a model file "
+                "with --model PATH or Pipeline(model=PATH)"
+            )
+        raise ModelError(
+            f"{model!r} is neither a model file nor a known model; models: {available}"
+        )
+    return Recognizer.load(models.create(str(model)), device=device)
+
+
+def loader_for(path: Path) -> Any:
+    """The registered loader that claims this file's suffix (images by default)."""
+    suffix = path.suffix.lower()
+    loaders = registry("loader")
+    for spec in loaders:
+        if suffix in spec.suffixes:
+            return spec.create()
+    return loaders.create("image")
+
+
+def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a pipeline TOML file; a relative ``model`` path is taken from the file's folder."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    path = Path(path)
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such pipeline configuration file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read pipeline configuration ({exc})") from None
+    import inspect
+
+    allowed = set(inspect.signature(Pipeline.__init__).parameters) - {"self"}
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        from htrkit.registry import suggest
+
+        hint = suggest(unknown[0], allowed) or ";"
+        raise ConfigError(
+            f"{path}: unknown key {unknown[0]!r}{hint} valid keys: {', '.join(sorted(allowed))}"
+        )
+    model = config.get("model")
+    if isinstance(model, str) and (model.endswith(".safetensors") or "/" in model):
+        if not Path(model).is_absolute():
+            config["model"] = str(path.parent / model)
+    return config
+
+
+def _stage(spec: StageSpec) -> tuple[str, Mapping[str, Any] | None]:
+    if isinstance(spec, str):
+        return spec, None
+    if isinstance(spec, Mapping):
+        if "name" not in spec or set(spec) - {"name", "options"}:
+            raise ConfigError(f"a stage must be {{'name': ..., 'options': {{...}}}}, got {spec!r}")
+        return spec["name"], spec.get("options")
+    if isinstance(spec, tuple) and len(spec) == 2:
+        return spec[0], spec[1]
+    raise ConfigError(f"cannot read stage {spec!r}: give a name or (name, options)")
+
+
+def _device(device: str) -> str:
+    if device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _name(item: Any) -> str:
+    if isinstance(item, (str, os.PathLike)):
+        return str(item)
+    if isinstance(item, Page):
+        return item.source
+    return f"<{type(item).__name__}>"
+
+
+__all__ = ["Pipeline", "load_recognizer", "loader_for", "read_config", "HtrkitError"]

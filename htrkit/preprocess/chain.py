@@ -1,0 +1,59 @@
+"""The preprocessing chain: steps applied in order, with x positions mapped back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from htrkit.errors import HtrkitError, ModelError
+
+XMap = Callable[[np.ndarray], np.ndarray]
+
+
+class PreprocessChain:
+    """Preprocessors applied in order, remembering how to map x positions back."""
+
+    def __init__(self, steps: Sequence[Any], names: Sequence[str] = ()):
+        self.steps = list(steps)
+        self.names = list(names)
+
+    @classmethod
+    def from_config(cls, config: Sequence[dict[str, Any]], *, source: str) -> PreprocessChain:
+        """Build the chain recorded in a model file: ``[{"name", "options"}, ...]``."""
+        from htrkit.plugins import registry
+
+        steps = []
+        try:
+            for step in config:
+                steps.append(registry("preprocessor").create(step["name"], step.get("options")))
+        except HtrkitError as exc:
+            raise ModelError(f"{source}: preprocess: {exc}") from None
+        return cls(steps, [s["name"] for s in config])
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        return self.run(image)[0]
+
+    def run(self, image: np.ndarray) -> tuple[np.ndarray, XMap]:
+        """The processed image and a function from its x positions to the input's."""
+        maps = []
+        for step in self.steps:
+            before = image.shape
+            image = step(image)
+            maps.append(_inverse(step, before, image.shape))
+
+        def to_input(xs: np.ndarray) -> np.ndarray:
+            for inverse in reversed(maps):
+                xs = inverse(xs)
+            return xs
+
+        return image, to_input
+
+
+def _inverse(step: Any, before: tuple[int, ...], after: tuple[int, ...]) -> XMap:
+    custom = getattr(step, "inverse_x", None)
+    if custom is not None:
+        return lambda xs: custom(xs, before, after)
+    scale = before[1] / max(after[1], 1)
+    return lambda xs: np.asarray(xs, dtype=np.float64) * scale

@@ -1,0 +1,116 @@
+"""A loaded model: backbone weights, alphabet and preprocessing chain, run on batches."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from htrkit.alphabet import Alphabet
+from htrkit.errors import HtrkitError, ModelError
+from htrkit.modelfile import ModelConfig, load_weights, read_config, save_model
+from htrkit.preprocess.chain import PreprocessChain
+
+
+class Recognizer:
+    """A CTC line recogniser: ``[H, W]`` uint8 line images in, log-probabilities out."""
+
+    def __init__(self, module: Any, config: ModelConfig, *, source: str = "<memory>"):
+        self.module = module.eval()
+        self.config = config
+        self.source = source
+        self.alphabet = Alphabet(config.alphabet)
+        self.preprocess = PreprocessChain.from_config(config.preprocess, source=source)
+
+    # -- construction ----------------------------------------------------------------
+
+    @classmethod
+    def create(cls, config: ModelConfig, *, seed: int | None = None) -> Recognizer:
+        """A new, randomly initialised model for ``config``."""
+        import torch
+
+        from htrkit.plugins import registry
+
+        spec = registry("backbone").get(config.backbone)
+        options = spec.validate(config.backbone_options)
+        config = replace(config, backbone_options=asdict(options))
+        if seed is not None:
+            torch.manual_seed(seed)
+        module = _build(config, "<new model>")
+        return cls(module, config)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str = "cpu") -> Recognizer:
+        """Load a model file (see :mod:`htrkit.modelfile`)."""
+        config = read_config(path)
+        module = _build(config, str(path))
+        state = load_weights(path)
+        result = module.load_state_dict(state, strict=False)
+        if result.missing_keys or result.unexpected_keys:
+            parts = []
+            if result.missing_keys:
+                parts.append(f"missing {', '.join(result.missing_keys[:3])}")
+            if result.unexpected_keys:
+                parts.append(f"unexpected {', '.join(result.unexpected_keys[:3])}")
+            raise ModelError(
+                f"{path}: weights do not fit backbone {config.backbone!r}: {'; '.join(parts)}"
+            )
+        return cls(module.to(device), config, source=str(path))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write this model to ``path``."""
+        return save_model(path, self.module, self.config)
+
+    # -- inference -------------------------------------------------------------------
+
+    @property
+    def device(self) -> Any:
+        return next(self.module.parameters()).device
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """Run the preprocessing chain on one line image."""
+        out = self.preprocess(image)
+        if out.ndim != 2 or out.dtype != np.uint8:
+            raise ModelError(
+                f"{self.source}: preprocessing must end in a 2-D uint8 image, got "
+                f"{out.dtype} {out.shape}; add 'grayscale' to the model's preprocess chain"
+            )
+        if out.shape[0] != self.config.input_height:
+            raise ModelError(
+                f"{self.source}: preprocessing gives height {out.shape[0]}, but the model "
+                f"expects {self.config.input_height}"
+            )
+        return out
+
+    def log_probs(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Log-probabilities ``[frames, classes]`` for preprocessed line images, as one
+        padded batch through the network."""
+        import torch
+
+        if not images:
+            return []
+        widths = [im.shape[1] for im in images]
+        batch = np.zeros((len(images), 1, self.config.input_height, max(widths)), np.float32)
+        for i, im in enumerate(images):
+            batch[i, 0, :, : im.shape[1]] = 1.0 - im.astype(np.float32) / 255.0
+        with torch.inference_mode():
+            x = torch.from_numpy(batch).to(self.device)
+            logits = self.module(x)
+            lengths = self.module.output_lengths(torch.tensor(widths)).tolist()
+            lp = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+        return [lp[i, : max(int(n), 0)] for i, n in enumerate(lengths)]
+
+
+def _build(config: ModelConfig, source: str) -> Any:
+    from htrkit.plugins import registry
+
+    try:
+        spec = registry("backbone").get(config.backbone)
+        num_classes = len(config.alphabet) + 1
+        return spec.create(config.backbone_options, num_classes)
+    except HtrkitError as exc:
+        raise ModelError(f"{source}: {exc}") from None

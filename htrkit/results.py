@@ -1,0 +1,127 @@
+"""Plain dataclasses passed between pipeline stages and returned to the user."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Point = tuple[float, float]
+
+
+@dataclass
+class LineRegion:
+    """A text line on a page: where it is and, for ground truth, what it says.
+
+    ``polygon`` is the line's outline and ``baseline`` its baseline, both as ``(x, y)``
+    points in page pixels; ``bbox`` is ``(x0, y0, x1, y1)``.
+    """
+
+    bbox: tuple[int, int, int, int]
+    polygon: list[Point] = field(default_factory=list)
+    baseline: list[Point] = field(default_factory=list)
+    id: str | None = None
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.polygon:
+            x0, y0, x1, y1 = self.bbox
+            self.polygon = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+@dataclass
+class Page:
+    """An input image, possibly with known lines (from a loader that reads ground truth)."""
+
+    source: str
+    image: Any  # np.ndarray, uint8, [H, W] or [H, W, 3]
+    lines: list[LineRegion] | None = None
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+
+@dataclass(frozen=True)
+class CharAlignment:
+    """Where a decoded character was emitted: CTC frames ``[start, end)`` and its probability."""
+
+    char: str
+    start: int
+    end: int
+    prob: float
+
+
+@dataclass
+class Decoding:
+    """What a decoder returns for one line."""
+
+    text: str
+    confidence: float
+    chars: list[CharAlignment] = field(default_factory=list)
+
+
+@dataclass
+class CharResult:
+    """A recognised character and its horizontal extent in the input image."""
+
+    char: str
+    x0: float
+    x1: float
+    prob: float
+    frame: int
+
+
+@dataclass
+class LineResult:
+    """A recognised line: its geometry on the page, text and confidence."""
+
+    text: str
+    confidence: float
+    bbox: tuple[int, int, int, int]
+    polygon: list[Point] = field(default_factory=list)
+    baseline: list[Point] = field(default_factory=list)
+    chars: list[CharResult] = field(default_factory=list)
+    id: str | None = None
+
+
+@dataclass
+class Result:
+    """What :class:`htrkit.Pipeline` returns for one input.
+
+    ``error`` is set, and ``lines`` empty, when the input failed in a batch run with
+    ``errors="collect"``.
+    """
+
+    source: str
+    width: int
+    height: int
+    lines: list[LineResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The full text, one line per recognised line."""
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def confidence(self) -> float:
+        """The mean line confidence, weighted by line length (0 when nothing was read)."""
+        weights = [max(len(line.text), 1) for line in self.lines]
+        if not weights:
+            return 0.0
+        return sum(w * line.confidence for w, line in zip(weights, self.lines)) / sum(weights)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, with ``text`` and ``confidence`` included."""
+        d = asdict(self)
+        d["text"] = self.text
+        d["confidence"] = self.confidence
+        return d

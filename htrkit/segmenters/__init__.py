@@ -1,0 +1,1 @@
+"""Line segmenters: find the text lines of a page."""
