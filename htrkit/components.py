@@ -6,7 +6,8 @@ the right methods works.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO, runtime_checkable
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class Postprocessor(Protocol):
 class Loader(Protocol):
     """Reads one input file into one or more pages."""
 
-    def load(self, path: Any) -> Iterable[Page]: ...
+    def load(self, path: Path) -> Page: ...
 
 
 @runtime_checkable
@@ -67,10 +68,11 @@ class Writer(Protocol):
 
 
 class Backbone(Protocol):
-    """A ``torch.nn.Module`` from ``[B, 1, H, W]`` float images (ink high, in ``[0, 1]``) to
-    ``[B, T, classes]`` logits."""
+    """A ``torch.nn.Module`` from ``[B, 1, H, W]`` float images (ink high, in ``[0, 1]``),
+    right-padded with zeros, and their true ``widths`` (a long tensor) to ``[B, T, classes]``
+    logits. Recurrent backbones should keep the padding out of their state."""
 
-    def __call__(self, images: Any) -> Any: ...
+    def __call__(self, images: Any, widths: Any = None) -> Any: ...
 
     def output_lengths(self, widths: Any) -> Any:
         """The number of output frames for inputs of these widths (a long tensor)."""

@@ -40,8 +40,8 @@ hookimpl = pluggy.HookimplMarker("htrkit")
 def htrkit_register_loaders() -> list[LoaderSpec]:
     """Register input loaders, which read files into pages.
 
-    A loader's factory returns an object with ``load(path) -> Iterable[Page]``. Loaders are
-    chosen by file suffix, or by name with ``--loader``.
+    A loader's factory returns an object with ``load(path) -> Page``. Loaders are chosen
+    by file suffix, or by name (``--loader`` on the command line, ``Pipeline(loader=...)``).
 
     :return: the loaders this plugin provides.
 
@@ -49,7 +49,7 @@ def htrkit_register_loaders() -> list[LoaderSpec]:
 
         @hookimpl
         def htrkit_register_loaders():
-            return [LoaderSpec("pdf", make_pdf_loader, "PDF pages", suffixes=(".pdf",))]
+            return [LoaderSpec("heic", make_heic_loader, "HEIC photos", suffixes=(".heic",))]
     """
 
 
@@ -103,8 +103,9 @@ def htrkit_register_backbones() -> list[BackboneSpec]:
     """Register network architectures.
 
     A backbone's factory is called as ``factory(options, num_classes)`` and returns a
-    ``torch.nn.Module`` mapping ``[batch, 1, height, width]`` images to
-    ``[batch, frames, num_classes]`` logits, with a method
+    ``torch.nn.Module`` called as ``module(images, widths)``: ``[batch, 1, height, width]``
+    images (ink 1, paper 0, right-padded) and their true widths, to
+    ``[batch, frames, num_classes]`` logits. It also has
     ``output_lengths(widths: Tensor) -> Tensor``. Import torch inside the factory.
 
     :return: the backbones this plugin provides.

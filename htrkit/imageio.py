@@ -15,7 +15,7 @@ refused from their header, before any pixel is decoded.
 from __future__ import annotations
 
 import os
-import warnings
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -65,12 +65,11 @@ def read_image(path: str | os.PathLike[str]) -> tuple[str, np.ndarray]:
     if path.stat().st_size == 0:
         raise ImageError(f"{source}: file is empty")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path)
-    except Image.DecompressionBombError as exc:
-        raise ImageError(f"{source}: image is over the pixel limit ({exc})") from None
+        im = _open_unlimited(path)
     except UnidentifiedImageError:
+        size = _png_size(path)  # Pillow refuses a 0-pixel PNG as "not identified"
+        if size is not None:
+            check_size(*size, source)
         raise ImageError(f"{source}: not an image, or an unsupported image format") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"{source}: cannot read image header ({exc})") from None
@@ -81,6 +80,32 @@ def read_image(path: str | os.PathLike[str]) -> tuple[str, np.ndarray]:
             return source, pil_to_array(im)
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ImageError(f"{source}: corrupt or truncated image ({exc})") from None
+
+
+_PILLOW_LIMIT = threading.Lock()
+
+
+def _open_unlimited(path: Path):  # noqa: ANN202
+    """``Image.open`` (header only) with Pillow's own pixel limit off, so that
+    :func:`check_size` alone decides. The switch is process-wide, hence the lock and the
+    immediate restore: Pillow checks the limit in ``open``, not when decoding."""
+    from PIL import Image
+
+    with _PILLOW_LIMIT:
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            return Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+def _png_size(path: Path) -> tuple[int, int] | None:
+    """Width and height from a PNG's IHDR chunk, or None if ``path`` is not a PNG."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def pil_to_array(im: object) -> np.ndarray:

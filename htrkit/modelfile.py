@@ -52,7 +52,9 @@ class ModelConfig:
         if not isinstance(raw, dict):
             raise ModelError(f"{source}: model configuration must be a JSON object")
         version = raw.get("format_version", FORMAT_VERSION)
-        if not isinstance(version, int) or version > FORMAT_VERSION:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise ModelError(f"{source}: format_version must be a positive integer")
+        if version > FORMAT_VERSION:
             raise ModelError(
                 f"{source}: model format version {version!r} is newer than this htrkit "
                 f"understands ({FORMAT_VERSION}); upgrade htrkit"
@@ -78,6 +80,9 @@ class ModelConfig:
         for step in raw.get("preprocess", []):
             if not isinstance(step, dict) or not isinstance(step.get("name"), str):
                 raise ModelError(f"{source}: each preprocess step needs a 'name'")
+            if not isinstance(step.get("options") or {}, dict):
+                name = step["name"]
+                raise ModelError(f"{source}: options of preprocess step {name!r} must be a dict")
         return cls(**raw)
 
 

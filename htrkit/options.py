@@ -75,6 +75,14 @@ def validate_options(schema: type, values: Mapping[str, Any] | None, *, what: st
         hint = suggest(key, fields) or ";"
         valid = ", ".join(sorted(fields)) or "none"
         raise OptionsError(f"unknown option {key!r} for {what}{hint} valid options: {valid}")
+    required = [
+        f.name
+        for f in fields.values()
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    missing = [name for name in required if name not in values]
+    if missing:
+        raise OptionsError(f"{what} needs option {missing[0]!r}")
     kwargs = {}
     for name, value in values.items():
         f = fields[name]
@@ -127,7 +135,8 @@ def _coerce(value: Any, tp: Any) -> Any:
     if origin is Literal:
         choices = typing.get_args(tp)
         for choice in choices:
-            if value == choice or (isinstance(value, str) and str(choice) == value):
+            same = type(value) is type(choice) and value == choice
+            if same or (isinstance(value, str) and str(choice) == value):
                 return choice
         raise ValueError(f"expected one of {', '.join(map(repr, choices))}, got {value!r}")
     if origin is tuple:

@@ -23,7 +23,10 @@ class Recognizer:
         self.module = module.eval()
         self.config = config
         self.source = source
-        self.alphabet = Alphabet(config.alphabet)
+        try:
+            self.alphabet = Alphabet(config.alphabet)
+        except ModelError as exc:
+            raise ModelError(f"{source}: {exc}") from None
         self.preprocess = PreprocessChain.from_config(config.preprocess, source=source)
 
     # -- construction ----------------------------------------------------------------
@@ -49,6 +52,16 @@ class Recognizer:
         config = read_config(path)
         module = _build(config, str(path))
         state = load_weights(path)
+        # load_state_dict raises a bare RuntimeError for a shape mismatch: check first
+        own = module.state_dict()
+        wrong = [k for k in own if k in state and state[k].shape != own[k].shape]
+        if wrong:
+            k = wrong[0]
+            raise ModelError(
+                f"{path}: weights do not fit backbone {config.backbone!r} with options "
+                f"{config.backbone_options}: {k} has shape {list(state[k].shape)} in the file, "
+                f"{list(own[k].shape)} expected"
+            )
         result = module.load_state_dict(state, strict=False)
         if result.missing_keys or result.unexpected_keys:
             parts = []
@@ -99,8 +112,9 @@ class Recognizer:
             batch[i, 0, :, : im.shape[1]] = 1.0 - im.astype(np.float32) / 255.0
         with torch.inference_mode():
             x = torch.from_numpy(batch).to(self.device)
-            logits = self.module(x)
-            lengths = self.module.output_lengths(torch.tensor(widths)).tolist()
+            w = torch.tensor(widths)
+            logits = self.module(x, w.to(self.device))
+            lengths = self.module.output_lengths(w).tolist()
             lp = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
         return [lp[i, : max(int(n), 0)] for i, n in enumerate(lengths)]
 

@@ -46,11 +46,19 @@ class CRNNSmall(nn.Module):
         )
         self.head = nn.Linear(2 * options.hidden, num_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
         f = self.cnn(x)  # [B, C, H/8, W/4]
         b, c, h, w = f.shape
-        f = f.permute(0, 3, 1, 2).reshape(b, w, c * h)
-        f, _ = self.rnn(self.dropout(f))
+        f = self.dropout(f.permute(0, 3, 1, 2).reshape(b, w, c * h))
+        if widths is None:
+            f, _ = self.rnn(f)
+        else:  # keep right padding out of the backward LSTM
+            lengths = self.output_lengths(widths).clamp(1, w).cpu()
+            packed = nn.utils.rnn.pack_padded_sequence(
+                f, lengths, batch_first=True, enforce_sorted=False
+            )
+            f, _ = self.rnn(packed)
+            f, _ = nn.utils.rnn.pad_packed_sequence(f, batch_first=True, total_length=w)
         return self.head(f)
 
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:

@@ -38,6 +38,9 @@ def run(
     postprocess: list[str] = typer.Option(
         [], "--postprocess", "-p", help="Postprocessor name (repeatable, in order)."
     ),
+    loader: Optional[str] = typer.Option(
+        None, "--loader", help="Loader name [default: chosen by file suffix]."
+    ),
     fmt: str = typer.Option("txt", "--format", "-f", help="Output format (writer name)."),
     output: Optional[Path] = typer.Option(
         None,
@@ -74,6 +77,7 @@ def run(
         "batch_size": batch_size,
         "postprocessors": postprocess or None,
         "device": device,
+        "loader": loader,
     }
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if option:
@@ -101,15 +105,13 @@ def run(
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
             good = [i for i in chunk if not isinstance(i, InputError)]
-            for bad in (i for i in chunk if isinstance(i, InputError)):
-                failed += 1
-                _report(str(bad))
-            results = pipe.batch(good, errors="collect", progress=advance)
+            results = iter(pipe.batch(good, errors="collect", progress=advance))
             advance(len(chunk) - len(good))
-            for result in results:
-                if not result.ok:
+            for item in chunk:  # report in input order
+                result = item if isinstance(item, InputError) else next(results)
+                if isinstance(result, InputError) or not result.ok:
                     failed += 1
-                    _report(result.error or "failed")
+                    _report(str(result) if isinstance(result, InputError) else str(result.error))
                     continue
                 if out_dir is not None:
                     target = _unique(out_dir, Path(result.source).stem, writer_spec.suffix, taken)

@@ -49,7 +49,7 @@ def forced_alignment(
     s = end
     for t in range(T - 1, -1, -1):
         states[t] = s
-        s -= back[t, s]
+        s -= int(back[t, s])
     spans = []
     for k in range(n):
         frames = np.flatnonzero(states == 2 * k + 1)

@@ -26,9 +26,15 @@ class GreedyDecoder:
         run_end = np.append(run_start[1:], T)
         peak = np.maximum.reduceat(best_lp, run_start)
         keep = best[run_start] != BLANK
+        symbols = alphabet.chars
         chars = [
-            CharAlignment(alphabet.chars[c - 1], int(s), int(e), float(np.exp(p)))
-            for c, s, e, p in zip(best[run_start][keep], run_start[keep], run_end[keep], peak[keep])
+            CharAlignment(symbols[c - 1], s, e, p)
+            for c, s, e, p in zip(
+                best[run_start][keep].tolist(),
+                run_start[keep].tolist(),
+                run_end[keep].tolist(),
+                np.exp(peak[keep]).tolist(),
+            )
         ]
         text = "".join(c.char for c in chars)
         return Decoding(text, float(np.exp(best_lp.mean())), chars)

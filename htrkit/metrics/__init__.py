@@ -23,7 +23,8 @@ class Metric:
 
     def sample(self, prediction: str, reference: str) -> float:
         """The score of one pair."""
-        return ratio(*self.statistics(prediction, reference))
+        num, den = self.statistics(prediction, reference)
+        return num / den if den else self._empty(prediction == reference)
 
     def corpus(self, predictions: Sequence[str], references: Sequence[str]) -> float:
         """The score of a corpus: summed numerators over summed denominators."""
@@ -34,11 +35,18 @@ class Metric:
             n, d = self.statistics(p, r)
             num += n
             den += d
-        return ratio(num, den)
+        if den:
+            return num / den
+        return self._empty(all(p == r for p, r in zip(predictions, references)))
+
+    def _empty(self, exact: bool) -> float:
+        """The score when there is nothing to count (empty references): the best score
+        if everything was read exactly, else the worst."""
+        return float(exact == self.higher_is_better)
 
 
 def ratio(num: float, den: float) -> float:
-    """``num / den``; an empty reference scores 0 when there is nothing to count, else 1."""
+    """``num / den``; with nothing to count, 0 when nothing is wrong, else 1."""
     if den:
         return num / den
     return 0.0 if num == 0 else 1.0

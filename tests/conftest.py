@@ -1,0 +1,82 @@
+"""Shared fixtures: a small random model, test images, and CLI runners."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+ALPHABET = list("abcdefghijklmnopqrstuvwxyz0123456789 ")
+
+
+@pytest.fixture(autouse=True)
+def _only_builtin_plugins(monkeypatch):
+    """Third-party plugins installed in the environment must not change test results."""
+    from htrkit.plugins import reset_plugin_manager
+
+    monkeypatch.setenv("HTRKIT_LOAD_PLUGINS", "")
+    reset_plugin_manager()
+    yield
+    reset_plugin_manager()
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory) -> Path:
+    """An untrained crnn-small model file (random weights, fixed seed)."""
+    from htrkit.cli.model import default_preprocess
+    from htrkit.modelfile import ModelConfig
+    from htrkit.recognizer import Recognizer
+
+    config = ModelConfig(
+        backbone="crnn-small",
+        alphabet=ALPHABET,
+        input_height=32,
+        backbone_options={"height": 32, "hidden": 32},
+        preprocess=default_preprocess(32),
+        metadata={"description": "random weights for tests"},
+    )
+    path = tmp_path_factory.mktemp("model") / "random.safetensors"
+    Recognizer.create(config, seed=0).save(path)
+    return path
+
+
+def handwriting_like(width: int = 240, height: int = 48, seed: int = 0) -> np.ndarray:
+    """A white image with dark strokes, so that segmenters and models have ink to see."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    image = np.full((height, width), 255, np.uint8)
+    x = 10
+    while x < width - 20:
+        pts = np.stack([x + rng.integers(0, 14, 5), rng.integers(10, height - 10, 5)], 1)
+        cv2.polylines(image, [pts.astype(np.int32)], False, 20, 2)
+        x += int(rng.integers(10, 24))
+    return image
+
+
+@pytest.fixture
+def line_png(tmp_path) -> Path:
+    from PIL import Image
+
+    path = tmp_path / "line.png"
+    Image.fromarray(handwriting_like()).save(path)
+    return path
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 120):
+    """Run ``python -m htrkit`` in a subprocess; returns the CompletedProcess."""
+    full_env = {**os.environ, "HTRKIT_LOAD_PLUGINS": "", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "htrkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+    )

@@ -1,0 +1,206 @@
+"""The htrkit command line, run as a user would: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import handwriting_like, run_cli
+from PIL import Image
+
+
+@pytest.fixture
+def images(tmp_path):
+    folder = tmp_path / "images"
+    (folder / "sub").mkdir(parents=True)
+    for i, name in enumerate(["a.png", "b.jpg", "sub/c.tif"]):
+        Image.fromarray(handwriting_like(seed=i)).save(folder / name)
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+def one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def test_version():
+    from htrkit import __version__
+
+    out = run_cli("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"htrkit {__version__}"
+
+
+def test_help_lists_commands_without_heavy_imports():
+    code = (
+        "import sys\nfrom htrkit.cli import build_app\nbuild_app()\n"
+        "print(sorted(m for m in ('torch', 'numpy', 'cv2', 'PIL') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr
+    help_text = run_cli("--help").stdout
+    for command in ("run", "eval", "plugins", "model"):
+        assert command in help_text
+
+
+def test_run_prints_text(model_path, images):
+    out = run_cli("run", images / "a.png", "--model", model_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    from htrkit import Pipeline
+
+    expected = Pipeline(model=model_path)(images / "a.png").text
+    assert out.stdout == expected + "\n"
+
+
+def test_run_directory_json_and_decoder_options(model_path, images):
+    out = run_cli("run", images, "-m", model_path, "-f", "json", "-d", "beam", "-O", "beam_width=4")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert [d["source"] for d in data] == [
+        str(images / "a.png"),
+        str(images / "b.jpg"),
+        str(images / "sub" / "c.tif"),
+    ]
+    assert all(d["lines"][0]["chars"] is not None for d in data)
+
+
+def test_run_glob_and_tsv_file_output(model_path, images, tmp_path):
+    target = tmp_path / "out" / "pred.tsv"
+    out = run_cli("run", str(images / "*.png"), "-m", model_path, "-f", "tsv", "-o", target)
+    assert out.returncode == 0, out.stderr
+    rows = target.read_text().splitlines()
+    assert len(rows) == 1 and rows[0].startswith(str(images / "a.png") + "\t")
+
+
+def test_run_output_directory(model_path, images, tmp_path):
+    target = tmp_path / "texts"
+    out = run_cli("run", images, "-m", model_path, "-o", target)
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt", "b.txt", "c.txt"]
+
+
+def test_run_progress_bar(model_path, images):
+    out = run_cli("run", images, "-m", model_path, "--progress")
+    assert out.returncode == 0
+    assert "reading" in out.stderr and "3/3" in out.stderr
+
+
+def test_bad_inputs_fail_alone(model_path, images, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    broken = tmp_path / "broken.png"
+    broken.write_bytes((images / "a.png").read_bytes()[:100])
+    out = run_cli(
+        "run",
+        images / "a.png",
+        tmp_path / "missing.png",
+        empty,
+        images / "notes.txt",
+        broken,
+        str(tmp_path / "*.gif"),
+        images / "b.jpg",
+        "-m",
+        model_path,
+        "-f",
+        "tsv",
+    )
+    assert out.returncode == 1
+    errors = out.stderr.splitlines()
+    assert errors == [
+        f"htrkit: error: {tmp_path / 'missing.png'}: no such file",
+        f"htrkit: error: {empty}: no images found in directory (looked for "
+        ".bmp, .gif, .jp2, .jpeg, .jpg, .pbm, .pgm, .png, .pnm, .ppm, .tif, .tiff, .webp)",
+        f"htrkit: error: {images / 'notes.txt'}: not an image, or an unsupported image format",
+        errors[3],
+        f"htrkit: error: {tmp_path / '*.gif'}: no files match",
+        "htrkit: 5 of 7 inputs failed",
+    ]
+    assert errors[3].startswith(f"htrkit: error: {broken}: ")
+    assert [row.split("\t")[0] for row in out.stdout.splitlines()] == [
+        str(images / "a.png"),
+        str(images / "b.jpg"),
+    ]
+
+
+def test_pixel_limit_is_a_clear_error(model_path, images):
+    out = run_cli("run", images / "a.png", "-m", model_path, env={"HTRKIT_MAX_IMAGE_PIXELS": "100"})
+    assert out.returncode == 1
+    assert "over the limit of 100" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "args, needle, code",
+    [
+        (["run", "x.png", "-d", "beem"], "unknown decoder 'beem'; did you mean 'beam'?", 2),
+        (["run", "x.png", "-O", "beam_width"], "not of the form key=value", 2),
+        (["run", "x.png", "-f", "xml"], "unknown writer 'xml'", 2),
+        (["run", "x.png"], "no default model is installed", 1),
+        (["run", "x.png", "-m", "missing.safetensors"], "missing.safetensors: no such model", 1),
+        (["model", "info", "pyproject.toml"], "pyproject.toml: not a safetensors model file", 1),
+    ],
+)
+def test_errors_are_one_line(args, needle, code, model_path):
+    if "-d" in args or "-O" in args or "-f" in args:
+        args = [*args, "-m", str(model_path)]
+    out = run_cli(*args, cwd=shutil.os.path.dirname(__file__) + "/..")
+    assert out.returncode == code
+    line = one_line(out.stderr)
+    assert line.startswith("htrkit: error: ") and needle in line
+
+
+def test_debug_shows_traceback():
+    out = run_cli("run", "x.png", env={"HTRKIT_DEBUG": "1"})
+    assert "Traceback (most recent call last)" in out.stderr
+    assert "ModelError" in out.stderr
+
+
+def test_plugins_json_lists_builtins_with_providers():
+    out = run_cli("plugins", "--json")
+    assert out.returncode == 0, out.stderr
+    data = {p["name"]: p for p in json.loads(out.stdout)}
+    assert data["decoders"]["components"]["decoder"] == ["greedy", "beam"]
+    assert data["decoders"]["distribution"] == "htrkit" and data["decoders"]["builtin"]
+    assert "cer" in data["metrics"]["components"]["metric"]
+    full = {p["name"]: p for p in json.loads(run_cli("plugins", "--all", "--json").stdout)}
+    beam = full["decoders"]["components"]["decoder"][1]
+    assert beam["name"] == "beam" and beam["options"][0]["name"] == "beam_width"
+
+
+def test_eval_table_and_json(tmp_path):
+    ref = tmp_path / "gt.tsv"
+    pred = tmp_path / "pred.tsv"
+    ref.write_text("a.png\tkitten\nb.png\thello world\nc.png\tmissing\n")
+    pred.write_text("dir/a.png\tsitting\nb.png\thello world\n")
+    out = run_cli("eval", ref, pred, "--json", "-M", "cer", "-M", "wer", "-M", "exact-match")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["samples"] == 3 and data["missing"] == 1
+    # edits: kitten->sitting 3, identical 0, missing->"" 7; reference chars 6 + 11 + 7
+    assert data["scores"]["cer"] == pytest.approx(10 / 24)
+    assert data["scores"]["wer"] == pytest.approx(2 / 4)
+    assert data["scores"]["exact-match"] == pytest.approx(1 / 3)
+    assert "1 of 3 references have no prediction" in out.stderr
+    table = run_cli("eval", ref, pred)
+    assert "cer" in table.stdout and "0.4167" in table.stdout and "jaro-winkler" in table.stdout
+
+
+def test_eval_bad_tsv(tmp_path):
+    ref = tmp_path / "gt.tsv"
+    ref.write_text("a.png\tok\nno tab here\n")
+    out = run_cli("eval", ref, ref)
+    assert out.returncode == 1
+    assert one_line(out.stderr) == f"htrkit: error: {ref}:2: expected id<TAB>text, found no tab"
+
+
+def test_model_new_and_info(tmp_path):
+    target = tmp_path / "m.safetensors"
+    out = run_cli("model", "new", "-o", target, "--alphabet", "abc", "-O", "hidden=16")
+    assert out.returncode == 0, out.stderr
+    info = json.loads(run_cli("model", "info", target, "--json").stdout)
+    assert info["alphabet"] == ["a", "b", "c"]
+    assert info["backbone_options"] == {"dropout": 0.2, "height": 32, "hidden": 16}

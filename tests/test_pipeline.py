@@ -1,0 +1,161 @@
+"""htrkit.Pipeline end to end, with a real (randomly initialised) model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import handwriting_like
+from PIL import Image
+
+from htrkit import Page, Pipeline, Result
+from htrkit.errors import ConfigError, ImageError, ModelError, OptionsError, UnknownComponentError
+
+
+@pytest.fixture
+def pipe(model_path):
+    return Pipeline(model=model_path, batch_size=4)
+
+
+def test_path_array_and_pil_agree(pipe, line_png):
+    from_path = pipe(line_png)
+    from_array = pipe(np.asarray(Image.open(line_png)))
+    from_pil = pipe(Image.open(line_png))
+    assert isinstance(from_path, Result)
+    assert from_path.source == str(line_png) and from_array.source == "<array>"
+    assert from_path.text == from_array.text == from_pil.text
+    assert from_path.width == 240 and from_path.height == 48
+
+
+def test_result_structure(pipe, line_png):
+    result = pipe(line_png)
+    (line,) = result.lines
+    assert result.text == line.text and result.ok
+    assert 0.0 <= line.confidence <= 1.0
+    x0, y0, x1, y1 = line.bbox
+    assert 0 <= x0 < x1 <= 240 and 0 <= y0 < y1 <= 48
+    assert "".join(c.char for c in line.chars) == line.text
+    for c in line.chars:
+        assert x0 - 1 <= c.x0 < c.x1 <= x1 + 1
+        assert 0.0 <= c.prob <= 1.0
+    starts = [c.x0 for c in line.chars]
+    assert starts == sorted(starts)
+    d = result.to_dict()
+    assert d["text"] == result.text and d["lines"][0]["chars"] == [
+        {"char": c.char, "x0": c.x0, "x1": c.x1, "prob": c.prob, "frame": c.frame}
+        for c in line.chars
+    ]
+
+
+def test_char_positions_map_to_the_input(model_path):
+    """A character at frame f of the preprocessed line lands at the matching x on the page:
+    the whole-image segmenter offset, the resize and the padding are all undone."""
+    pipe = Pipeline(model=model_path, segmenter_options={"trim": False})
+    image = handwriting_like(width=320, height=64)
+    result = pipe(image)
+    line = result.lines[0]
+    # 64 px high -> 32 px: the scale is 2; pad 8 px; 4 px per frame.
+    for c in line.chars:
+        assert c.x0 == pytest.approx(max(c.frame * 4 - 8, 0) * 2)
+
+
+def test_batch_goes_through_the_model_in_batches(model_path, tmp_path):
+    pipe = Pipeline(model=model_path, batch_size=4)
+    calls = []
+    pipe.recognizer.module.register_forward_hook(lambda m, i, o: calls.append(o.shape[0]))
+    images = [handwriting_like(width=120 + 37 * i, seed=i) for i in range(6)]
+    batched = pipe.batch(images)
+    assert calls == [4, 2]
+    calls.clear()
+    single = [pipe(im) for im in images]
+    assert calls == [1] * 6
+    for b, s in zip(batched, single):
+        assert b.text == s.text
+        assert b.lines[0].confidence == pytest.approx(s.lines[0].confidence, rel=1e-4)
+
+
+def test_batch_collects_errors_and_finishes_the_rest(pipe, line_png, tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    results = pipe.batch([line_png, bad, tmp_path / "missing.png", line_png], errors="collect")
+    assert [r.ok for r in results] == [True, False, False, True]
+    assert "notes.png: not an image" in results[1].error
+    assert "missing.png: no such file" in results[2].error
+    assert results[0].text == results[3].text
+    with pytest.raises(ImageError, match="notes.png"):
+        pipe.batch([line_png, bad])
+
+
+def test_progress_callback_counts_inputs(pipe, line_png, tmp_path):
+    seen = []
+    pipe.batch([line_png, tmp_path / "gone.png", line_png], errors="collect", progress=seen.append)
+    assert sum(seen) == 3
+
+
+def test_page_input_with_known_lines(pipe):
+    from htrkit import LineRegion
+
+    image = np.vstack([handwriting_like(seed=1), handwriting_like(seed=2)])
+    regions = [LineRegion((0, 0, 240, 48), id="l1"), LineRegion((0, 48, 240, 96), id="l2")]
+    result = pipe(Page("two-lines", image, regions))
+    assert [line.id for line in result.lines] == ["l1", "l2"]
+    assert result.text == "\n".join(line.text for line in result.lines)
+    assert pipe(handwriting_like(seed=2)).text == result.lines[1].text
+
+
+def test_beam_decoder_with_options(model_path, line_png):
+    pipe = Pipeline(model=model_path, decoder="beam", decoder_options={"beam_width": 3})
+    assert pipe.decoder.options.beam_width == 3
+    assert pipe(line_png).ok
+
+
+def test_postprocessors_run_in_order(model_path):
+    pipe = Pipeline(model=model_path, postprocessors=["collapse-whitespace", ("unicode", {})])
+    text = pipe(handwriting_like()).text
+    assert text == " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, needle",
+    [
+        ({"decoder": "beem"}, UnknownComponentError, "did you mean 'beam'"),
+        ({"decoder_options": {"width": 3}, "decoder": "beam"}, OptionsError, "beam_width"),
+        ({"segmenter": "lines"}, UnknownComponentError, "available: whole"),
+        ({"postprocessors": ["upper"]}, UnknownComponentError, "unknown postprocessor"),
+        ({"batch_size": 0}, ConfigError, "batch_size"),
+    ],
+)
+def test_bad_configuration(model_path, kwargs, error, needle):
+    with pytest.raises(error, match=needle):
+        Pipeline(model=model_path, **kwargs)
+
+
+def test_missing_default_model_is_explained():
+    with pytest.raises(ModelError, match="no default model is installed"):
+        Pipeline()
+    with pytest.raises(ModelError, match="no such model file"):
+        Pipeline(model="nowhere/model.safetensors")
+
+
+def test_from_config(model_path, tmp_path, line_png):
+    import shutil
+
+    shutil.copy(model_path, tmp_path / "m.safetensors")
+    config = tmp_path / "pipeline.toml"
+    config.write_text(
+        'model = "m.safetensors"\ndecoder = "beam"\nbatch_size = 2\n'
+        "[decoder_options]\nbeam_width = 5\n"
+    )
+    pipe = Pipeline.from_config(config)
+    assert pipe.decoder_name == "beam" and pipe.decoder.options.beam_width == 5
+    assert pipe.batch_size == 2
+    same = Pipeline(model=model_path, decoder="beam", decoder_options={"beam_width": 5})
+    assert pipe(line_png).text == same(line_png).text
+    described = pipe.describe()
+    assert described["decoder_options"] == {"beam_width": 5, "char_prune": 0.001}
+
+    config.write_text('model = "m.safetensors"\ndecodr = "beam"\n')
+    with pytest.raises(ConfigError, match="unknown key 'decodr'; did you mean 'decoder'"):
+        Pipeline.from_config(config)
+    config.write_text("model = \n")
+    with pytest.raises(ConfigError, match="cannot read pipeline configuration"):
+        Pipeline.from_config(config)

@@ -1,0 +1,201 @@
+"""Third-party plugins end to end: real packages installed with pip into a temporary
+location, then used from ``htrkit plugins``, ``htrkit run`` and ``Pipeline``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def pip_install(source: Path, target: Path) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+
+
+def with_site(site: Path) -> dict[str, str]:
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return {"PYTHONPATH": path, "HTRKIT_STRICT_PLUGINS": "1"}
+
+
+def unset_load_plugins(env: dict[str, str]) -> dict[str, str]:
+    full = {**os.environ, **env}
+    full.pop("HTRKIT_LOAD_PLUGINS", None)
+    return full
+
+
+def run_all_plugins(*args, env):
+    """``python -m htrkit`` with every installed plugin loaded."""
+    return subprocess.run(
+        [sys.executable, "-m", "htrkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=unset_load_plugins(env),
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory):
+    site = tmp_path_factory.mktemp("site")
+    pip_install(ROOT / "examples" / "htrkit-plugin-example", site)
+    return site
+
+
+def test_example_plugin_listed(example_site):
+    out = run_all_plugins("plugins", "--json", env=with_site(example_site))
+    assert out.returncode == 0, out.stderr
+    plugin = next(p for p in json.loads(out.stdout) if p["name"] == "example")
+    assert plugin["distribution"] == "htrkit-plugin-example"
+    assert plugin["version"] == "0.1.0" and not plugin["builtin"]
+    assert plugin["components"] == {"decoder": ["confident-greedy"], "metric": ["cer-nocase"]}
+
+
+def test_example_plugin_from_cli_and_pipeline(example_site, model_path, line_png):
+    env = with_site(example_site)
+    out = run_all_plugins(
+        "run",
+        line_png,
+        "-m",
+        model_path,
+        "-d",
+        "confident-greedy",
+        "-O",
+        "min_prob=1.0",
+        "-O",
+        "placeholder=#",
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    cli_text = out.stdout.strip()
+    assert cli_text and set(cli_text) == {"#"}  # nothing is read with probability 1
+    code = (
+        "from htrkit import Pipeline\n"
+        f"pipe = Pipeline(model={str(model_path)!r}, decoder='confident-greedy',\n"
+        "                decoder_options={'min_prob': 0.0})\n"
+        f"plain = Pipeline(model={str(model_path)!r})\n"
+        f"print(pipe({str(line_png)!r}).text == plain({str(line_png)!r}).text)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=unset_load_plugins(env),
+        timeout=120,
+    )
+    assert out.stdout.strip() == "True", out.stderr
+
+
+def test_example_plugin_metric_in_eval(example_site, tmp_path):
+    ref, pred = tmp_path / "ref.tsv", tmp_path / "pred.tsv"
+    ref.write_text("x\tHello\n")
+    pred.write_text("x\thello\n")
+    out = run_all_plugins(
+        "eval", ref, pred, "--json", "-M", "cer-nocase", "-M", "cer", env=with_site(example_site)
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["scores"] == {"cer-nocase": 0.0, "cer": 0.2}
+
+
+def test_example_plugin_own_tests_pass(example_site):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(ROOT / "examples" / "htrkit-plugin-example" / "tests"),
+        ],
+        capture_output=True,
+        text=True,
+        env=unset_load_plugins(with_site(example_site)),
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def tutorial_files() -> dict[str, str]:
+    """The files of the plugin that docs/plugins.md builds, from its marked code blocks."""
+    text = (ROOT / "docs" / "plugins.md").read_text()
+    blocks = re.findall(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", text, flags=re.S)
+    return dict(blocks)
+
+
+def test_tutorial_plugin_from_the_docs_works(tmp_path, model_path, line_png):
+    files = tutorial_files()
+    assert set(files) == {"pyproject.toml", "htrkit_digits.py", "tests/test_htrkit_digits.py"}
+    package = tmp_path / "htrkit-digits"
+    for name, body in files.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(body)
+    site = tmp_path / "site"
+    pip_install(package, site)
+    env = with_site(site)
+
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(package / "tests")],
+        capture_output=True,
+        text=True,
+        env=unset_load_plugins(env),
+        timeout=300,
+    )
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "4 passed" in tests.stdout
+
+    listed = json.loads(run_all_plugins("plugins", "--json", env=env).stdout)
+    digits = next(p for p in listed if p["name"] == "digits")
+    assert digits["components"] == {"decoder": ["digits-only"], "metric": ["ser"]}
+
+    out = run_all_plugins("run", line_png, "-m", model_path, "-d", "digits", env=env)
+    assert out.returncode == 0, out.stderr
+    assert re.fullmatch(r"[0-9]*", out.stdout.strip())
+
+    code = (
+        "from htrkit import Pipeline\n"
+        f"pipe = Pipeline(model={str(model_path)!r}, decoder='digits-only',\n"
+        "                decoder_options={'extra': ' '})\n"
+        f"print(repr(pipe({str(line_png)!r}).text))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=unset_load_plugins(env),
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert re.fullmatch(r"'[0-9 ]*'", out.stdout.strip())
+
+
+def test_plugin_not_loaded_by_default_in_other_tests():
+    """The suite runs with HTRKIT_LOAD_PLUGINS='' so installed plugins do not leak in."""
+    out = run_cli("plugins", "--json")
+    assert all(p["builtin"] for p in json.loads(out.stdout))
