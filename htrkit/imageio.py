@@ -54,7 +54,7 @@ def read_image(path: str | os.PathLike[str]) -> tuple[str, np.ndarray]:
 
     :raises ImageError: with the file name and what is wrong.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     path = Path(path)
     source = str(path)
