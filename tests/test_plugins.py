@@ -198,3 +198,24 @@ def test_warnings_do_not_repeat_for_healthy_setups():
         manager = PluginManager()
         for kind in HOOKS:
             manager.registry(kind)
+
+
+def test_model_plugin_makes_a_name_usable(site, model_path, line_png):
+    code = f"""
+    import htrkit
+    from htrkit.specs import ModelSpec
+
+    @htrkit.hookimpl
+    def htrkit_register_models():
+        return [ModelSpec("tiny-random", lambda options: {str(model_path)!r}, "random weights")]
+    """
+    site("htrkit-tiny", "tiny", "htrkit_tiny_mod", code)
+    from htrkit import Pipeline
+    from htrkit.plugins import reset_plugin_manager
+
+    reset_plugin_manager()
+    by_name = Pipeline(model="tiny-random")
+    assert by_name.recognizer.source == str(model_path)
+    assert by_name(line_png).text == Pipeline(model=model_path)(line_png).text
+    with pytest.raises(Exception, match="neither a model file nor a known model; models: tiny"):
+        Pipeline(model="tiny-randm")
