@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from htrkit.specs import (
         BackboneSpec,
+        DatasetSpec,
         DecoderSpec,
         LoaderSpec,
         MetricSpec,
@@ -50,6 +51,25 @@ def htrkit_register_loaders() -> list[LoaderSpec]:
         @hookimpl
         def htrkit_register_loaders():
             return [LoaderSpec("heic", make_heic_loader, "HEIC photos", suffixes=(".heic",))]
+    """
+
+
+@hookspec
+def htrkit_register_datasets() -> list[DatasetSpec]:
+    """Register dataset readers, which turn ground-truth collections into line samples
+    for training and evaluation.
+
+    A dataset reader's factory returns an object with ``detect(path) -> bool`` (does this
+    path look like my format?) and ``samples(path, report) -> Iterator[Sample]``, yielding
+    line images with their text and the group (page, document or writer) used for splits.
+
+    :return: the dataset readers this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def htrkit_register_datasets():
+            return [DatasetSpec("hdf5", make_hdf5_reader, "lines in an HDF5 file")]
     """
 
 

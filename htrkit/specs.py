@@ -115,6 +115,14 @@ class LoaderSpec(ComponentSpec):
 
 
 @dataclass(frozen=True)
+class DatasetSpec(ComponentSpec):
+    """Reads a training/evaluation dataset (ALTO, PAGE-XML, IAM, CSV, ...).
+    ``factory(options)`` returns a :class:`htrkit.datasets.DatasetReader`."""
+
+    kind: ClassVar[str] = "dataset"
+
+
+@dataclass(frozen=True)
 class WriterSpec(ComponentSpec):
     """Writes results in an output format. ``factory(options)`` returns a
     :class:`htrkit.components.Writer`; ``suffix`` is the file extension it writes."""
@@ -141,6 +149,7 @@ SPEC_TYPES: dict[str, type[ComponentSpec]] = {
         PostprocessorSpec,
         MetricSpec,
         LoaderSpec,
+        DatasetSpec,
         WriterSpec,
         ModelSpec,
     )
