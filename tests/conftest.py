@@ -80,3 +80,32 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
         cwd=cwd,
         timeout=timeout,
     )
+
+
+def write_word_dataset(root: Path, n: int, seed: int = 0, chars: str = "0123456789abcdefghij"):
+    """``n`` rendered words as gt-pairs (``x.png`` + ``x.gt.txt``), 20 per folder (group).
+
+    Hershey fonts, varied size, thickness and position: easy enough for a small CRNN to
+    learn in a minute or two, varied enough that it must generalise to the held-out groups.
+    """
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    fonts = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX]
+    for i in range(n):
+        folder = root / f"group{i // 20:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        text = "".join(rng.choice(list(chars), int(rng.integers(3, 7))))
+        image = np.full((40, 170), 255, np.uint8)
+        cv2.putText(
+            image,
+            text,
+            (int(rng.integers(2, 12)), int(rng.integers(26, 33))),
+            fonts[i % 3],
+            0.8 + 0.2 * rng.random(),
+            0,
+            int(rng.integers(1, 3)),
+        )
+        cv2.imwrite(str(folder / f"w{i:05d}.png"), image)
+        (folder / f"w{i:05d}.gt.txt").write_text(text)
+    return root

@@ -16,3 +16,46 @@ class CRNNSmallOptions:
     def __post_init__(self) -> None:
         if self.height % 8:
             raise ValueError(f"height must be a multiple of 8, got {self.height}")
+
+
+@dataclass(frozen=True)
+class CRNNVGGOptions:
+    height: int = field(
+        default=32,
+        metadata={"help": "input height (a multiple of 16, at least 32)", "min": 32},
+    )
+    hidden: int = field(default=256, metadata={"help": "LSTM units per direction", "min": 8})
+    dropout: float = field(
+        default=0.2,
+        metadata={"help": "dropout before and between the LSTMs", "min": 0.0, "max": 0.9},
+    )
+
+    def __post_init__(self) -> None:
+        # four pools halve the height 16x, then the unpadded 2x2 conv takes one row off:
+        # 32 -> 1 row, 48 -> 2, 64 -> 3 (rows are folded into the LSTM features)
+        if self.height % 16 or self.height < 32:
+            raise ValueError(f"height must be a multiple of 16 and at least 32, got {self.height}")
+
+
+@dataclass(frozen=True)
+class ResNetBLSTMOptions:
+    height: int = field(default=32, metadata={"help": "input height (a multiple of 16)", "min": 16})
+    hidden: int = field(
+        default=256, metadata={"help": "units per direction of the first BiLSTM", "min": 8}
+    )
+    hidden2: int = field(
+        default=64, metadata={"help": "units per direction of the second BiLSTM", "min": 8}
+    )
+    dropout: float = field(
+        default=0.2,
+        metadata={
+            "help": "dropout after each residual block and each BiLSTM",
+            "min": 0.0,
+            "max": 0.9,
+        },
+    )
+
+    def __post_init__(self) -> None:
+        # four stride-2 blocks halve the height 16x: 32 -> 2 rows, 64 -> 4, 96 -> 6
+        if self.height % 16:
+            raise ValueError(f"height must be a multiple of 16, got {self.height}")

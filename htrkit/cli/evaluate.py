@@ -1,12 +1,15 @@
-"""``htrkit eval``: score predictions against ground truth."""
+"""``htrkit eval``: score predictions against ground truth, or a model on a dataset."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
+
+from htrkit.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
@@ -14,42 +17,95 @@ def register(app: typer.Typer) -> None:
 
 
 def evaluate(
-    reference: Path = typer.Argument(..., help="Ground truth TSV: id<TAB>text per line."),
-    predictions: Path = typer.Argument(
-        ..., help="Predictions TSV: id<TAB>text per line (htrkit run --format tsv writes it)."
+    reference: Path = typer.Argument(
+        ..., help="Ground truth: a TSV (id<TAB>text), or with --model any dataset htrkit reads."
     ),
+    predictions: Optional[Path] = typer.Argument(
+        None, help="Predictions TSV (htrkit run --format tsv writes it); not with --model."
+    ),
+    model: Optional[str] = typer.Option(
+        None, "--model", "-m", help="Recognise the dataset's lines with this model."
+    ),
+    dataset_format: Optional[str] = typer.Option(
+        None, "--dataset-format", help="Dataset reader [default: detected]."
+    ),
+    dataset_option: list[str] = typer.Option(
+        [], "--dataset-option", help="Dataset reader option key=value (repeatable)."
+    ),
+    split: str = typer.Option("all", "--split", help="all, train or val (split by group)."),
+    val_fraction: float = typer.Option(0.1, "--val-fraction", help="Share of groups in val."),
+    split_seed: int = typer.Option(0, "--split-seed", help="Seed of the group split."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip and count bad dataset rows."),
+    decoder: str = typer.Option("greedy", "--decoder", "-d", help="Decoder name."),
+    option: list[str] = typer.Option([], "--option", "-O", help="Decoder option key=value."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Lines per forward pass.", min=1),
     metric: list[str] = typer.Option(
         [], "--metric", "-M", help="Metric name (repeatable) [default: every metric]."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
     worst: int = typer.Option(5, "--worst", help="List this many worst samples by CER.", min=0),
+    grid: Optional[Path] = typer.Option(
+        None, "--grid", help="With --model: write a PNG of the worst lines, truth and reading."
+    ),
+    save_predictions: Optional[Path] = typer.Option(
+        None, "--save-predictions", help="With --model: write the predictions as a TSV."
+    ),
 ) -> None:
-    """Score predicted text against reference text.
+    """Score predicted text against reference text, or a model on a dataset.
 
-    Corpus scores are total edits over total reference length. Samples are matched by id;
-    when ids differ only by folder or extension, file stems are matched. A reference
-    without a prediction counts as an empty prediction.
+    With two TSVs, samples are matched by id (or by file stem when ids differ in folder or
+    extension); a reference without a prediction counts as an empty prediction. With
+    --model, the dataset's lines are recognised and scored. Corpus scores are total edits
+    over total reference length.
     """
     from htrkit.metrics.evaluation import align_ids, read_tsv, score
     from htrkit.plugins import registry
 
-    refs = read_tsv(reference)
-    preds = read_tsv(predictions)
-    pairs, missing, extra = align_ids(refs, preds)
-    if missing:
-        sys.stderr.write(
-            f"htrkit: warning: {len(missing)} of {len(refs)} references have no prediction "
-            f"(scored as empty), e.g. {missing[0]!r}\n"
-        )
-    if extra:
-        sys.stderr.write(
-            f"htrkit: warning: {len(extra)} predictions have no reference and are ignored, "
-            f"e.g. {extra[0]!r}\n"
-        )
     metrics = registry("metric")
     names = [metrics.get(m).name for m in metric] or metrics.names()
+    images: dict[str, object] = {}
+    missing: list[str] = []
+    if model is not None:
+        if predictions is not None:
+            raise ConfigError("give either a predictions TSV or --model, not both")
+        pairs, images = _predict(
+            reference,
+            model,
+            dataset_format,
+            dataset_option,
+            split,
+            val_fraction,
+            split_seed,
+            skip_bad,
+            decoder,
+            option,
+            batch_size,
+            keep_images=grid is not None,
+        )
+        if save_predictions:
+            with open(save_predictions, "w", encoding="utf-8") as fh:
+                fh.writelines(f"{i}\t{' '.join(p.split())}\n" for i, _, p in pairs)
+    else:
+        if predictions is None:
+            raise ConfigError("give a predictions TSV, or --model to recognise the dataset")
+        pairs, missing, extra = align_ids(read_tsv(reference), read_tsv(predictions))
+        if missing:
+            sys.stderr.write(
+                f"htrkit: warning: {len(missing)} of {len(pairs)} references have no "
+                f"prediction (scored as empty), e.g. {missing[0]!r}\n"
+            )
+        if extra:
+            sys.stderr.write(
+                f"htrkit: warning: {len(extra)} predictions have no reference and are "
+                f"ignored, e.g. {extra[0]!r}\n"
+            )
+    if not pairs:
+        raise ConfigError(f"{reference}: no samples to score")
     scores = score(pairs, {n: metrics.create(n) for n in names})
-    ranked = _worst(pairs, worst)
+    ranked = _worst(pairs, max(worst, 16 if grid else 0))
+    if grid is not None:
+        _write_grid(grid, [r for r in ranked if r[0] in images][:16], images)
+    ranked = ranked[:worst]
     if as_json:
         out = {
             "samples": len(pairs),
@@ -64,6 +120,62 @@ def evaluate(
     _print_table(scores, {n: metrics.get(n).description for n in names}, len(pairs), ranked)
 
 
+def _predict(
+    path,
+    model,
+    fmt,
+    dataset_option,
+    split,
+    val_fraction,
+    seed,
+    skip_bad,  # noqa: ANN001
+    decoder,
+    option,
+    batch_size,
+    keep_images,
+):  # noqa: ANN001
+    from htrkit.datasets import DatasetReport, read_dataset, split_of
+    from htrkit.options import parse_key_values
+    from htrkit.pipeline import Pipeline
+    from htrkit.results import LineRegion, Page
+
+    if split not in ("all", "train", "val"):
+        raise ConfigError(f"--split must be all, train or val, got {split!r}")
+    pipe = Pipeline(
+        model=model,
+        decoder=decoder,
+        decoder_options=parse_key_values(option),
+        batch_size=batch_size,
+    )
+    report = DatasetReport()
+    samples = read_dataset(
+        path, fmt, parse_key_values(dataset_option), skip_bad=skip_bad, report=report
+    )
+    pairs, images, chunk = [], {}, []
+
+    def flush() -> None:
+        pages = [
+            Page(s.id, s.image, [LineRegion((0, 0, s.image.shape[1], s.image.shape[0]))])
+            for s in chunk
+        ]
+        for s, result in zip(chunk, pipe.batch(pages)):
+            pairs.append((s.id, s.text, result.text))
+            if keep_images:
+                images[s.id] = s.image
+        chunk.clear()
+
+    for sample in samples:
+        if split != "all" and split_of(sample.group, val_fraction, seed) != split:
+            continue
+        chunk.append(sample)
+        if len(chunk) >= 256:
+            flush()
+    flush()
+    if report.skipped:
+        sys.stderr.write(f"htrkit: warning: skipped {dict(report.skipped)}\n")
+    return pairs, images
+
+
 def _worst(pairs: list[tuple[str, str, str]], n: int) -> list[tuple[str, str, str, float]]:
     from htrkit.metrics.text import CharacterErrorRate
 
@@ -71,6 +183,33 @@ def _worst(pairs: list[tuple[str, str, str]], n: int) -> list[tuple[str, str, st
     rows = [(i, r, p, cer.sample(p, r)) for i, r, p in pairs]
     rows.sort(key=lambda row: -row[3])
     return [row for row in rows[:n] if row[3] > 0]
+
+
+def _write_grid(path: Path, rows, images) -> None:  # noqa: ANN001
+    """A PNG: each worst line image with its ground truth and the model's reading."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = max(len(rows), 1)
+    fig, axes = plt.subplots(n, 1, figsize=(10, 1.3 * n), dpi=100, squeeze=False)
+    for ax, (sample_id, ref, pred, cer) in zip(axes[:, 0], rows):
+        ax.imshow(images[sample_id], cmap="gray", vmin=0, vmax=255, aspect="auto")
+        ax.set_title(
+            f"truth: {ref}\nread:  {pred}   (CER {100 * cer:.0f}%)",
+            loc="left",
+            fontsize=8,
+            family="monospace",
+        )
+        ax.axis("off")
+    if not rows:
+        axes[0, 0].text(0.5, 0.5, "no errors", ha="center")
+        axes[0, 0].axis("off")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def _print_table(scores, descriptions, samples, worst) -> None:  # noqa: ANN001

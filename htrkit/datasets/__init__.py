@@ -114,9 +114,8 @@ def find_reader(path: Path, name: str | None = None, options: Mapping[str, Any] 
     if not path.exists():
         raise DatasetError(f"{path}: no such file or directory")
     for spec in readers:
-        reader = spec.create(options if options else None)
-        if reader.detect(path):
-            return reader
+        if spec.create().detect(path):  # detection uses default options
+            return spec.create(options)
     raise DatasetError(
         f"{path}: cannot tell the dataset format; name it (one of: {', '.join(readers.names())})"
     )

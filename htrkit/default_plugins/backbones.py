@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from htrkit.backbones.options import CRNNSmallOptions
+from htrkit.backbones.options import CRNNSmallOptions, CRNNVGGOptions, ResNetBLSTMOptions
 from htrkit.hookspecs import hookimpl
 from htrkit.specs import BackboneSpec
 
@@ -13,6 +13,18 @@ def _crnn_small(options: CRNNSmallOptions, num_classes: int):
     return CRNNSmall(options, num_classes)
 
 
+def _crnn_vgg(options: CRNNVGGOptions, num_classes: int):
+    from htrkit.backbones.vgg import CRNNVGG
+
+    return CRNNVGG(options, num_classes)
+
+
+def _resnet_blstm(options: ResNetBLSTMOptions, num_classes: int):
+    from htrkit.backbones.resnet import ResNetBLSTM
+
+    return ResNetBLSTM(options, num_classes)
+
+
 @hookimpl
 def htrkit_register_backbones() -> list[BackboneSpec]:
     return [
@@ -21,5 +33,17 @@ def htrkit_register_backbones() -> list[BackboneSpec]:
             _crnn_small,
             "compact CNN + 2 BiLSTM for words, captchas and short lines",
             options=CRNNSmallOptions,
+        ),
+        BackboneSpec(
+            "crnn-vgg",
+            _crnn_vgg,
+            "7-conv VGG-style CNN (64-512 channels) + 2 BiLSTM, for lines",
+            options=CRNNVGGOptions,
+        ),
+        BackboneSpec(
+            "resnet-blstm",
+            _resnet_blstm,
+            "9 residual blocks (32-128 channels) + BiLSTM 256 and 64, for lines",
+            options=ResNetBLSTMOptions,
         ),
     ]

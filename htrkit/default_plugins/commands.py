@@ -7,9 +7,11 @@ from htrkit.hookspecs import hookimpl
 
 @hookimpl
 def htrkit_register_commands(app) -> None:
-    from htrkit.cli import evaluate, inspect, model, run
+    from htrkit.cli import data, evaluate, inspect, model, run, train
 
     run.register(app)
     evaluate.register(app)
     inspect.register(app)
     model.register(app)
+    data.register(app)
+    train.register(app)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from htrkit.hookspecs import hookimpl
-from htrkit.preprocess.options import PadOptions, ResizeHeightOptions
+from htrkit.preprocess.options import (
+    BinarizeOptions,
+    DeslantOptions,
+    NormalizeContrastOptions,
+    PadOptions,
+    ResizeFixedOptions,
+    ResizeHeightOptions,
+)
 from htrkit.specs import PreprocessorSpec
 
 
@@ -25,6 +32,30 @@ def _pad(options: PadOptions):
     return Pad(options)
 
 
+def _normalize_contrast(options: NormalizeContrastOptions):
+    from htrkit.preprocess.enhance import NormalizeContrast
+
+    return NormalizeContrast(options)
+
+
+def _deslant(options: DeslantOptions):
+    from htrkit.preprocess.enhance import Deslant
+
+    return Deslant(options)
+
+
+def _binarize(options: BinarizeOptions):
+    from htrkit.preprocess.enhance import Binarize
+
+    return Binarize(options)
+
+
+def _resize_fixed(options: ResizeFixedOptions):
+    from htrkit.preprocess.enhance import ResizeFixed
+
+    return ResizeFixed(options)
+
+
 @hookimpl
 def htrkit_register_preprocessors() -> list[PreprocessorSpec]:
     return [
@@ -36,4 +67,30 @@ def htrkit_register_preprocessors() -> list[PreprocessorSpec]:
             options=ResizeHeightOptions,
         ),
         PreprocessorSpec("pad", _pad, "add white margins left and right", options=PadOptions),
+        PreprocessorSpec(
+            "normalize-contrast",
+            _normalize_contrast,
+            "stretch grey values so that paper is white and ink black (percentiles)",
+            options=NormalizeContrastOptions,
+            aliases=("normalise-contrast",),
+        ),
+        PreprocessorSpec(
+            "deslant",
+            _deslant,
+            "estimate the slant of the writing and shear it upright",
+            options=DeslantOptions,
+        ),
+        PreprocessorSpec(
+            "binarize",
+            _binarize,
+            "black ink on white paper, by Otsu or Sauvola thresholding",
+            options=BinarizeOptions,
+            aliases=("binarise",),
+        ),
+        PreprocessorSpec(
+            "resize-fixed",
+            _resize_fixed,
+            "scale to fit a fixed box (32x128 for word models) and pad with white",
+            options=ResizeFixedOptions,
+        ),
     ]

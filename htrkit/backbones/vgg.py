@@ -1,0 +1,120 @@
+"""``crnn-vgg``: the seven-layer VGG-style CRNN often trained on IAM, with two BiLSTMs.
+
+====  =========================  ==================  ========================
+conv  channels, kernel           then                size after (H x W)
+====  =========================  ==================  ========================
+1     64, 3x3                    ReLU, max-pool 2x2  H/2 x W/2
+2     128, 3x3                   ReLU, max-pool 2x2  H/4 x W/4
+3     256, 3x3                   ReLU                H/4 x W/4
+4     256, 3x3                   ReLU, max-pool 2x1  H/8 x W/4
+5     512, 3x3                   ReLU, batch norm    H/8 x W/4
+6     512, 3x3                   ReLU, batch norm,   H/16 x W/4
+                                 max-pool 2x1
+7     512, 2x2, no padding       ReLU                (H/16 - 1) x (W/4 - 1)
+====  =========================  ==================  ========================
+
+The rows left (1 for height 32, 3 for height 64) are folded into the features of two
+bidirectional LSTM layers, followed by a linear CTC head. A line ``W`` pixels wide gives
+``W // 4 - 1`` frames.
+
+Right padding does not change the result for the real part of a line: when ``widths`` is
+given, each padded 3x3 conv sees zeros past the line's end (as it would for the line alone)
+and the LSTMs run on packed sequences.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from htrkit.backbones.options import CRNNVGGOptions
+
+#: (output channels, kernel, max-pool after it or None, batch norm after it)
+_LAYERS: tuple[tuple[int, int, tuple[int, int] | None, bool], ...] = (
+    (64, 3, (2, 2), False),
+    (128, 3, (2, 2), False),
+    (256, 3, None, False),
+    (256, 3, (2, 1), False),
+    (512, 3, None, True),
+    (512, 3, (2, 1), True),
+    (512, 2, None, False),
+)
+
+
+def _layers() -> list[nn.Module]:
+    layers: list[nn.Module] = []
+    cin = 1
+    for cout, kernel, pool, norm in _LAYERS:
+        layers += [nn.Conv2d(cin, cout, kernel, padding=kernel // 2 if kernel == 3 else 0)]
+        layers += [nn.ReLU(inplace=True)]
+        if norm:  # after the activation, as in the original Keras model
+            layers += [nn.BatchNorm2d(cout)]
+        if pool:
+            layers += [nn.MaxPool2d(pool, pool)]
+        cin = cout
+    return layers
+
+
+def _out_width(layer: nn.Module, widths: torch.Tensor) -> torch.Tensor:
+    """The number of valid output columns of a conv or pool for inputs of ``widths``."""
+    if isinstance(layer, nn.Conv2d | nn.MaxPool2d):
+        k, s, p = (
+            v if isinstance(v, int) else v[-1]
+            for v in (layer.kernel_size, layer.stride, layer.padding)
+        )
+        return torch.div(widths + 2 * p - k, s, rounding_mode="floor") + 1
+    return widths
+
+
+def _zero_right(f: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
+    """``f`` with the columns at and past each item's width set to zero."""
+    pad = torch.arange(f.shape[-1], device=f.device) >= widths[:, None]
+    return f.masked_fill(pad[:, None, None, :], 0.0)
+
+
+class CRNNVGG(nn.Module):
+    width_stride = 4
+
+    def __init__(self, options: CRNNVGGOptions, num_classes: int):
+        super().__init__()
+        self.options = options
+        self.cnn = nn.Sequential(*_layers())
+        features = 512 * (options.height // 16 - 1)
+        self.dropout = nn.Dropout(options.dropout)
+        self.rnn = nn.LSTM(
+            features,
+            options.hidden,
+            num_layers=2,
+            bidirectional=True,
+            batch_first=True,
+            dropout=options.dropout,
+        )
+        self.head = nn.Linear(2 * options.hidden, num_classes)
+
+    def forward(self, x: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
+        if widths is None:
+            f = self.cnn(x)
+        else:
+            w = widths.to(x.device)
+            f = x
+            for layer in self.cnn:
+                if isinstance(layer, nn.Conv2d) and layer.padding[-1]:
+                    f = _zero_right(f, w)  # what the conv reads past the end must be 0
+                f = layer(f)
+                w = _out_width(layer, w)
+        b, c, h, t = f.shape  # [B, 512, H/16 - 1, W/4 - 1]
+        f = self.dropout(f.permute(0, 3, 1, 2).reshape(b, t, c * h))
+        if widths is None:
+            f, _ = self.rnn(f)
+        else:  # keep right padding out of the backward LSTM
+            lengths = self.output_lengths(widths).clamp(1, t).cpu()
+            packed = nn.utils.rnn.pack_padded_sequence(
+                f, lengths, batch_first=True, enforce_sorted=False
+            )
+            f, _ = self.rnn(packed)
+            f, _ = nn.utils.rnn.pad_packed_sequence(f, batch_first=True, total_length=t)
+        return self.head(f)
+
+    def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
+        # two 2x2 pools, then the unpadded 2x2 conv: W // 4 - 1 (at least 8 px for a frame)
+        return (torch.div(widths, 4, rounding_mode="floor") - 1).clamp(min=0)

@@ -1,0 +1,247 @@
+"""What the page-layout readers (ALTO, PAGE-XML) share: safe XML parsing, finding the page
+image, filtering lines, grouping pages, and cutting out line images.
+
+A format module only turns a parsed XML tree into a :class:`PageTruth`; the rest is here.
+XML is parsed with ``defusedxml`` and DTDs refused, so a dataset downloaded from anywhere
+cannot read local files (XXE) or blow up memory (entity expansion).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from htrkit.datasets import DatasetError, DatasetReport, Sample
+from htrkit.datasets.options import PageOptions
+from htrkit.datasets.reading import bad, load_image, read_head, sorted_files
+
+Point = tuple[float, float]
+
+#: tried, in this order, when the named image is not found
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".jp2", ".webp", ".bmp")
+
+
+class LineError(ValueError):
+    """A line's geometry or text cannot be read (the message names the line)."""
+
+
+@dataclass
+class LineTruth:
+    """One ground-truth line as written in the file, before cropping."""
+
+    id: str
+    text: str
+    polygon: list[Point]
+    baseline: list[Point] = field(default_factory=list)
+    types: tuple[str, ...] = ()
+
+
+@dataclass
+class PageTruth:
+    """What a layout file says about its page: the image it names and its lines."""
+
+    image: str
+    lines: list[LineTruth | LineError]
+
+
+def parse_points(value: str, what: str) -> list[Point]:
+    """``"x1 y1 x2 y2"`` or ``"x1,y1 x2,y2"`` as a list of ``(x, y)``."""
+    tokens = value.replace(",", " ").split()
+    try:
+        numbers = [float(t) for t in tokens]
+    except ValueError:
+        raise LineError(f"{what} {value[:60]!r} is not a list of numbers") from None
+    if len(numbers) % 2:
+        raise LineError(f"{what} has an odd number of coordinates ({len(numbers)})")
+    if not all(math.isfinite(n) for n in numbers):
+        raise LineError(f"{what} has a non-finite coordinate")
+    return list(zip(numbers[0::2], numbers[1::2]))
+
+
+def box_polygon(x: float, y: float, w: float, h: float) -> list[Point]:
+    return [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+
+
+def local_name(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def namespace(tag: str) -> str:
+    """``"{ns}"`` of an element tag, or ``""``."""
+    return tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+
+
+def parse_xml(path: Path) -> Any:
+    """The root element of an XML file; DTDs, entities and external references refused."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import parse
+
+    try:
+        return parse(path, forbid_dtd=True, forbid_entities=True, forbid_external=True).getroot()
+    except DefusedXmlException as exc:
+        raise DatasetError(
+            f"{path}: refused: the XML declares a DTD or entities ({type(exc).__name__}); "
+            "ground-truth files must not"
+        ) from None
+    except ParseError as exc:
+        raise DatasetError(f"{path}: not well-formed XML ({exc})") from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def find_image(xml: Path, name: str) -> Path | None:
+    """The page image a layout file names: as written (relative to the file), its base
+    name, then other extensions, then the layout file's own stem with image extensions.
+    Folders named ``page`` or ``alto`` are looked through to their parent, where exports
+    (Transkribus, eScriptorium) keep the images."""
+    folders = [xml.parent]
+    if xml.parent.name.lower() in ("page", "alto"):
+        folders.append(xml.parent.parent)
+    base = re.split(r"[\\/]", name)[-1] if name else ""
+    stems = [s for s in dict.fromkeys((Path(base).stem if base else "", xml.stem)) if s]
+    candidates = []
+    for folder in folders:
+        if name:
+            candidates += [folder / name, folder / base]
+        for stem in stems:
+            for ext in IMAGE_EXTENSIONS:
+                candidates += [folder / f"{stem}{ext}", folder / f"{stem}{ext.upper()}"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def crop(image: Any, line: LineTruth) -> Any:
+    """The line's bounding box, outside its polygon painted white, as its own array (no
+    view into the page, so the page can be freed)."""
+    from htrkit.geometry import crop_line
+    from htrkit.results import LineRegion
+
+    xs = [p[0] for p in line.polygon]
+    ys = [p[1] for p in line.polygon]
+    bbox = (math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys)))
+    region = LineRegion(bbox, list(line.polygon), list(line.baseline), line.id, line.text)
+    out = crop_line(image, region)
+    return out.copy() if out.base is not None else out
+
+
+class LayoutReader:
+    """Reads one layout file, or every ``*.xml`` under a folder (recursively).
+
+    Subclasses set :attr:`format` and :attr:`root_name` and implement :meth:`sniff` and
+    :meth:`parse`.
+    """
+
+    format = ""  #: "ALTO" or "PAGE", for messages
+    root_name = ""  #: local name of the root element: "alto" or "PcGts"
+
+    def __init__(self, options: PageOptions):
+        self.options = options
+        self._exclude = re.compile(options.exclude_pattern) if options.exclude_pattern else None
+        self._document = (
+            re.compile(options.document_pattern)
+            if options.group_by == "document" and options.document_pattern
+            else None
+        )
+        self._types = {t.casefold() for t in options.line_types}
+
+    def sniff(self, head: bytes) -> bool:
+        """Whether the first bytes of an XML file look like this format."""
+        raise NotImplementedError
+
+    def parse(self, root: Any, path: Path) -> PageTruth:
+        """The page a parsed file describes; raises :class:`DatasetError` if it cannot."""
+        raise NotImplementedError
+
+    def detect(self, path: Path) -> bool:
+        if path.is_file():
+            return path.suffix.lower() == ".xml" and self.sniff(read_head(path))
+        if path.is_dir():
+            first = _first_xml(path)
+            return first is not None and self.sniff(read_head(first))
+        return False
+
+    def samples(self, path: Path, report: DatasetReport, skip_bad: bool) -> Iterator[Sample]:
+        if path.is_file():
+            files, base = [path], path.parent
+        else:
+            files, base = list(sorted_files(path, "*.xml")), path
+            if not files:
+                raise DatasetError(f"{path}: no .xml files")
+        for xml in files:
+            try:
+                yield from self._page(xml, base, report, skip_bad, single=path.is_file())
+            except DatasetError as exc:
+                bad(report, skip_bad, "unreadable page", str(exc))
+
+    def _page(
+        self, xml: Path, base: Path, report: DatasetReport, skip_bad: bool, single: bool
+    ) -> Iterator[Sample]:
+        root = parse_xml(xml)
+        if local_name(root.tag) != self.root_name:
+            if single:
+                raise DatasetError(f"{xml}: not {self.format} XML (root <{root.tag}>)")
+            report.drop(f"xml file not {self.format}")
+            return
+        page = self.parse(root, xml)
+        key = xml.relative_to(base).with_suffix("").as_posix()
+        group = self._group(xml, key)
+        lines = []
+        for line in page.lines:
+            if isinstance(line, LineError):
+                bad(report, skip_bad, "bad line", f"{xml}: {line}")
+            elif self._types and not self._types & {t.casefold() for t in line.types}:
+                report.drop("line type")
+            elif not line.text:
+                report.drop("empty")
+            elif self._exclude is not None and self._exclude.search(line.text):
+                report.drop("excluded")
+            else:
+                lines.append(line)
+        if not lines:
+            return
+        image_path = find_image(xml, page.image)
+        if image_path is None:
+            named = f"image {page.image!r}" if page.image else "no image name"
+            raise DatasetError(
+                f"{xml}: {named} not found (also tried {xml.stem}"
+                f"{'/'.join(IMAGE_EXTENSIONS)} beside it)"
+            )
+        image = load_image(image_path, f"{xml}: ")
+        sample_base = xml.relative_to(base).as_posix()
+        for line in lines:
+            cut = crop(image, line)
+            if cut.size == 0:
+                h, w = image.shape[:2]
+                bad(
+                    report,
+                    skip_bad,
+                    "bad line",
+                    f"{xml}: line {line.id!r} covers no pixel of the {w}x{h} page image",
+                )
+                continue
+            yield Sample(f"{sample_base}#{line.id}", line.text, group, cut, str(xml))
+
+    def _group(self, xml: Path, key: str) -> str:
+        if self._document is None:
+            return key
+        match = self._document.search(xml.stem)
+        if match is None:
+            return key
+        return match.group(1) if self._document.groups else match.group(0)
+
+
+def _first_xml(folder: Path) -> Path | None:
+    """An ``.xml`` file in ``folder`` or one level down (cheap, for detection)."""
+    for pattern in ("*.xml", "*/*.xml"):
+        found = sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
+        if found:
+            return found[0]
+    return None

@@ -1,0 +1,56 @@
+"""What every dataset reader does: report a bad row, read an image, find files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from htrkit.datasets import DatasetError, DatasetReport
+from htrkit.default_plugins.loaders import IMAGE_SUFFIXES
+from htrkit.errors import ImageError
+
+
+def bad(report: DatasetReport, skip_bad: bool, reason: str, message: str) -> None:
+    """Raise :class:`DatasetError` with ``message``, or, with ``skip_bad``, count it."""
+    if not skip_bad:
+        raise DatasetError(message)
+    report.skip(reason, message)
+
+
+def load_image(path: Path, where: str = "") -> Any:
+    """The image at ``path`` as a uint8 array; a :class:`DatasetError` naming the file
+    (after ``where``, e.g. ``"labels.csv:12: "``) if it cannot be read."""
+    from htrkit.imageio import read_image
+
+    try:
+        return read_image(path)[1]
+    except ImageError as exc:
+        raise DatasetError(f"{where}{exc}") from None
+
+
+def clean_text(text: str) -> str:
+    """Trim the ends and collapse runs of white space (no model sees two spaces)."""
+    return " ".join(text.split())
+
+
+def is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
+def sorted_files(folder: Path, pattern: str) -> Iterator[Path]:
+    """Files under ``folder`` matching ``pattern`` (recursive), in a stable order, hidden
+    files and folders left out."""
+    for path in sorted(folder.rglob(pattern)):
+        parts = path.relative_to(folder).parts
+        if path.is_file() and not any(p.startswith(".") for p in parts):
+            yield path
+
+
+def read_head(path: Path, size: int = 2048) -> bytes:
+    """The first ``size`` bytes of a file (empty if it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except OSError:
+        return b""

@@ -1,0 +1,1 @@
+"""Training recognisers: data preparation, augmentation, the training loop, checkpoints."""

@@ -1,0 +1,80 @@
+"""Training state for ``--resume``: safetensors for the tensors, JSON for the rest.
+
+The optimiser's state dict is split into its tensors (``optim.<param>.<name>``) and its
+plain values (JSON), and the torch RNG state is stored as a tensor, so a resume file, like a
+model file, never contains a pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from htrkit.errors import ModelError
+
+STATE_KEY = "htrkit.train_state"
+
+
+def save_state(path: Path, model: Any, optimizer: Any, state: dict[str, Any]) -> None:
+    """Write model weights, optimiser state, RNG state and ``state`` atomically."""
+    import torch
+    from safetensors.torch import save_file
+
+    tensors: dict[str, torch.Tensor] = {}
+    for k, v in model.state_dict().items():
+        tensors[f"model.{k}"] = v.detach().cpu().contiguous()
+    opt = optimizer.state_dict()
+    plain_state: dict[str, dict[str, Any]] = {}
+    for param, values in opt["state"].items():
+        plain_state[str(param)] = {}
+        for name, value in values.items():
+            if torch.is_tensor(value):
+                tensors[f"optim.{param}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                plain_state[str(param)][name] = value
+    tensors["rng.torch"] = torch.get_rng_state()
+    meta = {
+        **state,
+        "optimizer": {"param_groups": opt["param_groups"], "state": plain_state},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={STATE_KEY: json.dumps(meta)})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_state(path: Path, model: Any, optimizer: Any) -> dict[str, Any]:
+    """Restore what :func:`save_state` wrote; returns the plain ``state`` dict."""
+    import torch
+    from safetensors import safe_open
+
+    if not path.is_file():
+        raise ModelError(f"{path}: no training state to resume from")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads((f.metadata() or {})[STATE_KEY])
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (KeyError, json.JSONDecodeError, OSError) as exc:
+        raise ModelError(f"{path}: not an htrkit training state ({exc})") from None
+    except Exception as exc:  # safetensors' own errors
+        raise ModelError(f"{path}: cannot read training state ({exc})") from None
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    opt_meta = meta.pop("optimizer")
+    state: dict[int, dict[str, Any]] = {}
+    for param, values in opt_meta["state"].items():
+        state[int(param)] = dict(values)
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, param, name = key.split(".", 2)
+            state.setdefault(int(param), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": opt_meta["param_groups"]})
+    torch.set_rng_state(tensors["rng.torch"])
+    return meta

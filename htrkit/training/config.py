@@ -1,0 +1,174 @@
+"""The training configuration: a TOML file, overridable from the command line.
+
+See ``docs/training.md`` for every key. Sections: ``[model]``, ``[data]`` (with
+``[[data.train]]`` and ``[[data.val]]`` sources) and ``[train]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from htrkit.errors import ConfigError
+from htrkit.options import validate_options
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    backbone: str = "crnn-small"
+    backbone_options: dict[str, Any] = field(default_factory=dict)
+    input_height: int = 32
+    #: "" derives the alphabet from the training texts; otherwise the characters to use
+    alphabet: str = ""
+    #: "line" (grey, fixed height, variable width, padded), "word" (fixed 32x128-style
+    #: box) or an explicit list of {"name", "options"} steps
+    preprocess: Any = "line"
+    #: fine-tune from this model file (its alphabet is extended with new characters)
+    init: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str
+    format: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    skip_bad: bool = False
+    #: repeat this source's samples in each epoch (to balance datasets); fractions sample
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class DataSection:
+    train: tuple[Source, ...] = ()
+    #: explicit validation sources; when empty, ``val_fraction`` of the training groups
+    val: tuple[Source, ...] = ()
+    val_fraction: float = 0.1
+    split_seed: int = 0
+    #: an LMDB cache of the preprocessed lines (written on first use)
+    cache: str = ""
+    #: drop training lines whose text has more characters than frames allow
+    max_text_length: int = 0
+
+
+@dataclass(frozen=True)
+class TrainSection:
+    output: str = "runs/htrkit"
+    epochs: int = 50
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 1e-2
+    warmup_steps: int = 200
+    schedule: Literal["cosine", "plateau", "constant"] = "cosine"
+    grad_clip: float = 5.0
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    #: stop when validation CER has not improved for this many epochs (0: never)
+    patience: int = 10
+    #: stop (after saving) once this many minutes have passed (0: no limit)
+    max_minutes: float = 0.0
+    seed: int = 0
+    augment: bool = True
+    augment_options: dict[str, Any] = field(default_factory=dict)
+    num_workers: int = 0
+    #: evaluate and checkpoint every this many epochs
+    eval_every: int = 1
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: ModelSection = ModelSection()
+    data: DataSection = DataSection()
+    train: TrainSection = TrainSection()
+    #: where the file was, for resolving relative paths
+    base: str = "."
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.base) / p
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("base")
+        return d
+
+
+def load_config(path: str | Path | None, overrides: list[str] = ()) -> TrainConfig:
+    """Read a training TOML file (or start from defaults) and apply ``section.key=value``
+    overrides, whose values are parsed as TOML (``train.lr=3e-4``, ``data.cache="c.lmdb"``)."""
+    raw: dict[str, Any] = {}
+    base = "."
+    if path is not None:
+        path = Path(path)
+        raw = _read_toml(path)
+        base = str(path.parent)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise ConfigError(f"override {item!r} is not of the form section.key=value")
+        section, _, name = key.strip().partition(".")
+        raw.setdefault(section, {})[name] = _parse_value(value)
+    return from_dict(raw, base)
+
+
+def from_dict(raw: dict[str, Any], base: str = ".") -> TrainConfig:
+    unknown = set(raw) - {"model", "data", "train"}
+    if unknown:
+        raise ConfigError(f"unknown training config section [{sorted(unknown)[0]}]")
+    model = _section(ModelSection, raw.get("model", {}), "model")
+    data_raw = dict(raw.get("data", {}))
+    sources = {}
+    for split in ("train", "val"):
+        items = data_raw.pop(split, [])
+        if isinstance(items, dict):
+            items = [items]
+        sources[split] = tuple(_section(Source, s, f"data.{split}") for s in items)
+    data = dataclasses.replace(_section(DataSection, data_raw, "data"), **sources)
+    train = _section(TrainSection, raw.get("train", {}), "train")
+    if not data.train:
+        raise ConfigError("training config has no [[data.train]] source")
+    return TrainConfig(model=model, data=data, train=train, base=base)
+
+
+def _section(schema: type, values: dict[str, Any], what: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"[{what}] must be a table")
+    # dict/list fields pass through; scalar fields get validated and coerced
+    hints = {f.name: f for f in dataclasses.fields(schema)}
+    passthrough = {k: v for k, v in values.items() if k in hints and _is_container(hints[k])}
+    scalars = {k: v for k, v in values.items() if k not in passthrough}
+    try:
+        obj = validate_options(schema, scalars, what=f"training config [{what}]")
+    except Exception as exc:
+        raise ConfigError(str(exc)) from None
+    return dataclasses.replace(obj, **passthrough)
+
+
+def _is_container(f: dataclasses.Field) -> bool:
+    return f.default_factory is not dataclasses.MISSING or f.name == "preprocess"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such training configuration file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read training configuration ({exc})") from None
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        import tomllib
+    except ModuleNotFoundError:
+        import tomli as tomllib
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare string

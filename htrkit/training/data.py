@@ -1,0 +1,227 @@
+"""Training data: preprocessed line records, in memory or in an LMDB cache, and the torch
+dataset and collate function that batch them for CTC training."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from htrkit.alphabet import Alphabet
+from htrkit.datasets import DatasetReport, read_dataset, split_of
+from htrkit.errors import InputError
+from htrkit.preprocess.chain import PreprocessChain
+
+
+@dataclass
+class LineRecord:
+    """A preprocessed line: grey uint8 ``[input_height, W]`` image and its text."""
+
+    id: str
+    text: str
+    group: str
+    image: np.ndarray
+
+
+def preprocess_steps(spec: Any, height: int) -> list[dict[str, Any]]:
+    """The preprocessing chain for a ``[model] preprocess`` value."""
+    if spec == "line":
+        return [
+            {"name": "grayscale", "options": {}},
+            {"name": "resize-height", "options": {"height": height}},
+            {"name": "pad", "options": {"left": 8, "right": 8}},
+        ]
+    if spec == "word":
+        return [
+            {"name": "grayscale", "options": {}},
+            {"name": "resize-fixed", "options": {"height": height, "width": 4 * height}},
+        ]
+    if isinstance(spec, list):
+        return [dict(s) for s in spec]
+    raise InputError(f"preprocess must be 'line', 'word' or a list of steps, got {spec!r}")
+
+
+def read_records(
+    sources: Iterable[Any],
+    chain: PreprocessChain,
+    resolve,  # noqa: ANN001 - config.resolve
+    report: DatasetReport,
+    progress=None,  # noqa: ANN001
+) -> Iterator[LineRecord]:
+    """Read every source and preprocess its samples."""
+    for source in sources:
+        path = resolve(source.path)
+        for sample in read_dataset(
+            path, source.format, source.options, skip_bad=source.skip_bad, report=report
+        ):
+            image = chain(sample.image)
+            if image.ndim != 2:
+                raise InputError(f"{sample.id}: preprocessing did not give a grey image")
+            yield LineRecord(sample.id, sample.text, sample.group, image)
+            if progress:
+                progress(1)
+
+
+# -- LMDB cache ------------------------------------------------------------------------
+
+META_KEY = b"__meta__"
+
+
+def write_cache(path: Path, records: Iterable[LineRecord], meta: dict[str, Any]) -> int:
+    """Write records to an LMDB file (PNG-encoded images, JSON fields; never pickles)."""
+    import cv2
+    import lmdb
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    if tmp.exists():
+        tmp.unlink()
+    env = lmdb.open(str(tmp), map_size=1 << 36, subdir=False, lock=False)
+    count = 0
+    txn = env.begin(write=True)
+    try:
+        for record in records:
+            ok, png = cv2.imencode(".png", record.image)
+            if not ok:
+                raise InputError(f"{record.id}: cannot encode the line image")
+            head = json.dumps({"id": record.id, "text": record.text, "group": record.group})
+            head_bytes = head.encode("utf-8")
+            value = len(head_bytes).to_bytes(4, "little") + head_bytes + png.tobytes()
+            txn.put(f"{count:09d}".encode(), value)
+            count += 1
+            if count % 1000 == 0:
+                txn.commit()
+                txn = env.begin(write=True)
+        txn.put(META_KEY, json.dumps({**meta, "count": count}).encode("utf-8"))
+        txn.commit()
+    except BaseException:
+        txn.abort()
+        env.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    env.close()
+    os.replace(tmp, path)
+    return count
+
+
+_ENVS: dict[tuple[int, str, int], Any] = {}
+
+
+class LmdbStore(Sequence[LineRecord]):
+    """Records of an LMDB cache, decoded on access (safe to use from worker processes)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: no such cache file")
+        with self._open().begin() as txn:
+            raw = txn.get(META_KEY)
+        if raw is None:
+            raise InputError(f"{self.path}: not an htrkit line cache (no metadata)")
+        self.meta = json.loads(raw)
+        self._len = int(self.meta["count"])
+
+    def _open(self):  # noqa: ANN202
+        # LMDB allows one handle per file and process: share it, and reopen after a fork.
+        import lmdb
+
+        key = (os.getpid(), str(self.path.resolve()), self.path.stat().st_mtime_ns)
+        if key not in _ENVS:
+            _ENVS[key] = lmdb.open(
+                str(self.path), readonly=True, lock=False, subdir=False, readahead=False
+            )
+        return _ENVS[key]
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index):  # noqa: ANN001, ANN204
+        import cv2
+
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        with self._open().begin() as txn:
+            value = txn.get(f"{index:09d}".encode())
+        n = int.from_bytes(value[:4], "little")
+        head = json.loads(value[4 : 4 + n])
+        image = cv2.imdecode(np.frombuffer(value[4 + n :], np.uint8), cv2.IMREAD_GRAYSCALE)
+        return LineRecord(head["id"], head["text"], head["group"], image)
+
+
+# -- splitting -------------------------------------------------------------------------
+
+
+def split_records(
+    records: Sequence[LineRecord], val_fraction: float, seed: int
+) -> tuple[list[int], list[int]]:
+    """Indices of training and validation records, split by group."""
+    train, val = [], []
+    for i in range(len(records)):
+        group = records[i].group
+        (val if split_of(group, val_fraction, seed) == "val" else train).append(i)
+    return train, val
+
+
+# -- torch side ------------------------------------------------------------------------
+
+
+class LineDataset:
+    """``(image float [H, W] ink-high, label indices, text)`` items for the training loop.
+
+    Augmentation is seeded per (seed, epoch, index), so the data of a run is the same
+    whatever the number of workers, and a resumed run sees exactly what an uninterrupted
+    one would have seen.
+    """
+
+    def __init__(
+        self,
+        store: Sequence[LineRecord],
+        indices: Sequence[int],
+        alphabet: Alphabet,
+        augmenter=None,  # noqa: ANN001
+        seed: int = 0,
+    ):
+        self.store = store
+        self.indices = list(indices)
+        self.alphabet = alphabet
+        self.augmenter = augmenter
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int):  # noqa: ANN204
+        record = self.store[self.indices[i]]
+        image = record.image
+        if self.augmenter is not None:
+            rng = np.random.default_rng([self.seed, self.epoch, self.indices[i]])
+            image = self.augmenter(image, rng)
+        label = [self.alphabet.index(c) for c in record.text if c in self.alphabet]
+        return 1.0 - image.astype(np.float32) / 255.0, label, record.text
+
+
+def collate(items):  # noqa: ANN001, ANN201
+    """Right-pad images to the widest; concatenate CTC targets."""
+    import torch
+
+    height = items[0][0].shape[0]
+    widths = [im.shape[1] for im, _, _ in items]
+    batch = np.zeros((len(items), 1, height, max(widths)), np.float32)
+    for i, (im, _, _) in enumerate(items):
+        batch[i, 0, :, : im.shape[1]] = im
+    targets = [t for _, label, _ in items for t in label]
+    return {
+        "images": torch.from_numpy(batch),
+        "widths": torch.tensor(widths, dtype=torch.long),
+        "targets": torch.tensor(targets, dtype=torch.long),
+        "target_lengths": torch.tensor([len(label) for _, label, _ in items], dtype=torch.long),
+        "texts": [text for _, _, text in items],
+    }

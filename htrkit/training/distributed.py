@@ -1,0 +1,69 @@
+"""Training on several processes with DistributedDataParallel (gloo on CPU, nccl on GPU).
+
+``htrkit train --nproc N`` spawns N local processes. Under ``torchrun`` (which sets
+``RANK``, ``WORLD_SIZE`` and ``MASTER_ADDR``), each process joins the existing group.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+from htrkit.training.config import TrainConfig
+
+
+def under_torchrun() -> bool:
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _worker(
+    rank: int, world: int, config: TrainConfig, resume: bool, port: int, results: Any
+) -> None:
+    os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+    os.environ.setdefault("MASTER_PORT", str(port))
+    summary = run_rank(rank, world, config, resume)
+    if rank == 0:
+        results.put(summary)
+
+
+def run_rank(
+    rank: int, world: int, config: TrainConfig, resume: bool, progress: bool = False
+) -> dict[str, Any]:
+    import torch
+    import torch.distributed as dist
+
+    from htrkit.training.loop import Trainer
+
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    dist.init_process_group(backend, rank=rank, world_size=world)
+    try:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+        return Trainer(config, resume=resume, rank=rank, world=world, progress=progress).fit()
+    finally:
+        dist.destroy_process_group()
+
+
+def train_distributed(config: TrainConfig, nproc: int, resume: bool) -> dict[str, Any]:
+    """Train with ``nproc`` local processes; returns rank 0's summary."""
+    import torch.multiprocessing as mp
+
+    if under_torchrun():
+        rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+        return run_rank(rank, world, config, resume, progress=rank == 0)
+    ctx = mp.get_context("spawn")
+    results = ctx.SimpleQueue()
+    mp.start_processes(
+        _worker,
+        args=(nproc, config, resume, _free_port(), results),
+        nprocs=nproc,
+        join=True,
+        start_method="spawn",
+    )
+    return results.get()

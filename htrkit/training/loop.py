@@ -1,0 +1,504 @@
+"""The training loop: CTC loss, AdamW, warm-up + schedule, clipping, bf16 autocast, early
+stopping on validation CER, a time budget, atomic checkpoints and exact resume.
+
+Outputs in ``[train] output``:
+
+- ``best.safetensors``: the model with the lowest validation CER (an htrkit model file);
+- ``last.safetensors``: the latest model;
+- ``train-state.safetensors``: optimiser, RNG, position in the data (for ``--resume``);
+- ``history.json`` and ``history.png``: loss and CER per evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from htrkit._version import __version__
+from htrkit.alphabet import Alphabet
+from htrkit.datasets import DatasetReport
+from htrkit.errors import ConfigError, InputError
+from htrkit.modelfile import ModelConfig, read_config
+from htrkit.preprocess.chain import PreprocessChain
+from htrkit.recognizer import Recognizer
+from htrkit.training.checkpoint import load_state, save_state
+from htrkit.training.config import TrainConfig
+from htrkit.training.data import (
+    LineDataset,
+    LineRecord,
+    LmdbStore,
+    collate,
+    preprocess_steps,
+    read_records,
+    split_records,
+    write_cache,
+)
+from htrkit.training.history import write_history
+from htrkit.training.schedule import LRSchedule
+
+Log = Callable[[str], None]
+
+
+class Trainer:
+    """Trains one model as a :class:`TrainConfig` describes (one process of several with
+    DDP: ``rank`` and ``world`` are set by :mod:`htrkit.training.distributed`)."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        resume: bool = False,
+        rank: int = 0,
+        world: int = 1,
+        log: Log = print,
+        progress: bool = False,
+    ):
+        self.config = config
+        self.resume = resume
+        self.rank = rank
+        self.world = world
+        self.log = log if rank == 0 else (lambda message: None)
+        self.show_progress = progress and rank == 0
+        self.output = config.resolve(config.train.output)
+        self.history: list[dict[str, Any]] = []
+
+    # -- data ------------------------------------------------------------------------
+
+    def load_data(self) -> None:
+        c = self.config
+        self.steps = preprocess_steps(c.model.preprocess, c.model.input_height)
+        if c.model.init:
+            self.steps = read_config(c.resolve(c.model.init)).preprocess
+        chain = PreprocessChain.from_config(self.steps, source="[model] preprocess")
+        report = DatasetReport()
+        if c.data.cache:
+            store = self._cached(c.resolve(c.data.cache), chain, report)
+            train_idx, val_idx = self._split_cached(store)
+        else:
+            train = list(read_records(c.data.train, chain, c.resolve, report))
+            val = list(read_records(c.data.val, chain, c.resolve, report))
+            store = train + val
+            if c.data.val:
+                train_idx, val_idx = list(range(len(train))), list(range(len(train), len(store)))
+            else:
+                train_idx, val_idx = split_records(train, c.data.val_fraction, c.data.split_seed)
+        if not train_idx:
+            raise InputError("no training samples: check [[data.train]] paths and formats")
+        if not val_idx:
+            raise InputError("no validation samples: add [[data.val]] or raise val_fraction")
+        self.store, self.train_idx, self.val_idx = store, train_idx, val_idx
+        self.report = report
+        self.log(
+            f"data: {len(train_idx)} training and {len(val_idx)} validation lines"
+            + (f"; skipped {dict(report.skipped)}" if report.skipped else "")
+        )
+
+    def _cached(self, path: Path, chain: PreprocessChain, report: DatasetReport):  # noqa: ANN202
+        c = self.config
+        meta = {
+            "preprocess": self.steps,
+            "train": [asdict(s) for s in c.data.train],
+            "val": [asdict(s) for s in c.data.val],
+        }
+        if self.rank == 0 and not path.exists():
+            self.log(f"writing line cache {path}")
+
+            def records():
+                n_train = 0
+                for r in read_records(c.data.train, chain, c.resolve, report):
+                    n_train += 1
+                    yield r
+                meta["n_train"] = n_train
+                yield from read_records(c.data.val, chain, c.resolve, report)
+
+            write_cache(path, records(), meta)
+        self._barrier()
+        store = LmdbStore(path)
+        for key in ("preprocess", "train", "val"):
+            if store.meta.get(key) != json.loads(json.dumps(meta[key])):
+                raise ConfigError(
+                    f"{path}: cache was built with other {key} settings; delete it or set "
+                    "data.cache to a new file"
+                )
+        return store
+
+    def _split_cached(self, store: LmdbStore) -> tuple[list[int], list[int]]:
+        c = self.config
+        n_train = store.meta.get("n_train", len(store))
+        if c.data.val:
+            return list(range(n_train)), list(range(n_train, len(store)))
+        head = [store[i] for i in range(n_train)]
+        return split_records(head, c.data.val_fraction, c.data.split_seed)
+
+    # -- model -----------------------------------------------------------------------
+
+    def build_model(self) -> None:
+        import torch
+
+        c = self.config
+        texts = (self.store[i].text for i in self.train_idx)
+        if c.model.init:
+            base = Recognizer.load(c.resolve(c.model.init))
+            extra = sorted({ch for t in texts for ch in t} - set(base.alphabet.chars))
+            chars = list(base.alphabet.chars) + extra
+            if extra:
+                self.log(f"fine-tuning: alphabet extended by {''.join(extra)!r}")
+            config = replace(base.config, alphabet=chars)
+            self.recognizer = Recognizer(base.module, config)
+            if extra:
+                extend_head(self.recognizer.module, len(base.alphabet) + 1, len(chars) + 1)
+        else:
+            chars = (
+                list(dict.fromkeys(c.model.alphabet))
+                if c.model.alphabet
+                else sorted({ch for t in texts for ch in t})
+            )
+            config = ModelConfig(
+                backbone=c.model.backbone,
+                alphabet=chars,
+                input_height=c.model.input_height,
+                backbone_options=dict(c.model.backbone_options),
+                preprocess=self.steps,
+                metadata=dict(c.model.metadata),
+            )
+            torch.manual_seed(c.train.seed)
+            self.recognizer = Recognizer.create(config)
+        self.recognizer.module.train()
+        self.alphabet = Alphabet(self.recognizer.config.alphabet)
+        params = sum(p.numel() for p in self.recognizer.module.parameters())
+        self.log(
+            f"model: {self.recognizer.config.backbone}, {params / 1e6:.2f} M parameters, "
+            f"{len(self.alphabet)} symbols"
+        )
+
+    # -- training --------------------------------------------------------------------
+
+    def fit(self) -> dict[str, Any]:
+        import torch
+
+        t = self.config.train
+        if t.threads:
+            torch.set_num_threads(t.threads)
+        self.load_data()
+        self.build_model()
+        module = self.recognizer.module
+        model = module
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            model = DistributedDataParallel(module)
+        optimizer = torch.optim.AdamW(module.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+        batches_per_epoch = max(len(self.train_idx) // (t.batch_size * self.world), 1)
+        schedule = LRSchedule(t.lr, t.warmup_steps, batches_per_epoch * t.epochs, t.schedule)
+        augmenter = self._augmenter()
+        train_set = LineDataset(self.store, self.train_idx, self.alphabet, augmenter, t.seed)
+        val_set = LineDataset(self.store, self.val_idx, self.alphabet)
+        ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+        bf16 = self._use_bf16()
+
+        epoch, batch_pos, step, best_cer, bad_epochs = 0, 0, 0, math.inf, 0
+        if self.resume:
+            state = load_state(self.output / "train-state.safetensors", module, optimizer)
+            self._check_resumable(state)
+            epoch, batch_pos, step = state["epoch"], state["batch"], state["step"]
+            best_cer, bad_epochs = state["best_cer"], state["bad_epochs"]
+            self.history = state["history"]
+            schedule.load(state["schedule"])
+            self.log(f"resuming at epoch {epoch + 1}, batch {batch_pos}")
+        self.output.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        out_of_time = False
+        stop_reason = "epochs done"
+        while epoch < t.epochs:
+            train_set.epoch = epoch
+            batches = self._epoch_batches(epoch)
+            module.train()
+            losses = []
+            bar = self._bar(len(batches) - batch_pos, f"epoch {epoch + 1}/{t.epochs}")
+            for b in range(batch_pos, len(batches)):
+                batch = collate([train_set[i] for i in batches[b]])
+                for group in optimizer.param_groups:
+                    group["lr"] = schedule.lr(step)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    logits = model(batch["images"], batch["widths"])
+                log_probs = torch.log_softmax(logits.float(), -1).transpose(0, 1)
+                lengths = module.output_lengths(batch["widths"]).clamp(max=logits.shape[1])
+                loss = ctc(log_probs, batch["targets"], lengths, batch["target_lengths"])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if t.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(module.parameters(), t.grad_clip)
+                optimizer.step()
+                step += 1
+                losses.append(loss.item())
+                bar.update(loss=np.mean(losses[-50:]))
+                if t.max_minutes and self._agree(time.monotonic() - started > 60 * t.max_minutes):
+                    out_of_time = True
+                    batch_pos = b + 1
+                    break
+            bar.close()
+            if out_of_time and batch_pos < len(batches):
+                stop_reason = f"time budget of {t.max_minutes} min reached"
+                self._save_state(
+                    module, optimizer, schedule, epoch, batch_pos, step, best_cer, bad_epochs
+                )
+                break
+            epoch, batch_pos = epoch + 1, 0
+            if epoch % t.eval_every and epoch != t.epochs:
+                continue
+            cer, wer, val_loss = self._validate(val_set, bf16)
+            self.history.append(
+                {
+                    "epoch": epoch,
+                    "step": step,
+                    "train_loss": float(np.mean(losses or [0])),
+                    "val_loss": val_loss,
+                    "val_cer": cer,
+                    "val_wer": wer,
+                    "lr": schedule.lr(step),
+                    "seconds": round(time.monotonic() - started, 1),
+                }
+            )
+            if t.schedule == "plateau":
+                schedule.observe(cer)
+            improved = cer < best_cer - 1e-9
+            if improved:
+                best_cer, bad_epochs = cer, 0
+            else:
+                bad_epochs += 1
+            if self.rank == 0:
+                if improved:
+                    self._save_model("best.safetensors", cer, wer, epoch)
+                self._save_model("last.safetensors", cer, wer, epoch)
+                write_history(self.output, self.history)
+            self._save_state(module, optimizer, schedule, epoch, 0, step, best_cer, bad_epochs)
+            self.log(
+                f"epoch {epoch}: loss {self.history[-1]['train_loss']:.3f}, val CER "
+                f"{100 * cer:.2f}%, WER {100 * wer:.2f}%" + (" (best)" if improved else "")
+            )
+            if t.patience and bad_epochs >= t.patience:
+                stop_reason = f"no improvement for {t.patience} evaluations"
+                break
+            if out_of_time:
+                stop_reason = f"time budget of {t.max_minutes} min reached"
+                break
+        self._barrier()
+        return {
+            "stopped": stop_reason,
+            "epochs": epoch,
+            "steps": step,
+            "best_cer": best_cer,
+            "output": str(self.output),
+            "minutes": round((time.monotonic() - started) / 60, 2),
+        }
+
+    # -- pieces ----------------------------------------------------------------------
+
+    def _epoch_batches(self, epoch: int) -> list[list[int]]:
+        """This rank's batches: a seeded permutation of the epoch, cut into global batches
+        (one per rank per step) so every rank takes the same number of steps."""
+        t = self.config.train
+        order = np.random.default_rng([t.seed, epoch]).permutation(len(self.train_idx))
+        per_step = t.batch_size * self.world
+        steps = max(len(order) // per_step, 1)
+        batches = []
+        for s in range(steps):
+            chunk = order[s * per_step : (s + 1) * per_step]
+            mine = chunk[self.rank * t.batch_size : (self.rank + 1) * t.batch_size]
+            batches.append([int(i) for i in (mine if len(mine) else chunk[: t.batch_size])])
+        return batches
+
+    def _validate(self, val_set: LineDataset, bf16: bool) -> tuple[float, float, float]:
+        import torch
+
+        from htrkit.decoders.greedy import GreedyDecoder
+        from htrkit.metrics.text import CharacterErrorRate, WordErrorRate
+
+        module = self.recognizer.module
+        module.eval()
+        decoder = GreedyDecoder()
+        preds, refs, losses = [], [], []
+        ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True, reduction="sum")
+        items = sorted((val_set[i] for i in range(len(val_set))), key=lambda x: x[0].shape[1])
+        bs = max(self.config.train.batch_size, 16)
+        with torch.inference_mode():
+            for s in range(0, len(items), bs):
+                batch = collate(items[s : s + bs])
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    logits = module(batch["images"], batch["widths"])
+                lp = torch.log_softmax(logits.float(), -1)
+                lengths = module.output_lengths(batch["widths"]).clamp(max=lp.shape[1])
+                loss = ctc(lp.transpose(0, 1), batch["targets"], lengths, batch["target_lengths"])
+                losses.append(float(loss))
+                for i, text in enumerate(batch["texts"]):
+                    out = decoder.decode(lp[i, : int(lengths[i])].numpy(), self.alphabet)
+                    preds.append(out.text)
+                    refs.append(text)
+        module.train()
+        cer = CharacterErrorRate().corpus(preds, refs)
+        wer = WordErrorRate().corpus(preds, refs)
+        return cer, wer, sum(losses) / max(len(refs), 1)
+
+    def _augmenter(self):  # noqa: ANN202
+        t = self.config.train
+        if not t.augment:
+            return None
+        from htrkit.options import validate_options
+        from htrkit.training.augment import Augmenter, AugmentOptions
+
+        options = validate_options(AugmentOptions, t.augment_options, what="[train] augment")
+        return Augmenter(options)
+
+    def _use_bf16(self) -> bool:
+        precision = self.config.train.precision
+        if precision == "auto":
+            import torch
+
+            return torch.backends.mkldnn.is_available() and _cpu_has_bf16()
+        return precision == "bf16"
+
+    def _save_model(self, name: str, cer: float, wer: float, epoch: int) -> None:
+        c = self.config
+        meta = {
+            **self.recognizer.config.metadata,
+            "htrkit_version": __version__,
+            "trained_epochs": epoch,
+            "validation": {"cer": round(cer, 5), "wer": round(wer, 5), "lines": len(self.val_idx)},
+            "training_lines": len(self.train_idx),
+            "training_data": [s.path for s in c.data.train],
+        }
+        config = replace(self.recognizer.config, metadata=meta)
+        Recognizer(self.recognizer.module, config).save(self.output / name)
+        self.recognizer.module.train()
+
+    def _save_state(self, module, optimizer, schedule, epoch, batch, step, best, bad) -> None:  # noqa: ANN001
+        if self.rank != 0:
+            return
+        save_state(
+            self.output / "train-state.safetensors",
+            module,
+            optimizer,
+            {
+                "epoch": epoch,
+                "batch": batch,
+                "step": step,
+                "best_cer": best if math.isfinite(best) else 1e9,
+                "bad_epochs": bad,
+                "history": self.history,
+                "schedule": schedule.state(),
+                "config": self.config.to_dict(),
+                "alphabet": list(self.alphabet.chars),
+            },
+        )
+
+    def _check_resumable(self, state: dict[str, Any]) -> None:
+        before, now = state["config"], self.config.to_dict()
+        # the budget may change between runs; what shapes the run may not
+        for section, keys in (
+            ("train", ("epochs", "max_minutes", "patience", "num_workers", "threads", "output")),
+        ):
+            for key in keys:
+                before[section].pop(key, None)
+                now[section].pop(key, None)
+        if json.loads(json.dumps(before)) != json.loads(json.dumps(now)):
+            raise ConfigError(
+                "cannot resume: the configuration differs from the interrupted run's "
+                "(only epochs, max_minutes, patience, num_workers and threads may change)"
+            )
+
+    def _agree(self, flag: bool) -> bool:
+        """With several processes, stop when rank 0 says so."""
+        if self.world == 1:
+            return flag
+        import torch
+        import torch.distributed as dist
+
+        t = torch.tensor([1 if flag else 0])
+        dist.broadcast(t, 0)
+        return bool(t.item())
+
+    def _barrier(self) -> None:
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+    def _bar(self, total: int, what: str):  # noqa: ANN202
+        return _Bar(total, what) if self.show_progress else _NoBar()
+
+
+class _NoBar:
+    def update(self, **values: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _Bar:
+    def __init__(self, total: int, what: str):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("loss {task.fields[loss]:.3f}"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task(what, total=total, loss=float("nan"))
+
+    def update(self, **values: float) -> None:
+        self.progress.update(self.task, advance=1, **values)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def extend_head(module: Any, old: int, new: int) -> None:
+    """Grow the last ``nn.Linear`` with ``old`` outputs to ``new``, keeping learnt rows."""
+    import torch
+    from torch import nn
+
+    name, head = None, None
+    for n, m in module.named_modules():
+        if isinstance(m, nn.Linear) and m.out_features == old:
+            name, head = n, m
+    if head is None:
+        raise ConfigError(f"cannot extend the alphabet: no output layer with {old} classes")
+    bigger = nn.Linear(head.in_features, new, bias=head.bias is not None)
+    with torch.no_grad():
+        bigger.weight[:old] = head.weight
+        if head.bias is not None:
+            bigger.bias[:old] = head.bias
+            bigger.bias[old:] = head.bias[1:].mean() if old > 1 else 0.0
+    parent = module.get_submodule(name.rsplit(".", 1)[0]) if "." in name else module
+    setattr(parent, name.rsplit(".", 1)[-1], bigger)
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+__all__ = ["Trainer", "extend_head", "LineRecord"]

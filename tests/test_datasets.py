@@ -1,0 +1,549 @@
+"""Dataset readers, on small datasets of every format written into a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, handwriting_like, run_cli
+from PIL import Image
+
+from htrkit.datasets import DatasetError, DatasetReport, find_reader, read_dataset, split_of
+from htrkit.errors import OptionsError
+from htrkit.plugins import registry
+
+ALTO4 = "http://www.loc.gov/standards/alto/ns-v4#"
+ALTO2 = "http://www.loc.gov/standards/alto/ns-v2#"
+PAGE2013 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2013-07-15"
+PAGE2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+
+
+def page_image(width: int = 400, height: int = 200) -> np.ndarray:
+    """A page whose every pixel is below 255 and tells where it is, so that a crop's
+    position can be checked and white can only come from polygon masking."""
+    y, x = np.mgrid[0:height, 0:width]
+    return ((x * 7 + y * 13) % 250).astype(np.uint8)
+
+
+def save(array: np.ndarray, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+    return path
+
+
+def read(path: Path, fmt: str | None = None, options=None, skip_bad: bool = False):
+    report = DatasetReport()
+    samples = list(read_dataset(path, fmt, options, skip_bad=skip_bad, report=report))
+    return samples, report
+
+
+# -- ALTO ------------------------------------------------------------------------------
+
+
+def alto(lines: str, image: str = "page.png", ns: str = ALTO4, unit: str = "pixel") -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<alto xmlns="{ns}">
+  <Description>
+    <MeasurementUnit>{unit}</MeasurementUnit>
+    <sourceImageInformation><fileName>{image}</fileName></sourceImageInformation>
+  </Description>
+  <Tags>
+    <OtherTag ID="LT1" LABEL="DefaultLine"/><OtherTag ID="LT2" LABEL="InterlinearLine"/>
+  </Tags>
+  <Layout><Page WIDTH="400" HEIGHT="200"><PrintSpace>
+    <TextBlock ID="b1">{lines}</TextBlock>
+  </PrintSpace></Page></Layout>
+</alto>
+"""
+
+
+ALTO_LINES = """
+<TextLine ID="l1" TAGREFS="LT1" BASELINE="12 38 118 38" HPOS="10" VPOS="10" WIDTH="110" HEIGHT="30">
+  <Shape><Polygon POINTS="20 10 120 10 110 40 10 40"/></Shape>
+  <String CONTENT="Hello"/><SP/><String CONTENT="wor"/><HYP CONTENT="-"/>
+</TextLine>
+<TextLine ID="l2" TAGREFS="LT2" HPOS="10" VPOS="50" WIDTH="100" HEIGHT="20">
+  <String CONTENT="two"/><String CONTENT="words"/>
+</TextLine>
+<TextLine ID="l3" TAGREFS="LT1" HPOS="10" VPOS="80" WIDTH="100" HEIGHT="20">
+  <String CONTENT="  "/>
+</TextLine>
+"""
+
+
+@pytest.fixture
+def alto_page(tmp_path) -> Path:
+    folder = tmp_path / "alto"
+    save(page_image(), folder / "page.png")
+    (folder / "page.xml").write_text(alto(ALTO_LINES))
+    return folder
+
+
+def test_alto_texts_groups_and_crops(alto_page):
+    samples, report = read(alto_page)
+    assert [s.text for s in samples] == ["Hello wor-", "two words"]
+    assert [s.id for s in samples] == ["page.xml#l1", "page.xml#l2"]
+    assert {s.group for s in samples} == {"page"}
+    assert report.dropped == {"empty": 1}
+    assert samples[0].source == str(alto_page / "page.xml")
+
+    page = page_image()
+    first = samples[0].image
+    assert first.shape == (30, 110)  # the polygon's bounding box
+    assert first[0, 0] == 255  # (10, 10) lies left of the slanted edge: painted white
+    assert first[15, 55] == page[25, 65]  # inside: the page's own pixel
+    assert first[first < 255].size > 0.8 * first.size
+    # no polygon: the HPOS/VPOS/WIDTH/HEIGHT box, cut out exactly
+    np.testing.assert_array_equal(samples[1].image, page[50:70, 10:110])
+    assert samples[1].image.base is None  # a copy, not a view keeping the page alive
+
+
+def test_alto_v2_comma_points_height_baseline_and_image_fallback(tmp_path):
+    lines = """
+    <TextLine ID="a" BASELINE="35" HPOS="0" VPOS="0" WIDTH="50" HEIGHT="40">
+      <Shape><Polygon POINTS="0,0 50,0 50,40 0,40"/></Shape><String CONTENT="v2"/>
+    </TextLine>"""
+    save(page_image(), tmp_path / "scan.jpg")
+    # the file names a TIFF in a Windows folder; the JPEG of the same stem is used
+    (tmp_path / "scan.xml").write_text(alto(lines, image=r"C:\scans\scan.tif", ns=ALTO2))
+    (sample,), _ = read(tmp_path / "scan.xml")
+    assert sample.text == "v2" and sample.image.shape == (40, 50)
+    from htrkit.datasets.layout import parse_xml
+
+    reader = registry("dataset").create("alto")
+    page = reader.parse(parse_xml(tmp_path / "scan.xml"), tmp_path / "scan.xml")
+    assert page.lines[0].baseline == [(0.0, 35.0), (50.0, 35.0)]
+
+
+def test_alto_line_types_exclude_pattern_and_documents(tmp_path):
+    for name in ("wikitexte_0001_1", "wikitexte_0001_2", "imp_wikitexte_0001"):
+        save(page_image(), tmp_path / f"{name}.png")
+        ref = f'<TextLine ID="r" TAGREFS="LT1" HPOS="0" VPOS="0" WIDTH="9" HEIGHT="9">\
+<String CONTENT="{name}"/></TextLine>'
+        (tmp_path / f"{name}.xml").write_text(alto(ref + ALTO_LINES, image=f"{name}.png"))
+    options = {
+        "line_types": "DefaultLine",
+        "exclude_pattern": r"(?i)wiki\s*texte",
+        "group_by": "document",
+        "document_pattern": r"^(?:imp_)?wikitexte_\d+",
+    }
+    samples, report = read(tmp_path, "alto", options)
+    assert [s.text for s in samples] == ["Hello wor-"] * 3
+    assert [s.group for s in samples] == ["imp_wikitexte_0001", *["wikitexte_0001"] * 2]
+    assert report.dropped == {"excluded": 3, "line type": 3, "empty": 3}
+    # a capturing group picks the document out of the name
+    samples, _ = read(tmp_path, "alto", {"group_by": "document", "document_pattern": r"_(\d+)"})
+    assert {s.group for s in samples} == {"0001"}
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"group_by": "document"}, "needs a document_pattern"),
+        ({"exclude_pattern": "("}, "not a valid regular expression"),
+        ({"group_by": "writer"}, "expected one of"),
+    ],
+)
+def test_page_options_are_checked(options, message):
+    with pytest.raises(OptionsError, match=message):
+        registry("dataset").create("alto", options)
+
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE alto [<!ENTITY secret SYSTEM "file://{secret}">]>
+<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#"><Layout><Page><PrintSpace>
+<TextLine ID="x" HPOS="0" VPOS="0" WIDTH="5" HEIGHT="5"><String CONTENT="&secret;"/></TextLine>
+</PrintSpace></Page></Layout></alto>
+"""
+
+
+def test_alto_refuses_external_entities(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    folder = tmp_path / "pages"
+    save(page_image(), folder / "evil.png")
+    (folder / "evil.xml").write_text(XXE.format(secret=secret))
+    with pytest.raises(DatasetError, match=r"evil\.xml: refused: .*DTD") as info:
+        read(folder)
+    assert "TOP SECRET" not in str(info.value)
+    samples, report = read(folder, skip_bad=True)
+    assert samples == [] and report.skipped == {"unreadable page": 1}
+
+
+def test_alto_file_errors_name_the_file(tmp_path):
+    (tmp_path / "broken.xml").write_text("<alto xmlns='http://www.loc.gov/standards/alto/")
+    with pytest.raises(DatasetError, match=r"broken\.xml: not well-formed XML \(.*line 1"):
+        read(tmp_path / "broken.xml", "alto")
+    (tmp_path / "mm.xml").write_text(alto(ALTO_LINES, unit="mm10"))
+    with pytest.raises(DatasetError, match=r"mm\.xml: MeasurementUnit is 'mm10'"):
+        read(tmp_path / "mm.xml", "alto")
+    (tmp_path / "noimage.xml").write_text(alto(ALTO_LINES, image="gone.png"))
+    with pytest.raises(DatasetError, match=r"noimage\.xml: image 'gone\.png' not found"):
+        read(tmp_path / "noimage.xml", "alto")
+    (tmp_path / "other.xml").write_text("<mets/>")
+    with pytest.raises(DatasetError, match=r"other\.xml: not ALTO XML \(root <mets>\)"):
+        read(tmp_path / "other.xml", "alto")
+
+
+def test_alto_bad_line_stops_or_is_skipped(alto_page):
+    xml = alto_page / "page.xml"
+    xml.write_text(alto(ALTO_LINES.replace("110 40 10 40", "110 40 10")))
+    with pytest.raises(DatasetError, match=r"page\.xml: TextLine 'l1': POINTS has an odd"):
+        read(alto_page)
+    samples, report = read(alto_page, skip_bad=True)
+    assert [s.text for s in samples] == ["two words"]
+    assert report.skipped == {"bad line": 1}
+    assert "page.xml" in report.examples["bad line"]
+
+
+def test_a_folder_skips_xml_of_another_kind(alto_page):
+    (alto_page / "mets.xml").write_text("<mets/>")
+    samples, report = read(alto_page, "alto")
+    assert len(samples) == 2 and report.dropped["xml file not ALTO"] == 1
+
+
+def test_corrupt_page_image(alto_page):
+    (alto_page / "page.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    with pytest.raises(DatasetError, match=r"page\.xml: .*page\.png: "):
+        read(alto_page)
+    _, report = read(alto_page, skip_bad=True)
+    assert report.skipped == {"unreadable page": 1}
+
+
+# -- PAGE-XML --------------------------------------------------------------------------
+
+
+def page_xml(ns: str, image: str = "../scan.png") -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<PcGts xmlns="{ns}">
+  <Metadata><Creator>test</Creator></Metadata>
+  <Page imageFilename="{image}" imageWidth="400" imageHeight="200">
+    <TextRegion id="r1"><Coords points="0,0 400,0 400,200 0,200"/>
+      <TextLine id="t1" custom="readingOrder {{index:0;}} structure {{type:heading;}}">
+        <Coords points="20,10 120,10 110,40 10,40"/>
+        <Baseline points="12,38 118,38"/>
+        <TextEquiv index="1"><Unicode>second choice</Unicode></TextEquiv>
+        <TextEquiv index="0"><Unicode>first choice</Unicode></TextEquiv>
+      </TextLine>
+      <TextRegion id="r2"><Coords points="0,0 1,0 1,1"/>
+        <TextLine id="t2">
+          <Coords points="10,50 110,50 110,70 10,70"/>
+          <Word id="w1"><Coords points="10,50 50,50 50,70"/>
+            <TextEquiv><Unicode>nested</Unicode></TextEquiv></Word>
+          <Word id="w2"><Coords points="60,50 110,50 110,70"/>
+            <TextEquiv><Unicode>words</Unicode></TextEquiv></Word>
+        </TextLine>
+      </TextRegion>
+      <TextLine id="t3"><Coords points="10,80 110,80 110,100 10,100"/>
+        <TextEquiv><Unicode>plain   line </Unicode></TextEquiv>
+        <TextEquiv><Unicode>ignored</Unicode></TextEquiv>
+      </TextLine>
+    </TextRegion>
+  </Page>
+</PcGts>
+"""
+
+
+@pytest.mark.parametrize("ns", [PAGE2013, PAGE2019])
+def test_page_xml(tmp_path, ns):
+    save(page_image(), tmp_path / "scan.png")
+    (tmp_path / "page").mkdir()
+    (tmp_path / "page" / "scan.xml").write_text(page_xml(ns, image="scan.png"))
+    assert type(find_reader(tmp_path / "page")).__name__ == "PageXmlReader"
+    samples, _ = read(tmp_path / "page")
+    assert [s.text for s in samples] == ["first choice", "nested words", "plain line"]
+    assert [s.id for s in samples] == ["scan.xml#t1", "scan.xml#t2", "scan.xml#t3"]
+    assert samples[0].image.shape == (30, 110) and samples[0].image[0, 0] == 255
+    np.testing.assert_array_equal(samples[1].image, page_image()[50:70, 10:110])
+    headings, report = read(tmp_path / "page", "page", {"line_types": "Heading"})
+    assert [s.text for s in headings] == ["first choice"] and report.dropped["line type"] == 2
+
+
+# -- IAM -------------------------------------------------------------------------------
+
+WORDS = """\
+#--- words.txt ---------------------------------------------------------------#
+# format: a01-000u-00-00 ok 154 408 768 27 51 AT A
+a01-000u-00-00 ok 154 408 768 27 51 AT A
+a01-000u-00-01 err 154 507 766 213 48 NN MOVE
+a01-000x-00-00 ok 154 -1 -1 -1 -1 NN Hello
+"""
+LINES = """\
+# format: a01-000u-00 ok 154 19 408 746 1661 89 A|MOVE|to|stop
+a01-000u-00 ok 154 19 408 746 1661 89 A|MOVE|to|stop|Mr.|Gaitskell
+a01-000u-01 err 156 19 395 932 1850 105 nominating|any|more
+"""
+
+
+@pytest.fixture
+def iam(tmp_path) -> Path:
+    root = tmp_path / "iam"
+    (root / "ascii").mkdir(parents=True)
+    (root / "ascii" / "words.txt").write_text(WORDS)
+    (root / "ascii" / "lines.txt").write_text(LINES)
+    for i, row in enumerate(WORDS.splitlines() + LINES.splitlines()):
+        if row.startswith("#"):
+            continue
+        sample_id = row.split()[0]
+        level = "words" if sample_id.count("-") == 3 else "lines"
+        form = "-".join(sample_id.split("-")[:2])
+        save(handwriting_like(seed=i), root / level / form[:3] / form / f"{sample_id}.png")
+    return root
+
+
+def test_iam_words_and_lines(iam):
+    words, _ = read(iam, "iam", {"level": "words"})
+    assert [(s.id, s.text, s.group) for s in words] == [
+        ("a01-000u-00-00", "A", "a01-000u"),
+        ("a01-000u-00-01", "MOVE", "a01-000u"),
+        ("a01-000x-00-00", "Hello", "a01-000x"),
+    ]
+    lines, _ = read(iam)  # detected; lines by default
+    assert [s.text for s in lines] == ["A MOVE to stop Mr. Gaitskell", "nominating any more"]
+    kept, report = read(iam, "iam", {"level": "words", "skip_err": "true"})
+    assert len(kept) == 2 and report.dropped == {"segmentation err": 1}
+
+
+def test_iam_errors_name_file_and_line(iam):
+    words = iam / "ascii" / "words.txt"
+    words.write_text(WORDS + "a01-000u-00-02 ok 154 x\n")
+    with pytest.raises(DatasetError, match=r"words\.txt:6: expected a row like"):
+        read(iam, "iam", {"level": "words"})
+    words.write_text(WORDS + "a01-000u-00-09 ok 154 1 1 1 1 NN gone\n")
+    with pytest.raises(DatasetError, match=r"words\.txt:6: .*a01-000u-00-09\.png: no such file"):
+        read(iam, "iam", {"level": "words"})
+    samples, report = read(iam, "iam", {"level": "words"}, skip_bad=True)
+    assert len(samples) == 3 and report.skipped == {"unreadable image": 1}
+    (iam / "ascii" / "lines.txt").unlink()
+    with pytest.raises(DatasetError, match="no ascii/lines.txt .*-O level=words"):
+        read(iam, "iam")
+
+
+# -- tables ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kaggle(tmp_path) -> Path:
+    for i in range(1, 6):
+        save(handwriting_like(seed=i), tmp_path / "train" / f"TRAIN_{i:05d}.jpg")
+    table = tmp_path / "written_name_train.csv"
+    table.write_text(
+        "FILENAME,IDENTITY\n"
+        "TRAIN_00001.jpg,BALTHAZAR\n"
+        "TRAIN_00002.jpg,UNREADABLE\n"
+        "TRAIN_00003.jpg,\n"
+        "TRAIN_00004.jpg,unreadable\n"
+        'TRAIN_00005.jpg,"DE LA CRUZ, JR "\n'
+    )
+    return table
+
+
+def test_kaggle_csv(kaggle):
+    samples, report = read(kaggle, "table", {"image_dir": "train"})
+    assert [(s.id, s.text, s.group) for s in samples] == [
+        ("TRAIN_00001.jpg", "BALTHAZAR", "TRAIN_00001"),
+        ("TRAIN_00005.jpg", "DE LA CRUZ, JR", "TRAIN_00005"),
+    ]
+    assert report.dropped == {"unreadable": 2, "empty": 1}
+    assert samples[0].image.dtype == np.uint8 and samples[0].image.shape[:2] == (48, 240)
+
+
+def test_table_missing_image_and_malformed_rows(kaggle):
+    with pytest.raises(DatasetError, match=r"written_name_train\.csv:2: .*TRAIN_00001\.jpg"):
+        read(kaggle)  # images are not beside the table
+    with kaggle.open("a") as f:
+        f.write("TRAIN_00009.jpg,GONE\nlonely\n")
+    with pytest.raises(DatasetError, match=r"\.csv:7: .*TRAIN_00009\.jpg: no such file"):
+        read(kaggle, "table", {"image_dir": "train"})
+    samples, report = read(kaggle, "table", {"image_dir": "train"}, skip_bad=True)
+    assert len(samples) == 2
+    assert report.skipped == {"unreadable image": 1, "malformed row": 1}
+    assert report.examples["malformed row"].endswith(
+        "csv:8: expected an image path and a text (2 columns), got 1 column"
+    )
+
+
+def test_tsv_with_writer_column_and_headerless_tables(tmp_path):
+    for i, name in enumerate(["w1/a.png", "w1/b.png", "w2/c.png"]):
+        save(handwriting_like(seed=i), tmp_path / name)
+    (tmp_path / "labels.tsv").write_text(
+        'image\ttext\twriter\nw1/a.png\tGroß "Köris"\t1\nw1/b.png\tb\t1\nw2/c.png\tc\t2\n'
+    )
+    samples, _ = read(tmp_path / "labels.tsv")
+    assert [(s.text, s.group) for s in samples] == [('Groß "Köris"', "1"), ("b", "1"), ("c", "2")]
+    (tmp_path / "plain.csv").write_text("w1/a.png,alpha\nw2/c.png,gamma\n")
+    samples, _ = read(tmp_path / "plain.csv")
+    assert [(s.text, s.group) for s in samples] == [("alpha", "a"), ("gamma", "c")]
+    (tmp_path / "odd.txt").write_text("w1/a.png;x\n")
+    samples, _ = read(tmp_path / "odd.txt", "table", {"delimiter": "semicolon"})
+    assert samples[0].text == "x"
+    with pytest.raises(DatasetError, match=r"labels\.tsv:1: no column 'speaker'"):
+        read(tmp_path / "labels.tsv", "table", {"group_column": "speaker"})
+
+
+# -- folders of images -----------------------------------------------------------------
+
+
+def test_folder_labels(tmp_path):
+    for i, name in enumerate(["3bnyf.png", "abc.png", "abc_2.png", "a_b.jpg"]):
+        save(handwriting_like(seed=i), tmp_path / "captcha" / name)
+    samples, _ = read(tmp_path / "captcha")
+    assert [(s.id, s.text, s.group) for s in samples] == [
+        ("3bnyf.png", "3bnyf", "3bnyf"),
+        ("a_b.jpg", "a_b", "a_b"),
+        ("abc.png", "abc", "abc"),
+        ("abc_2.png", "abc", "abc_2"),
+    ]
+    samples, _ = read(tmp_path / "captcha", "folder-labels", {"group_by": "label"})
+    assert samples[3].group == "abc"
+    samples, _ = read(tmp_path / "captcha", "folder-labels", {"separator": ""})
+    assert samples[3].text == "abc_2"
+
+
+def test_gt_pairs(tmp_path):
+    root = tmp_path / "gt"
+    pairs = {"book1/0001.png": "first line", "book1/0002.bin.png": "  second\n", "b2/x.png": ""}
+    for i, (name, text) in enumerate(pairs.items()):
+        save(handwriting_like(seed=i), root / name)
+        (root / name).with_name(name.split("/")[1].split(".")[0] + ".gt.txt").write_text(text)
+    save(handwriting_like(), root / "book1" / "0003.png")  # no transcription
+    save(handwriting_like(), root / "top.png")
+    (root / "top.gt.txt").write_text("at the top")
+    samples, report = read(root)
+    assert [(s.id, s.text, s.group) for s in samples] == [
+        ("book1/0001.png", "first line", "book1"),
+        ("book1/0002.bin.png", "second", "book1"),
+        ("top.png", "at the top", "top"),
+    ]
+    assert report.dropped == {"empty": 1, "no transcription": 1}
+    samples, _ = read(root, "gt-pairs", {"group_by": "file"})
+    assert samples[1].group == "book1/0002.bin"
+
+
+def test_bad_image_names_the_file(tmp_path):
+    save(handwriting_like(), tmp_path / "good.png")
+    (tmp_path / "bad.png").write_bytes(b"not an image at all")
+    with pytest.raises(DatasetError, match=r"bad\.png: not an image"):
+        read(tmp_path, "folder-labels")
+    samples, report = read(tmp_path, "folder-labels", skip_bad=True)
+    assert [s.text for s in samples] == ["good"]
+    assert report.skipped == {"unreadable image": 1}
+
+
+# -- detection, registry, splits -------------------------------------------------------
+
+
+def test_readers_are_registered_in_detection_order():
+    assert [spec.name for spec in registry("dataset")] == [
+        "alto",
+        "page",
+        "iam",
+        "table",
+        "gt-pairs",
+        "folder-labels",
+    ]
+
+
+@pytest.mark.parametrize("name", ["alto", "page", "iam", "table", "gt-pairs", "folder-labels"])
+def test_every_reader_ignores_what_is_not_its_format(name, tmp_path):
+    reader = registry("dataset").create(name)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.md").write_text("# notes, nothing else\n")
+    for path in (tmp_path / "missing", tmp_path / "empty", tmp_path / "notes.md"):
+        assert reader.detect(path) is False
+
+
+def test_each_format_is_detected(tmp_path, alto_page, iam, kaggle):
+    save(page_image(), tmp_path / "p" / "scan.png")
+    (tmp_path / "p" / "scan.xml").write_text(page_xml(PAGE2019, "scan.png"))
+    save(handwriting_like(), tmp_path / "g" / "a.png")
+    (tmp_path / "g" / "a.gt.txt").write_text("a")
+    save(handwriting_like(), tmp_path / "f" / "label.png")
+    expected = {
+        alto_page: "AltoReader",
+        alto_page / "page.xml": "AltoReader",
+        tmp_path / "p": "PageXmlReader",
+        tmp_path / "p" / "scan.xml": "PageXmlReader",
+        iam: "IamReader",
+        kaggle: "TableReader",
+        tmp_path / "g": "GtPairsReader",
+        tmp_path / "f": "FolderLabelsReader",
+    }
+    for path, reader in expected.items():
+        assert type(find_reader(path)).__name__ == reader, path
+    with pytest.raises(DatasetError, match=r"cannot tell the dataset format; .*alto"):
+        find_reader(tmp_path / "p" / "scan.png")
+
+
+def test_splits_are_deterministic_and_never_cut_a_group(tmp_path):
+    for i in range(60):
+        for j in range(3):
+            save(handwriting_like(60, 32, seed=j), tmp_path / f"page{i:02d}" / f"{j}.png")
+            (tmp_path / f"page{i:02d}" / f"{j}.gt.txt").write_text(f"line {j}")
+    samples, report = read(tmp_path)
+    assert len(samples) == 180 and len(report.groups) == 60
+    splits = defaultdict(set)
+    for s in samples:
+        splits[s.group].add(split_of(s.group, 0.2))
+    assert all(len(parts) == 1 for parts in splits.values())
+    val = sorted(g for g, parts in splits.items() if parts == {"val"})
+    assert 4 <= len(val) <= 20
+    assert val == sorted(g for g in splits if split_of(g, 0.2) == "val")  # same every time
+    assert split_of("page07", 0.2) == split_of("page07", 0.2, seed=0)
+    assert {split_of(g, 0.0) for g in splits} == {"train"}
+    assert {split_of(g, 1.0) for g in splits} == {"val"}
+
+
+def test_docs_describe_every_reader_and_option():
+    import dataclasses
+
+    text = (ROOT / "docs" / "datasets.md").read_text()
+    for spec in registry("dataset"):
+        assert f"`{spec.name}`" in text, spec.name
+        for f in dataclasses.fields(spec.options):
+            assert f"`{f.name}`" in text, (spec.name, f.name)
+
+
+# -- htrkit data summary ---------------------------------------------------------------
+
+
+def test_data_summary_cli(kaggle):
+    out = run_cli("data", "summary", kaggle, "-O", "image_dir=train", "--val-fraction", "0.5")
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"samples: +2 in 2 groups", out.stdout)
+    assert re.search(r"dropped: +empty 1, unreadable 2", out.stdout)
+    assert "(table)" in out.stdout and "split:" in out.stdout
+
+    out = run_cli("data", "summary", kaggle, "-f", "csv", "-O", "image_dir=train", "--json")
+    data = json.loads(out.stdout)
+    assert data["format"] == "table" and data["samples"] == 2
+    assert data["alphabet"] == " ,ABCDEHJLRTUZ" and data["dropped"] == {"unreadable": 2, "empty": 1}
+
+
+def test_data_summary_errors_are_one_line(kaggle):
+    out = run_cli("data", "summary", kaggle)
+    assert out.returncode == 1
+    assert out.stderr.strip().count("\n") == 0
+    assert re.match(r"htrkit: error: .*written_name_train\.csv:2: .*no such file", out.stderr)
+    out = run_cli("data", "summary", kaggle, "--skip-bad")
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"skipped: +unreadable image 2\n  unreadable image, e.g.: .*:2: ", out.stdout)
+    out = run_cli("data", "summary", kaggle, "-f", "tabel")
+    assert out.returncode == 2 and "did you mean 'table'?" in out.stderr
+
+
+def test_docs_python_example_runs(tmp_path, monkeypatch, capsys):
+    text = (ROOT / "docs" / "datasets.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    for i in range(3):
+        save(handwriting_like(seed=i), tmp_path / "gt" / f"page{i}" / "0001.png")
+        (tmp_path / "gt" / f"page{i}" / "0001.gt.txt").write_text(f"line {i}")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "docs/datasets.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "3 samples, 3 groups"
+    assert re.fullmatch(r"(train|val) page0/0001\.png line 0 \(48, 240\)", out[0])

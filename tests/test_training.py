@@ -1,0 +1,185 @@
+"""Training end to end: from generated data to a model that reads, exact resume, DDP,
+the LMDB cache, fine-tuning with a larger alphabet, and evaluation of a dataset."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run_cli, write_word_dataset
+from safetensors.torch import load_file
+
+from htrkit.errors import ConfigError
+from htrkit.training.config import load_config
+
+pytestmark = pytest.mark.slow
+
+
+def config(tmp_path, data, out="run", *extra):
+    return load_config(
+        None,
+        [
+            f'data.train={{path="{data}", format="gt-pairs"}}',
+            f'train.output="{tmp_path / out}"',
+            "data.val_fraction=0.15",
+            "train.batch_size=16",
+            "train.lr=0.003",
+            "train.warmup_steps=20",
+            "train.threads=2",
+            *extra,
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def words(tmp_path_factory):
+    return write_word_dataset(tmp_path_factory.mktemp("words"), 800)
+
+
+def test_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="no \\[\\[data.train\\]\\] source"):
+        load_config(None, [])
+    with pytest.raises(ConfigError, match="not of the form section.key=value"):
+        load_config(None, ["lr=3"])
+    with pytest.raises(ConfigError, match="unknown option 'batchsize'.*did you mean 'batch_size'"):
+        load_config(None, ['data.train={path="x"}', "train.batchsize=3"])
+    with pytest.raises(ConfigError, match="unknown training config section \\[optim\\]"):
+        load_config(None, ['data.train={path="x"}', "optim.lr=3"])
+    bad = tmp_path / "t.toml"
+    bad.write_text("[train\n")
+    with pytest.raises(ConfigError, match="t.toml: cannot read training configuration"):
+        load_config(bad)
+
+
+def test_trains_to_a_low_cer_and_the_model_reads(tmp_path, words):
+    from htrkit import Pipeline
+    from htrkit.training.loop import Trainer
+
+    cfg = config(
+        tmp_path,
+        words,
+        "run",
+        "train.epochs=14",
+        "train.augment=false",
+        "train.patience=0",
+        "train.batch_size=8",
+    )
+    summary = Trainer(cfg, log=lambda m: None).fit()
+    assert summary["best_cer"] < 0.10, summary
+    out = tmp_path / "run"
+    for name in (
+        "best.safetensors",
+        "last.safetensors",
+        "train-state.safetensors",
+        "history.json",
+        "history.png",
+    ):
+        assert (out / name).is_file(), name
+    history = json.loads((out / "history.json").read_text())
+    assert len(history) == 14 and history[-1]["train_loss"] < history[0]["train_loss"]
+    # the trained model reads held-out words through the ordinary pipeline
+    pipe = Pipeline(model=out / "best.safetensors", segmenter_options={"trim": False})
+    held_out = write_word_dataset(tmp_path / "new", 40, seed=99)
+    pngs = sorted(held_out.rglob("*.png"))
+    results = pipe.batch(pngs)
+    truth = [p.with_name(p.stem + ".gt.txt").read_text() for p in pngs]
+    from htrkit.metrics.text import CharacterErrorRate
+
+    assert CharacterErrorRate().corpus([r.text for r in results], truth) < 0.15
+    config_json = json.loads(run_cli("model", "info", out / "best.safetensors", "--json").stdout)
+    assert config_json["metadata"]["validation"]["cer"] == pytest.approx(
+        summary["best_cer"], abs=1e-4
+    )
+
+
+def test_resume_gives_the_same_weights(tmp_path, words):
+    from htrkit.training.loop import Trainer
+
+    small = write_word_dataset(tmp_path / "small", 200, seed=3)
+    straight = config(tmp_path, small, "a", "train.epochs=2")
+    Trainer(straight, log=lambda m: None).fit()
+    # Interrupted after the first batch or so by the time budget, then resumed.
+    cut = config(tmp_path, small, "b", "train.epochs=2", "train.max_minutes=0.0001")
+    summary = Trainer(cut, log=lambda m: None).fit()
+    assert summary["stopped"].startswith("time budget")
+    assert summary["steps"] < 20
+    again = config(tmp_path, small, "b", "train.epochs=2")
+    Trainer(again, resume=True, log=lambda m: None).fit()
+    a = load_file(tmp_path / "a" / "last.safetensors")
+    b = load_file(tmp_path / "b" / "last.safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert np.array_equal(a[key].numpy(), b[key].numpy()), key
+    changed = config(tmp_path, small, "b", "train.epochs=3", "train.lr=0.1")
+    with pytest.raises(ConfigError, match="cannot resume"):
+        Trainer(changed, resume=True, log=lambda m: None).fit()
+
+
+def test_ddp_two_processes(tmp_path, words):
+    small = write_word_dataset(tmp_path / "small", 160, seed=4)
+    toml = tmp_path / "train.toml"
+    toml.write_text(
+        f'[[data.train]]\npath = "{small}"\nformat = "gt-pairs"\n'
+        f'[train]\noutput = "{tmp_path / "ddp"}"\nepochs = 1\nbatch_size = 8\n'
+    )
+    out = run_cli("train", toml, "--nproc", "2", timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "best validation CER" in out.stdout
+    model = tmp_path / "ddp" / "best.safetensors"
+    read = run_cli("run", small / "group000" / "w00000.png", "--model", model)
+    assert read.returncode == 0, read.stderr
+
+
+def test_cache_fine_tune_and_eval(tmp_path, words):
+    from htrkit.training.data import LmdbStore
+    from htrkit.training.loop import Trainer
+
+    base = write_word_dataset(tmp_path / "base", 120, seed=5, chars="abc")
+    cfg = config(tmp_path, base, "base", "train.epochs=1", f'data.cache="{tmp_path / "c.lmdb"}"')
+    Trainer(cfg, log=lambda m: None).fit()
+    store = LmdbStore(tmp_path / "c.lmdb")
+    assert len(store) == 120 and store[0].image.shape[0] == 32 and store[0].text
+    # a different preprocessing must not silently reuse the cache
+    other = config(
+        tmp_path, base, "x", "model.input_height=48", f'data.cache="{tmp_path / "c.lmdb"}"'
+    )
+    with pytest.raises(ConfigError, match="cache was built with other preprocess"):
+        Trainer(other, log=lambda m: None).load_data()
+
+    more = write_word_dataset(tmp_path / "more", 120, seed=6, chars="abcxyz")
+    tuned = config(
+        tmp_path,
+        more,
+        "tuned",
+        "train.epochs=1",
+        f'model.init="{tmp_path / "base" / "best.safetensors"}"',
+    )
+    Trainer(tuned, log=lambda m: None).fit()
+    old = load_file(tmp_path / "base" / "best.safetensors")
+    new = load_file(tmp_path / "tuned" / "train-state.safetensors")
+    info = json.loads(
+        run_cli("model", "info", tmp_path / "tuned" / "best.safetensors", "--json").stdout
+    )
+    assert info["alphabet"][:3] == ["a", "b", "c"] and set(info["alphabet"][3:]) == set("xyz")
+    assert new["model.head.weight"].shape[0] == old["head.weight"].shape[0] + 3
+
+    grid = tmp_path / "grid.png"
+    out = run_cli(
+        "eval",
+        more,
+        "--model",
+        tmp_path / "tuned" / "best.safetensors",
+        "--json",
+        "--grid",
+        grid,
+        "--split",
+        "val",
+        "--val-fraction",
+        "0.5",
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert 0 < data["samples"] < 120
+    assert {"cer", "wer", "word-accuracy", "jaro-winkler"} <= set(data["scores"])
+    assert grid.is_file() and grid.stat().st_size > 1000
