@@ -108,6 +108,16 @@ def measure(name: str, height: int, low: int, high: int, args) -> dict[str, floa
     return row
 
 
+def busy_seconds() -> float | None:
+    """CPU seconds all processes have used (Linux), to tell how much others took."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=16)
@@ -121,6 +131,7 @@ def main() -> None:
         f"{platform.processor() or platform.machine()}, batch {args.batch}, "
         f"{args.classes} classes; lines/s"
     )
+    start, busy, own = time.perf_counter(), busy_seconds(), time.process_time()
     configs = [(name, 32, 360, 440) for name in registry("backbone").names()]
     configs.insert(configs.index(("crnn-small", 32, 360, 440)) + 1, ("crnn-small", 32, 128, 128))
     columns = ["train fp32", "train bf16", "infer fp32", "infer bf16"]
@@ -134,6 +145,10 @@ def main() -> None:
             f"| {rates} |",
             flush=True,
         )
+    if busy is not None:  # other processes skew the figures: say how much they ran
+        others = busy_seconds() - busy - (time.process_time() - own)
+        share = others / ((time.perf_counter() - start) * (os.cpu_count() or 1))
+        print(f"\nother processes used {max(share, 0):.0%} of the CPUs during the run")
 
 
 if __name__ == "__main__":

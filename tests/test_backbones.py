@@ -27,13 +27,6 @@ BUILTIN = set(PluginManager(entry_points=False).registry("backbone").names())
 ALPHABET = list("abcdefghij")
 NUM_CLASSES = len(ALPHABET) + 1
 
-# Backbones that do not yet keep right padding out of their convolutions (strict: remove the
-# entry once fixed).
-PADDING_LEAKS = {
-    "crnn-small": "its convs are not masked: the batch norm shift and the pools' windows "
-    "over the line's end reach the last frames, and the BiLSTM spreads that to all frames",
-}
-
 
 def contract_params(xfail: dict[str, str] | None = None) -> list:
     marks = {n: pytest.mark.xfail(strict=True, reason=r) for n, r in (xfail or {}).items()}
@@ -188,7 +181,7 @@ class TestBackboneContract:
         check_training(*build(name, small_options(name, dropout=0.0)))
 
 
-@pytest.mark.parametrize("name", contract_params(xfail=PADDING_LEAKS))
+@pytest.mark.parametrize("name", contract_params())
 def test_right_padding_does_not_change_results(name):
     check_padding(*build(name, small_options(name)))
 

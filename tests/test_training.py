@@ -183,3 +183,23 @@ def test_cache_fine_tune_and_eval(tmp_path, words):
     assert 0 < data["samples"] < 120
     assert {"cer", "wer", "word-accuracy", "jaro-winkler"} <= set(data["scores"])
     assert grid.is_file() and grid.stat().st_size > 1000
+
+
+def test_cli_cache_then_train_with_progress(tmp_path):
+    data = write_word_dataset(tmp_path / "data", 120, seed=8)
+    toml = tmp_path / "train.toml"
+    toml.write_text(
+        f'[[data.train]]\npath = "{data}"\n'
+        f'[data]\ncache = "lines.lmdb"\n'
+        f'[train]\noutput = "out"\nbatch_size = 8\nthreads = 2\n'
+    )
+    out = run_cli("data", "cache", toml)
+    assert out.returncode == 0, out.stderr
+    assert "lines.lmdb: 120 lines" in out.stdout
+    again = run_cli("data", "cache", toml)
+    assert again.returncode == 2 and "exists already" in again.stderr
+    out = run_cli("train", toml, "--epochs", "2", "--progress")
+    assert out.returncode == 0, out.stderr
+    assert "epoch 2/2" in out.stderr and "val CER" in out.stderr
+    assert "stopped: epochs done after 2 epochs" in out.stdout
+    assert (tmp_path / "out" / "history.png").is_file()

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from htrkit.backbones.options import CRNNSmallOptions
+from htrkit.backbones.padding import bilstm, run_masked
 
 
 def _block(cin: int, cout: int, pool: tuple[int, int]) -> nn.Sequential:
@@ -47,19 +48,11 @@ class CRNNSmall(nn.Module):
         self.head = nn.Linear(2 * options.hidden, num_classes)
 
     def forward(self, x: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
-        f = self.cnn(x)  # [B, C, H/8, W/4]
+        f = run_masked(self.cnn, x, widths)  # [B, C, H/8, W/4]
         b, c, h, w = f.shape
         f = self.dropout(f.permute(0, 3, 1, 2).reshape(b, w, c * h))
-        if widths is None:
-            f, _ = self.rnn(f)
-        else:  # keep right padding out of the backward LSTM
-            lengths = self.output_lengths(widths).clamp(1, w).cpu()
-            packed = nn.utils.rnn.pack_padded_sequence(
-                f, lengths, batch_first=True, enforce_sorted=False
-            )
-            f, _ = self.rnn(packed)
-            f, _ = nn.utils.rnn.pad_packed_sequence(f, batch_first=True, total_length=w)
-        return self.head(f)
+        lengths = None if widths is None else self.output_lengths(widths)
+        return self.head(bilstm(self.rnn, f, lengths))
 
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
         return torch.div(widths, self.width_stride, rounding_mode="floor")

@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from htrkit.backbones.options import ResNetBLSTMOptions
+from htrkit.backbones.padding import bilstm, zero_right
 
 #: (output channels, stride (height, width), 1x1 conv shortcut)
 _BLOCKS: tuple[tuple[int, tuple[int, int], bool], ...] = (
@@ -52,14 +53,6 @@ _BLOCKS: tuple[tuple[int, tuple[int, int], bool], ...] = (
     (128, (2, 1), True),
     (128, (1, 1), False),
 )
-
-
-def _zero_right(f: torch.Tensor, widths: torch.Tensor | None) -> torch.Tensor:
-    """``f`` with the columns at and past each item's width set to zero."""
-    if widths is None:
-        return f
-    pad = torch.arange(f.shape[-1], device=f.device) >= widths[:, None]
-    return f.masked_fill(pad[:, None, None, :], 0.0)
 
 
 class ResidualBlock(nn.Module):
@@ -84,9 +77,9 @@ class ResidualBlock(nn.Module):
         """``x`` must be zero past ``widths``; so is the output, past the returned widths."""
         if widths is not None and self.width_stride > 1:  # padded conv: ceil(W / stride)
             widths = torch.div(widths - 1, self.width_stride, rounding_mode="floor") + 1
-        y = _zero_right(self.act(self.bn1(self.conv1(x))), widths)
+        y = zero_right(self.act(self.bn1(self.conv1(x))), widths)
         y = self.act(self.bn2(self.conv2(y)) + self.shortcut(x))
-        return _zero_right(self.dropout(y), widths), widths
+        return zero_right(self.dropout(y), widths), widths
 
 
 class ResNetBLSTM(nn.Module):
@@ -111,24 +104,15 @@ class ResNetBLSTM(nn.Module):
 
     def forward(self, x: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
         w = None if widths is None else widths.to(x.device)
-        f = _zero_right(x, w)
+        f = zero_right(x, w)
         for block in self.blocks:
             f, w = block(f, w)
         b, c, h, t = f.shape  # [B, 128, H/16, ceil(W/4)]
         f = f.permute(0, 3, 1, 2).reshape(b, t, c * h)
-        lengths = None if widths is None else self.output_lengths(widths).clamp(1, t).cpu()
-        f = self.dropout(_bilstm(self.rnn1, f, lengths))
-        f = self.dropout(_bilstm(self.rnn2, f, lengths))
+        lengths = None if widths is None else self.output_lengths(widths)
+        f = self.dropout(bilstm(self.rnn1, f, lengths))
+        f = self.dropout(bilstm(self.rnn2, f, lengths))
         return self.head(f)
 
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
         return torch.div(widths + self.width_stride - 1, self.width_stride, rounding_mode="floor")
-
-
-def _bilstm(rnn: nn.LSTM, f: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-    """Run ``rnn`` over ``[B, T, F]``, keeping frames past ``lengths`` out of its state."""
-    if lengths is None:
-        return rnn(f)[0]
-    packed = nn.utils.rnn.pack_padded_sequence(f, lengths, batch_first=True, enforce_sorted=False)
-    out, _ = rnn(packed)
-    return nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=f.shape[1])[0]

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from htrkit.backbones.options import CRNNVGGOptions
+from htrkit.backbones.padding import bilstm, run_masked
 
 #: (output channels, kernel, max-pool after it or None, batch norm after it)
 _LAYERS: tuple[tuple[int, int, tuple[int, int] | None, bool], ...] = (
@@ -45,7 +46,7 @@ def _layers() -> list[nn.Module]:
     layers: list[nn.Module] = []
     cin = 1
     for cout, kernel, pool, norm in _LAYERS:
-        layers += [nn.Conv2d(cin, cout, kernel, padding=kernel // 2 if kernel == 3 else 0)]
+        layers += [nn.Conv2d(cin, cout, kernel, padding=1 if kernel == 3 else 0)]
         layers += [nn.ReLU(inplace=True)]
         if norm:  # after the activation, as in the original Keras model
             layers += [nn.BatchNorm2d(cout)]
@@ -53,23 +54,6 @@ def _layers() -> list[nn.Module]:
             layers += [nn.MaxPool2d(pool, pool)]
         cin = cout
     return layers
-
-
-def _out_width(layer: nn.Module, widths: torch.Tensor) -> torch.Tensor:
-    """The number of valid output columns of a conv or pool for inputs of ``widths``."""
-    if isinstance(layer, nn.Conv2d | nn.MaxPool2d):
-        k, s, p = (
-            v if isinstance(v, int) else v[-1]
-            for v in (layer.kernel_size, layer.stride, layer.padding)
-        )
-        return torch.div(widths + 2 * p - k, s, rounding_mode="floor") + 1
-    return widths
-
-
-def _zero_right(f: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
-    """``f`` with the columns at and past each item's width set to zero."""
-    pad = torch.arange(f.shape[-1], device=f.device) >= widths[:, None]
-    return f.masked_fill(pad[:, None, None, :], 0.0)
 
 
 class CRNNVGG(nn.Module):
@@ -92,28 +76,11 @@ class CRNNVGG(nn.Module):
         self.head = nn.Linear(2 * options.hidden, num_classes)
 
     def forward(self, x: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
-        if widths is None:
-            f = self.cnn(x)
-        else:
-            w = widths.to(x.device)
-            f = x
-            for layer in self.cnn:
-                if isinstance(layer, nn.Conv2d) and layer.padding[-1]:
-                    f = _zero_right(f, w)  # what the conv reads past the end must be 0
-                f = layer(f)
-                w = _out_width(layer, w)
-        b, c, h, t = f.shape  # [B, 512, H/16 - 1, W/4 - 1]
+        f = run_masked(self.cnn, x, widths)  # [B, 512, H/16 - 1, W/4 - 1]
+        b, c, h, t = f.shape
         f = self.dropout(f.permute(0, 3, 1, 2).reshape(b, t, c * h))
-        if widths is None:
-            f, _ = self.rnn(f)
-        else:  # keep right padding out of the backward LSTM
-            lengths = self.output_lengths(widths).clamp(1, t).cpu()
-            packed = nn.utils.rnn.pack_padded_sequence(
-                f, lengths, batch_first=True, enforce_sorted=False
-            )
-            f, _ = self.rnn(packed)
-            f, _ = nn.utils.rnn.pad_packed_sequence(f, batch_first=True, total_length=t)
-        return self.head(f)
+        lengths = None if widths is None else self.output_lengths(widths)
+        return self.head(bilstm(self.rnn, f, lengths))
 
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
         # two 2x2 pools, then the unpadded 2x2 conv: W // 4 - 1 (at least 8 px for a frame)

@@ -74,6 +74,8 @@ class TrainSection:
     num_workers: int = 0
     #: evaluate and checkpoint every this many epochs
     eval_every: int = 1
+    #: also evaluate every this many steps within an epoch (0: only at epoch ends)
+    eval_every_steps: int = 0
     threads: int = 0
 
 

@@ -214,14 +214,49 @@ class Trainer:
             self.log(f"resuming at epoch {epoch + 1}, batch {batch_pos}")
         self.output.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        out_of_time = False
-        stop_reason = "epochs done"
-        while epoch < t.epochs:
+        stop_reason = ""
+        every = t.eval_every_steps
+
+        def evaluate(losses: list[float], at_epoch: float, batch: int) -> bool:
+            """Validate, checkpoint, log; True when early stopping says stop."""
+            nonlocal best_cer, bad_epochs
+            cer, wer, val_loss = self._validate(val_set, bf16)
+            self.history.append(
+                {
+                    "epoch": round(at_epoch, 3),
+                    "step": step,
+                    "train_loss": float(np.mean(losses or [0])),
+                    "val_loss": val_loss,
+                    "val_cer": cer,
+                    "val_wer": wer,
+                    "lr": schedule.lr(step),
+                    "seconds": round(time.monotonic() - started, 1),
+                }
+            )
+            if t.schedule == "plateau":
+                schedule.observe(cer)
+            improved = cer < best_cer - 1e-9
+            best_cer, bad_epochs = (cer, 0) if improved else (best_cer, bad_epochs + 1)
+            if self.rank == 0:
+                if improved:
+                    self._save_model("best.safetensors", cer, wer, at_epoch)
+                self._save_model("last.safetensors", cer, wer, at_epoch)
+                write_history(self.output, self.history)
+            whole = int(at_epoch)  # completed epochs, or the one in progress
+            self._save_state(module, optimizer, schedule, whole, batch, step, best_cer, bad_epochs)
+            self.log(
+                f"epoch {at_epoch:g}: loss {self.history[-1]['train_loss']:.3f}, val CER "
+                f"{100 * cer:.2f}%, WER {100 * wer:.2f}%" + (" (best)" if improved else "")
+            )
+            return bool(t.patience and bad_epochs >= t.patience)
+
+        while epoch < t.epochs and not stop_reason:
             train_set.epoch = epoch
             batches = self._epoch_batches(epoch)
             module.train()
-            losses = []
-            bar = self._bar(len(batches) - batch_pos, f"epoch {epoch + 1}/{t.epochs}")
+            losses: list[float] = []
+            last_cer = self.history[-1]["val_cer"] if self.history else float("nan")
+            bar = self._bar(len(batches) - batch_pos, f"epoch {epoch + 1}/{t.epochs}", last_cer)
             for b in range(batch_pos, len(batches)):
                 batch = collate([train_set[i] for i in batches[b]])
                 for group in optimizer.param_groups:
@@ -239,56 +274,26 @@ class Trainer:
                 step += 1
                 losses.append(loss.item())
                 bar.update(loss=np.mean(losses[-50:]))
+                at = epoch + (b + 1) / len(batches)
                 if t.max_minutes and self._agree(time.monotonic() - started > 60 * t.max_minutes):
-                    out_of_time = True
+                    stop_reason = f"time budget of {t.max_minutes} min reached"
+                elif every and step % every == 0 and b + 1 < len(batches):
+                    if evaluate(losses, at, b + 1):
+                        stop_reason = f"no improvement for {t.patience} evaluations"
+                if stop_reason:
                     batch_pos = b + 1
                     break
             bar.close()
-            if out_of_time and batch_pos < len(batches):
-                stop_reason = f"time budget of {t.max_minutes} min reached"
-                self._save_state(
-                    module, optimizer, schedule, epoch, batch_pos, step, best_cer, bad_epochs
-                )
+            if stop_reason and batch_pos < len(batches):
+                if stop_reason.startswith("time"):
+                    evaluate(losses, epoch + batch_pos / len(batches), batch_pos)
                 break
             epoch, batch_pos = epoch + 1, 0
-            if epoch % t.eval_every and epoch != t.epochs:
+            if epoch % t.eval_every and epoch != t.epochs and not stop_reason:
                 continue
-            cer, wer, val_loss = self._validate(val_set, bf16)
-            self.history.append(
-                {
-                    "epoch": epoch,
-                    "step": step,
-                    "train_loss": float(np.mean(losses or [0])),
-                    "val_loss": val_loss,
-                    "val_cer": cer,
-                    "val_wer": wer,
-                    "lr": schedule.lr(step),
-                    "seconds": round(time.monotonic() - started, 1),
-                }
-            )
-            if t.schedule == "plateau":
-                schedule.observe(cer)
-            improved = cer < best_cer - 1e-9
-            if improved:
-                best_cer, bad_epochs = cer, 0
-            else:
-                bad_epochs += 1
-            if self.rank == 0:
-                if improved:
-                    self._save_model("best.safetensors", cer, wer, epoch)
-                self._save_model("last.safetensors", cer, wer, epoch)
-                write_history(self.output, self.history)
-            self._save_state(module, optimizer, schedule, epoch, 0, step, best_cer, bad_epochs)
-            self.log(
-                f"epoch {epoch}: loss {self.history[-1]['train_loss']:.3f}, val CER "
-                f"{100 * cer:.2f}%, WER {100 * wer:.2f}%" + (" (best)" if improved else "")
-            )
-            if t.patience and bad_epochs >= t.patience:
+            if evaluate(losses, epoch, 0) and not stop_reason:
                 stop_reason = f"no improvement for {t.patience} evaluations"
-                break
-            if out_of_time:
-                stop_reason = f"time budget of {t.max_minutes} min reached"
-                break
+        stop_reason = stop_reason or "epochs done"
         self._barrier()
         return {
             "stopped": stop_reason,
@@ -430,8 +435,8 @@ class Trainer:
 
             dist.barrier()
 
-    def _bar(self, total: int, what: str):  # noqa: ANN202
-        return _Bar(total, what) if self.show_progress else _NoBar()
+    def _bar(self, total: int, what: str, cer: float):  # noqa: ANN202
+        return _Bar(total, what, cer) if self.show_progress else _NoBar()
 
 
 class _NoBar:
@@ -443,7 +448,7 @@ class _NoBar:
 
 
 class _Bar:
-    def __init__(self, total: int, what: str):
+    def __init__(self, total: int, what: str, cer: float):
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -458,12 +463,12 @@ class _Bar:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            TextColumn("loss {task.fields[loss]:.3f}"),
+            TextColumn("loss {task.fields[loss]:.3f}  val CER {task.fields[cer]:.2%}"),
             console=Console(stderr=True),
-            transient=True,
+            transient=False,
         )
         self.progress.start()
-        self.task = self.progress.add_task(what, total=total, loss=float("nan"))
+        self.task = self.progress.add_task(what, total=total, loss=float("nan"), cer=cer)
 
     def update(self, **values: float) -> None:
         self.progress.update(self.task, advance=1, **values)
