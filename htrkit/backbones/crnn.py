@@ -7,11 +7,10 @@ bidirectional LSTM layers and a linear CTC head.
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from htrkit.backbones.options import CRNNSmallOptions
-from htrkit.backbones.padding import bilstm, run_masked
+from htrkit.backbones.padding import ConvBiLSTM
 
 
 def _block(cin: int, cout: int, pool: tuple[int, int]) -> nn.Sequential:
@@ -23,36 +22,15 @@ def _block(cin: int, cout: int, pool: tuple[int, int]) -> nn.Sequential:
     )
 
 
-class CRNNSmall(nn.Module):
-    width_stride = 4
-
+class CRNNSmall(ConvBiLSTM):
     def __init__(self, options: CRNNSmallOptions, num_classes: int):
-        super().__init__()
-        self.options = options
-        self.cnn = nn.Sequential(
+        cnn = nn.Sequential(
             _block(1, 32, (2, 2)),
             _block(32, 64, (2, 2)),
             _block(64, 128, (2, 1)),
             _block(128, 128, (1, 1)),
         )
-        features = 128 * (options.height // 8)
-        self.dropout = nn.Dropout(options.dropout)
-        self.rnn = nn.LSTM(
-            features,
-            options.hidden,
-            num_layers=2,
-            bidirectional=True,
-            batch_first=True,
-            dropout=options.dropout,
+        super().__init__(
+            cnn, 128 * (options.height // 8), options.hidden, options.dropout, num_classes
         )
-        self.head = nn.Linear(2 * options.hidden, num_classes)
-
-    def forward(self, x: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
-        f = run_masked(self.cnn, x, widths)  # [B, C, H/8, W/4]
-        b, c, h, w = f.shape
-        f = self.dropout(f.permute(0, 3, 1, 2).reshape(b, w, c * h))
-        lengths = None if widths is None else self.output_lengths(widths)
-        return self.head(bilstm(self.rnn, f, lengths))
-
-    def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
-        return torch.div(widths, self.width_stride, rounding_mode="floor")
+        self.options = options

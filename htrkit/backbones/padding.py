@@ -61,3 +61,30 @@ def _leaves(module: nn.Module):  # noqa: ANN202
             yield from _leaves(child)
     else:
         yield module
+
+
+class ConvBiLSTM(nn.Module):
+    """A CNN whose feature map is read column by column (its rows stacked into features)
+    by a 2-layer BiLSTM, then a linear CTC head. Subclasses build ``cnn``."""
+
+    width_stride = 4
+
+    def __init__(self, cnn: nn.Module, features: int, hidden: int, dropout: float, classes: int):
+        super().__init__()
+        self.cnn = cnn
+        self.dropout = nn.Dropout(dropout)
+        self.rnn = nn.LSTM(
+            features, hidden, num_layers=2, bidirectional=True, batch_first=True, dropout=dropout
+        )
+        self.head = nn.Linear(2 * hidden, classes)
+
+    def forward(self, x: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
+        f = run_masked(self.cnn, x, widths)  # [B, C, H', T]
+        b, c, h, t = f.shape
+        f = self.dropout(f.permute(0, 3, 1, 2).reshape(b, t, c * h))
+        lengths = None if widths is None else self.output_lengths(widths)
+        return self.head(bilstm(self.rnn, f, lengths))
+
+    def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
+        """Frames for inputs of ``widths`` (override when the CNN trims columns)."""
+        return torch.div(widths, self.width_stride, rounding_mode="floor")

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from htrkit.backbones.options import CRNNVGGOptions
-from htrkit.backbones.padding import bilstm, run_masked
+from htrkit.backbones.padding import ConvBiLSTM
 
 #: (output channels, kernel, max-pool after it or None, batch norm after it)
 _LAYERS: tuple[tuple[int, int, tuple[int, int] | None, bool], ...] = (
@@ -56,31 +56,13 @@ def _layers() -> list[nn.Module]:
     return layers
 
 
-class CRNNVGG(nn.Module):
-    width_stride = 4
-
+class CRNNVGG(ConvBiLSTM):
     def __init__(self, options: CRNNVGGOptions, num_classes: int):
-        super().__init__()
-        self.options = options
-        self.cnn = nn.Sequential(*_layers())
-        features = 512 * (options.height // 16 - 1)
-        self.dropout = nn.Dropout(options.dropout)
-        self.rnn = nn.LSTM(
-            features,
-            options.hidden,
-            num_layers=2,
-            bidirectional=True,
-            batch_first=True,
-            dropout=options.dropout,
+        features = 512 * (options.height // 16 - 1)  # [B, 512, H/16 - 1, W/4 - 1]
+        super().__init__(
+            nn.Sequential(*_layers()), features, options.hidden, options.dropout, num_classes
         )
-        self.head = nn.Linear(2 * options.hidden, num_classes)
-
-    def forward(self, x: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
-        f = run_masked(self.cnn, x, widths)  # [B, 512, H/16 - 1, W/4 - 1]
-        b, c, h, t = f.shape
-        f = self.dropout(f.permute(0, 3, 1, 2).reshape(b, t, c * h))
-        lengths = None if widths is None else self.output_lengths(widths)
-        return self.head(bilstm(self.rnn, f, lengths))
+        self.options = options
 
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
         # two 2x2 pools, then the unpadded 2x2 conv: W // 4 - 1 (at least 8 px for a frame)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,7 +133,7 @@ def crop(image: Any, line: LineTruth) -> Any:
     return out.copy() if out.base is not None else out
 
 
-class LayoutReader:
+class LayoutReader(ABC):
     """Reads one layout file, or every ``*.xml`` under a folder (recursively).
 
     Subclasses set :attr:`format` and :attr:`root_name` and implement :meth:`sniff` and
@@ -152,13 +153,13 @@ class LayoutReader:
         )
         self._types = {t.casefold() for t in options.line_types}
 
+    @abstractmethod
     def sniff(self, head: bytes) -> bool:
         """Whether the first bytes of an XML file look like this format."""
-        raise NotImplementedError
 
+    @abstractmethod
     def parse(self, root: Any, path: Path) -> PageTruth:
         """The page a parsed file describes; raises :class:`DatasetError` if it cannot."""
-        raise NotImplementedError
 
     def detect(self, path: Path) -> bool:
         if path.is_file():

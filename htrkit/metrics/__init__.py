@@ -8,18 +8,19 @@ characters, not a mean of per-line rates.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 
-class Metric:
+class Metric(ABC):
     """Base class for metrics; subclasses implement :meth:`statistics`."""
 
     #: whether a larger score is better (accuracy) or worse (error rate)
     higher_is_better: bool = False
 
+    @abstractmethod
     def statistics(self, prediction: str, reference: str) -> tuple[float, float]:
         """The ``(numerator, denominator)`` contribution of one pair."""
-        raise NotImplementedError
 
     def sample(self, prediction: str, reference: str) -> float:
         """The score of one pair."""

@@ -40,7 +40,9 @@ from htrkit.training.data import (
     split_records,
     write_cache,
 )
+from htrkit.training.finetune import extend_head
 from htrkit.training.history import write_history
+from htrkit.training.progress import EpochBar, NoBar
 from htrkit.training.schedule import LRSchedule
 
 Log = Callable[[str], None]
@@ -330,7 +332,8 @@ class Trainer:
         module.eval()
         decoder = GreedyDecoder()
         preds, refs, losses = [], [], []
-        ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True, reduction="sum")
+        # per line, divided by its target length: the same scale as the training loss
+        ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True, reduction="none")
         items = sorted((val_set[i] for i in range(len(val_set))), key=lambda x: x[0].shape[1])
         bs = max(self.config.train.batch_size, 16)
         with torch.inference_mode():
@@ -341,7 +344,7 @@ class Trainer:
                 lp = torch.log_softmax(logits.float(), -1)
                 lengths = module.output_lengths(batch["widths"]).clamp(max=lp.shape[1])
                 loss = ctc(lp.transpose(0, 1), batch["targets"], lengths, batch["target_lengths"])
-                losses.append(float(loss))
+                losses.append(float((loss / batch["target_lengths"].clamp(min=1)).sum()))
                 for i, text in enumerate(batch["texts"]):
                     out = decoder.decode(lp[i, : int(lengths[i])].numpy(), self.alphabet)
                     preds.append(out.text)
@@ -436,66 +439,7 @@ class Trainer:
             dist.barrier()
 
     def _bar(self, total: int, what: str, cer: float):  # noqa: ANN202
-        return _Bar(total, what, cer) if self.show_progress else _NoBar()
-
-
-class _NoBar:
-    def update(self, **values: float) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class _Bar:
-    def __init__(self, total: int, what: str, cer: float):
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("loss {task.fields[loss]:.3f}  val CER {task.fields[cer]:.2%}"),
-            console=Console(stderr=True),
-            transient=False,
-        )
-        self.progress.start()
-        self.task = self.progress.add_task(what, total=total, loss=float("nan"), cer=cer)
-
-    def update(self, **values: float) -> None:
-        self.progress.update(self.task, advance=1, **values)
-
-    def close(self) -> None:
-        self.progress.stop()
-
-
-def extend_head(module: Any, old: int, new: int) -> None:
-    """Grow the last ``nn.Linear`` with ``old`` outputs to ``new``, keeping learnt rows."""
-    import torch
-    from torch import nn
-
-    name, head = None, None
-    for n, m in module.named_modules():
-        if isinstance(m, nn.Linear) and m.out_features == old:
-            name, head = n, m
-    if head is None:
-        raise ConfigError(f"cannot extend the alphabet: no output layer with {old} classes")
-    bigger = nn.Linear(head.in_features, new, bias=head.bias is not None)
-    with torch.no_grad():
-        bigger.weight[:old] = head.weight
-        if head.bias is not None:
-            bigger.bias[:old] = head.bias
-            bigger.bias[old:] = head.bias[1:].mean() if old > 1 else 0.0
-    parent = module.get_submodule(name.rsplit(".", 1)[0]) if "." in name else module
-    setattr(parent, name.rsplit(".", 1)[-1], bigger)
+        return EpochBar(total, what, cer) if self.show_progress else NoBar()
 
 
 def _cpu_has_bf16() -> bool:
@@ -506,4 +450,4 @@ def _cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-__all__ = ["Trainer", "extend_head", "LineRecord"]
+__all__ = ["Trainer", "LineRecord"]
