@@ -84,7 +84,7 @@ def main() -> None:
             {
                 "backbone": name,
                 "minutes": round((time.monotonic() - start) / 60, 1),
-                "epochs": len(history),
+                "epochs": history[-1]["epoch"] if history else 0,
                 "lines/s": round(steps * 16 / (60 * summary["minutes"]), 1),
                 **{f"CER@{m:g}min": v for m, v in at.items()},
                 "best val CER": round(100 * summary["best_cer"], 2),

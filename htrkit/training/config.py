@@ -17,6 +17,7 @@ from htrkit.options import validate_options
 
 @dataclass(frozen=True)
 class ModelSection:
+    #: the default was chosen by validation CER per CPU-hour (docs/backbones.md)
     backbone: str = "crnn-small"
     backbone_options: dict[str, Any] = field(default_factory=dict)
     input_height: int = 32
