@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from htrkit.errors import ConfigError, HtrkitError, InputError, ModelError
+from htrkit.errors import ConfigError, InputError, ModelError
 from htrkit.geometry import crop_line
 from htrkit.imageio import as_uint8
 from htrkit.plugins import registry
@@ -254,9 +254,8 @@ def load_recognizer(model: Any, device: str = "cpu") -> Recognizer:
         return model
     if not isinstance(model, (str, os.PathLike)):
         raise ModelError(f"model must be a path or a name, got {type(model).__name__}")
-    path = Path(model)
-    if path.exists() or path.suffix == ".safetensors" or os.sep in str(model):
-        return Recognizer.load(path, device=device)
+    if is_model_path(str(model)):
+        return Recognizer.load(Path(model), device=device)
     models = registry("model")
     if str(model) not in models:
         available = ", ".join(models.names()) or "none installed"
@@ -269,6 +268,12 @@ def load_recognizer(model: Any, device: str = "cpu") -> Recognizer:
             f"{model!r} is neither a model file nor a known model; models: {available}"
         )
     return Recognizer.load(models.create(str(model)), device=device)
+
+
+def is_model_path(model: str) -> bool:
+    """Whether a ``model`` argument names a file rather than an installed model: an
+    existing path, a ``.safetensors`` name, or anything with a folder in it."""
+    return Path(model).exists() or model.endswith(".safetensors") or "/" in model or os.sep in model
 
 
 def loader_for(path: Path) -> Any:
@@ -307,9 +312,8 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{path}: unknown key {unknown[0]!r}{hint} valid keys: {', '.join(sorted(allowed))}"
         )
     model = config.get("model")
-    if isinstance(model, str) and (model.endswith(".safetensors") or "/" in model):
-        if not Path(model).is_absolute():
-            config["model"] = str(path.parent / model)
+    if isinstance(model, str) and is_model_path(model) and not Path(model).is_absolute():
+        config["model"] = str(path.parent / model)
     return config
 
 
@@ -341,4 +345,4 @@ def _name(item: Any) -> str:
     return f"<{type(item).__name__}>"
 
 
-__all__ = ["Pipeline", "load_recognizer", "loader_for", "read_config", "HtrkitError"]
+__all__ = ["Pipeline", "is_model_path", "load_recognizer", "loader_for", "read_config"]

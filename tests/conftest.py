@@ -29,8 +29,8 @@ def _only_builtin_plugins(monkeypatch):
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory) -> Path:
     """An untrained crnn-small model file (random weights, fixed seed)."""
-    from htrkit.cli.model import default_preprocess
     from htrkit.modelfile import ModelConfig
+    from htrkit.preprocess.chain import standard_steps
     from htrkit.recognizer import Recognizer
 
     config = ModelConfig(
@@ -38,7 +38,7 @@ def model_path(tmp_path_factory) -> Path:
         alphabet=ALPHABET,
         input_height=32,
         backbone_options={"height": 32, "hidden": 32},
-        preprocess=default_preprocess(32),
+        preprocess=standard_steps("line", 32),
         metadata={"description": "random weights for tests"},
     )
     path = tmp_path_factory.mktemp("model") / "random.safetensors"

@@ -61,6 +61,17 @@ def run_all_plugins(*args, env):
     )
 
 
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run Python ``code`` in a subprocess with every installed plugin loaded."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=unset_load_plugins(env),
+        timeout=120,
+    )
+
+
 @pytest.fixture(scope="module")
 def example_site(tmp_path_factory):
     site = tmp_path_factory.mktemp("site")
@@ -102,13 +113,7 @@ def test_example_plugin_from_cli_and_pipeline(example_site, model_path, line_png
         f"plain = Pipeline(model={str(model_path)!r})\n"
         f"print(pipe({str(line_png)!r}).text == plain({str(line_png)!r}).text)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=unset_load_plugins(env),
-        timeout=120,
-    )
+    out = run_python(code, env)
     assert out.stdout.strip() == "True", out.stderr
 
 
@@ -184,13 +189,7 @@ def test_tutorial_plugin_from_the_docs_works(tmp_path, model_path, line_png):
         "                decoder_options={'extra': ' '})\n"
         f"print(repr(pipe({str(line_png)!r}).text))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=unset_load_plugins(env),
-        timeout=120,
-    )
+    out = run_python(code, env)
     assert out.returncode == 0, out.stderr
     assert re.fullmatch(r"'[0-9 ]*'", out.stdout.strip())
 

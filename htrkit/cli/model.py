@@ -56,6 +56,7 @@ def new(
     from htrkit.modelfile import ModelConfig
     from htrkit.options import parse_key_values
     from htrkit.plugins import registry
+    from htrkit.preprocess.chain import standard_steps
     from htrkit.recognizer import Recognizer
 
     chars = list(dict.fromkeys(alphabet))
@@ -68,17 +69,8 @@ def new(
         alphabet=chars,
         input_height=height,
         backbone_options=options,
-        preprocess=default_preprocess(height),
+        preprocess=standard_steps("line", height),
         metadata={"description": "untrained"},
     )
     Recognizer.create(config, seed=seed).save(output)
     typer.echo(f"wrote {output} ({backbone}, {len(chars)} symbols, height {height})")
-
-
-def default_preprocess(height: int) -> list[dict]:
-    """The standard chain for line models: grey, fixed height, white margins."""
-    return [
-        {"name": "grayscale", "options": {}},
-        {"name": "resize-height", "options": {"height": height}},
-        {"name": "pad", "options": {"left": 8, "right": 8}},
-    ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from htrkit.datasets import DatasetError, DatasetReport, Sample
 from htrkit.datasets.options import FolderLabelsOptions
-from htrkit.datasets.reading import bad, is_image, load_image
+from htrkit.datasets.reading import is_image, load_or_skip
 
 
 class FolderLabelsReader:
@@ -50,10 +50,8 @@ class FolderLabelsReader:
             if not text.strip():
                 report.drop("empty")
                 continue
-            try:
-                image = load_image(file)
-            except DatasetError as exc:
-                bad(report, skip_bad, "unreadable image", str(exc))
+            image = load_or_skip(file, report, skip_bad)
+            if image is None:
                 continue
             group = text if self.options.group_by == "label" else file.stem
             yield Sample(file.name, text, group, image, str(file))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from htrkit.datasets import DatasetError, DatasetReport, Sample
 from htrkit.datasets.options import GtPairsOptions
-from htrkit.datasets.reading import bad, clean_text, is_image, load_image, sorted_files
+from htrkit.datasets.reading import bad, clean_text, is_image, load_or_skip, sorted_files
 
 SUFFIX = ".gt.txt"
 
@@ -51,10 +51,8 @@ class GtPairsReader:
             if not text:
                 report.drop("empty")
                 continue
-            try:
-                image = load_image(image_path)
-            except DatasetError as exc:
-                bad(report, skip_bad, "unreadable image", str(exc))
+            image = load_or_skip(image_path, report, skip_bad)
+            if image is None:
                 continue
             rel = image_path.relative_to(path)
             if self.options.group_by == "file" or rel.parent == Path("."):

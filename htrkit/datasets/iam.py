@@ -15,7 +15,7 @@ from pathlib import Path
 
 from htrkit.datasets import DatasetError, DatasetReport, Sample
 from htrkit.datasets.options import IamOptions
-from htrkit.datasets.reading import bad, load_image
+from htrkit.datasets.reading import bad, load_or_skip
 
 _ID = {
     "words": re.compile(r"^([A-Za-z0-9]+)-([A-Za-z0-9]+)-\d+-\d+$"),
@@ -73,10 +73,8 @@ class IamReader:
                     report.drop("empty")
                     continue
                 image = path / level / form.split("-")[0] / form / f"{sample_id}.png"
-                try:
-                    array = load_image(image, where)
-                except DatasetError as exc:
-                    bad(report, skip_bad, "unreadable image", str(exc))
+                array = load_or_skip(image, report, skip_bad, where)
+                if array is None:
                     continue
                 yield Sample(sample_id, text, form, array, str(image))
 

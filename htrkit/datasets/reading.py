@@ -18,6 +18,15 @@ def bad(report: DatasetReport, skip_bad: bool, reason: str, message: str) -> Non
     report.skip(reason, message)
 
 
+def load_or_skip(path: Path, report: DatasetReport, skip_bad: bool, where: str = "") -> Any:
+    """:func:`load_image`, or ``None`` after counting an unreadable image with ``skip_bad``."""
+    try:
+        return load_image(path, where)
+    except DatasetError as exc:
+        bad(report, skip_bad, "unreadable image", str(exc))
+        return None
+
+
 def load_image(path: Path, where: str = "") -> Any:
     """The image at ``path`` as a uint8 array; a :class:`DatasetError` naming the file
     (after ``where``, e.g. ``"labels.csv:12: "``) if it cannot be read."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from htrkit.datasets import DatasetError, DatasetReport, Sample
 from htrkit.datasets.options import TableOptions
-from htrkit.datasets.reading import bad, is_image, load_image, read_head
+from htrkit.datasets.reading import bad, is_image, load_or_skip, read_head
 
 SUFFIXES = (".csv", ".tsv", ".tab", ".txt")
 IMAGE_COLUMNS = ("filename", "file_name", "image", "image_path", "img", "path", "file")
@@ -90,10 +90,8 @@ class TableReader:
         if text.casefold() in self._drop:
             report.drop("unreadable")
             return
-        try:
-            image = load_image(images / name, where)
-        except DatasetError as exc:
-            bad(report, skip_bad, "unreadable image", str(exc))
+        image = load_or_skip(images / name, report, skip_bad, where)
+        if image is None:
             return
         group = ""
         if columns.group is not None and columns.group < len(row):

@@ -7,9 +7,28 @@ from typing import Any
 
 import numpy as np
 
-from htrkit.errors import HtrkitError, ModelError
+from htrkit.errors import ConfigError, HtrkitError, ModelError
 
 XMap = Callable[[np.ndarray], np.ndarray]
+
+
+def standard_steps(kind: Any, height: int) -> list[dict[str, Any]]:
+    """The chain for ``"line"`` (grey, fixed height, variable width, white margins) or
+    ``"word"`` (grey, fixed ``height`` x ``4 * height`` box); a list of steps passes through."""
+    if kind == "line":
+        return [
+            {"name": "grayscale", "options": {}},
+            {"name": "resize-height", "options": {"height": height}},
+            {"name": "pad", "options": {"left": 8, "right": 8}},
+        ]
+    if kind == "word":
+        return [
+            {"name": "grayscale", "options": {}},
+            {"name": "resize-fixed", "options": {"height": height, "width": 4 * height}},
+        ]
+    if isinstance(kind, list):
+        return [dict(step) for step in kind]
+    raise ConfigError(f"preprocess must be 'line', 'word' or a list of steps, got {kind!r}")
 
 
 class PreprocessChain:

@@ -28,30 +28,11 @@ class LineRecord:
     image: np.ndarray
 
 
-def preprocess_steps(spec: Any, height: int) -> list[dict[str, Any]]:
-    """The preprocessing chain for a ``[model] preprocess`` value."""
-    if spec == "line":
-        return [
-            {"name": "grayscale", "options": {}},
-            {"name": "resize-height", "options": {"height": height}},
-            {"name": "pad", "options": {"left": 8, "right": 8}},
-        ]
-    if spec == "word":
-        return [
-            {"name": "grayscale", "options": {}},
-            {"name": "resize-fixed", "options": {"height": height, "width": 4 * height}},
-        ]
-    if isinstance(spec, list):
-        return [dict(s) for s in spec]
-    raise InputError(f"preprocess must be 'line', 'word' or a list of steps, got {spec!r}")
-
-
 def read_records(
     sources: Iterable[Any],
     chain: PreprocessChain,
     resolve,  # noqa: ANN001 - config.resolve
     report: DatasetReport,
-    progress=None,  # noqa: ANN001
 ) -> Iterator[LineRecord]:
     """Read every source and preprocess its samples."""
     for source in sources:
@@ -63,8 +44,6 @@ def read_records(
             if image.ndim != 2:
                 raise InputError(f"{sample.id}: preprocessing did not give a grey image")
             yield LineRecord(sample.id, sample.text, sample.group, image)
-            if progress:
-                progress(1)
 
 
 # -- LMDB cache ------------------------------------------------------------------------

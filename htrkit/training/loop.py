@@ -26,16 +26,14 @@ from htrkit.alphabet import Alphabet
 from htrkit.datasets import DatasetReport
 from htrkit.errors import ConfigError, InputError
 from htrkit.modelfile import ModelConfig, read_config
-from htrkit.preprocess.chain import PreprocessChain
+from htrkit.preprocess.chain import PreprocessChain, standard_steps
 from htrkit.recognizer import Recognizer
 from htrkit.training.checkpoint import load_state, save_state
 from htrkit.training.config import TrainConfig
 from htrkit.training.data import (
     LineDataset,
-    LineRecord,
     LmdbStore,
     collate,
-    preprocess_steps,
     read_records,
     split_records,
     write_cache,
@@ -70,12 +68,13 @@ class Trainer:
         self.show_progress = progress and rank == 0
         self.output = config.resolve(config.train.output)
         self.history: list[dict[str, Any]] = []
+        self._val_items: list[Any] | None = None
 
     # -- data ------------------------------------------------------------------------
 
     def load_data(self) -> None:
         c = self.config
-        self.steps = preprocess_steps(c.model.preprocess, c.model.input_height)
+        self.steps = standard_steps(c.model.preprocess, c.model.input_height)
         if c.model.init:
             self.steps = read_config(c.resolve(c.model.init)).preprocess
         chain = PreprocessChain.from_config(self.steps, source="[model] preprocess")
@@ -334,7 +333,11 @@ class Trainer:
         preds, refs, losses = [], [], []
         # per line, divided by its target length: the same scale as the training loss
         ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True, reduction="none")
-        items = sorted((val_set[i] for i in range(len(val_set))), key=lambda x: x[0].shape[1])
+        if self._val_items is None:  # decoded once: validation runs often and never augments
+            self._val_items = sorted(
+                (val_set[i] for i in range(len(val_set))), key=lambda x: x[0].shape[1]
+            )
+        items = self._val_items
         bs = max(self.config.train.batch_size, 16)
         with torch.inference_mode():
             for s in range(0, len(items), bs):
@@ -450,4 +453,4 @@ def _cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-__all__ = ["Trainer", "LineRecord"]
+__all__ = ["Trainer"]
