@@ -45,7 +45,8 @@ class Pipeline:
     :param model: a model file path, a registered model name, or a :class:`Recognizer`.
     :param decoder: a registered decoder name (``htrkit plugins`` lists them).
     :param decoder_options: options for the decoder, validated against its schema.
-    :param segmenter: a registered line segmenter name.
+    :param segmenter: a registered line segmenter name; ``auto`` reads a line or word image
+        whole and cuts a page into lines (``projection``).
     :param segmenter_options: options for the segmenter.
     :param postprocessors: names, ``(name, options)`` pairs or ``{"name", "options"}`` dicts.
     :param loader: a loader name, or ``None`` to choose one by file suffix.
@@ -60,7 +61,7 @@ class Pipeline:
         *,
         decoder: str = "greedy",
         decoder_options: Mapping[str, Any] | None = None,
-        segmenter: str = "whole",
+        segmenter: str = "auto",
         segmenter_options: Mapping[str, Any] | None = None,
         postprocessors: Sequence[StageSpec] = (),
         loader: str | None = None,

@@ -40,6 +40,7 @@ DEFAULT_PLUGINS = (
     "htrkit.default_plugins.metrics",
     "htrkit.default_plugins.loaders",
     "htrkit.default_plugins.datasets",
+    "htrkit.default_plugins.models",
     "htrkit.default_plugins.writers",
     "htrkit.default_plugins.commands",
 )

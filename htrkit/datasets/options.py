@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 
 def _check_regex(name: str, pattern: str | None) -> None:
@@ -116,3 +116,75 @@ class GtPairsOptions:
         default="folder",
         metadata={"help": "keep together in splits each folder, or each line image"},
     )
+
+
+@dataclass(frozen=True)
+class SynthOptions:
+    """Options of the ``synth`` reader: lines rendered on the fly from a corpus file."""
+
+    n: int = field(default=1000, metadata={"help": "lines to render", "min": 1})
+    fonts: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "font files or folders, relative to the corpus file's folder unless "
+            "absolute; empty uses the fonts bundled with htrkit"
+        },
+    )
+    seed: int = field(default=0, metadata={"help": "the same seed renders the same lines"})
+    min_words: int = field(default=1, metadata={"help": "fewest words per line", "min": 1})
+    max_words: int = field(default=6, metadata={"help": "most words per line", "min": 1})
+    charset: str = field(
+        default="",
+        metadata={
+            "help": "draw only texts made of these characters (others are replaced by "
+            "another draw); empty allows any"
+        },
+    )
+    render: Any = field(
+        default_factory=dict,
+        metadata={"help": "renderer options (docs/synthetic.md), e.g. {slant = 20}"},
+    )
+
+    def __post_init__(self) -> None:
+        if self.min_words > self.max_words:
+            raise ValueError(f"min_words ({self.min_words}) exceeds max_words ({self.max_words})")
+
+
+@dataclass(frozen=True)
+class DigitsOptions:
+    """Options of the ``digits`` reader: MNIST-style arrays in a ``.npz`` file."""
+
+    images_key: str = field(default="images", metadata={"help": "array of [N, H, W] images"})
+    labels_key: str = field(default="labels", metadata={"help": "array of N digit labels"})
+    strings: int = field(
+        default=0,
+        metadata={
+            "help": "compose this many digit strings from the images (0: one sample per "
+            "image, unchanged)",
+            "min": 0,
+        },
+    )
+    min_digits: int = field(default=1, metadata={"help": "fewest digits per string", "min": 1})
+    max_digits: int = field(default=6, metadata={"help": "most digits per string", "min": 1})
+    blocks: int = field(
+        default=20,
+        metadata={
+            "help": "images are cut into this many groups by index; a string takes all its "
+            "digits from one, so no image is on both sides of a split",
+            "min": 1,
+        },
+    )
+    seed: int = field(default=0, metadata={"help": "the same seed composes the same strings"})
+    invert: Literal["auto", "yes", "no"] = field(
+        default="auto",
+        metadata={
+            "help": "turn light-on-dark digits (MNIST) into dark ink on paper; auto "
+            "decides from the border pixels"
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.min_digits > self.max_digits:
+            raise ValueError(
+                f"min_digits ({self.min_digits}) exceeds max_digits ({self.max_digits})"
+            )

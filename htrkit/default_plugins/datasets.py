@@ -7,10 +7,12 @@ detects it, so specific formats come first and the folder of bare images last.
 from __future__ import annotations
 
 from htrkit.datasets.options import (
+    DigitsOptions,
     FolderLabelsOptions,
     GtPairsOptions,
     IamOptions,
     PageOptions,
+    SynthOptions,
     TableOptions,
 )
 from htrkit.hookspecs import hookimpl
@@ -53,6 +55,18 @@ def _folder_labels(options: FolderLabelsOptions):
     return FolderLabelsReader(options)
 
 
+def _synth(options: SynthOptions):
+    from htrkit.datasets.synthetic import SynthReader
+
+    return SynthReader(options)
+
+
+def _digits(options: DigitsOptions):
+    from htrkit.datasets.digits import DigitsReader
+
+    return DigitsReader(options)
+
+
 @hookimpl
 def htrkit_register_datasets() -> list[DatasetSpec]:
     return [
@@ -93,5 +107,18 @@ def htrkit_register_datasets() -> list[DatasetSpec]:
             _folder_labels,
             "a folder of images named after their labels (captchas): 3bnyf.png",
             options=FolderLabelsOptions,
+        ),
+        DatasetSpec(
+            "digits",
+            _digits,
+            "handwritten digits in a .npz file (MNIST): alone or composed into strings",
+            options=DigitsOptions,
+            aliases=("mnist",),
+        ),
+        DatasetSpec(
+            "synth",
+            _synth,
+            "synthetic lines rendered on the fly from a corpus file in handwriting fonts",
+            options=SynthOptions,
         ),
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from htrkit.hookspecs import hookimpl
-from htrkit.segmenters.options import WholeImageOptions
+from htrkit.segmenters.options import AutoOptions, ProjectionOptions, WholeImageOptions
 from htrkit.specs import SegmenterSpec
 
 
@@ -13,14 +13,38 @@ def _whole(options: WholeImageOptions):
     return WholeImageSegmenter(options)
 
 
+def _projection(options: ProjectionOptions):
+    from htrkit.segmenters.projection import ProjectionSegmenter
+
+    return ProjectionSegmenter(options)
+
+
+def _auto(options: AutoOptions):
+    from htrkit.segmenters.auto import AutoSegmenter
+
+    return AutoSegmenter(options)
+
+
 @hookimpl
 def htrkit_register_segmenters() -> list[SegmenterSpec]:
     return [
+        SegmenterSpec(
+            "auto",
+            _auto,
+            "a line or word image is read whole (trimmed); a page goes to 'projection'",
+            options=AutoOptions,
+        ),
         SegmenterSpec(
             "whole",
             _whole,
             "the whole image is one line (blank margins trimmed)",
             options=WholeImageOptions,
             aliases=("none",),
+        ),
+        SegmenterSpec(
+            "projection",
+            _projection,
+            "lines of a clean single-column page from ink profiles, with deskewing",
+            options=ProjectionOptions,
         ),
     ]

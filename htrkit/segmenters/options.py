@@ -11,3 +11,53 @@ class WholeImageOptions:
         default=True, metadata={"help": "crop blank margins around the ink before reading"}
     )
     margin: int = field(default=4, metadata={"help": "pixels kept around the ink", "min": 0})
+
+
+@dataclass(frozen=True)
+class ProjectionOptions:
+    max_skew: float = field(
+        default=5.0,
+        metadata={
+            "help": "largest page rotation searched, degrees either way",
+            "min": 0,
+            "max": 20,
+        },
+    )
+    skew_step: float = field(
+        default=0.25, metadata={"help": "angle step of the skew search, degrees", "min": 0.05}
+    )
+    min_ink: float = field(
+        default=0.15,
+        metadata={
+            "help": "a band with less ink than this share of the median line's is merged "
+            "into its neighbour (dots, accents, stray descenders)",
+            "min": 0,
+            "max": 1,
+        },
+    )
+    margin: float = field(
+        default=0.15,
+        metadata={
+            "help": "space added above and below each line (share of line spacing)",
+            "min": 0,
+        },
+    )
+    work_width: int = field(
+        default=1600,
+        metadata={"help": "pages wider than this are analysed at this width", "min": 200},
+    )
+
+
+@dataclass(frozen=True)
+class AutoOptions:
+    line_aspect: float = field(
+        default=2.0,
+        metadata={
+            "help": "an image at least this many times wider than high is one line",
+            "min": 0,
+        },
+    )
+    line_height: int = field(
+        default=160,
+        metadata={"help": "an image at most this high (pixels) is one line", "min": 0},
+    )

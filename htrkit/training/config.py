@@ -37,8 +37,12 @@ class Source:
     format: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     skip_bad: bool = False
-    #: repeat this source's samples in each epoch (to balance datasets); fractions sample
-    weight: float = 1.0
+    #: how often each epoch sees this source's samples (to balance datasets): 2 repeats
+    #: every sample, 0.5 draws a random half, each epoch anew
+    weight: float = field(default=1.0, metadata={"min": 0})
+    #: "auto": split by group with ``val_fraction``; "train": never used for validation
+    #: (synthetic data, say, so that validation measures real handwriting only)
+    split: Literal["auto", "train"] = "auto"
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class TrainSection:
     max_minutes: float = 0.0
     seed: int = 0
     augment: bool = True
+    #: put lines of similar width in one batch (less padding; batch order stays random)
+    bucket: bool = True
     augment_options: dict[str, Any] = field(default_factory=dict)
     num_workers: int = 0
     #: evaluate and checkpoint every this many epochs

@@ -26,6 +26,8 @@ class LineRecord:
     text: str
     group: str
     image: np.ndarray
+    #: the position of its source among ``[[data.train]]`` (or ``[[data.val]]``)
+    source: int = 0
 
 
 def read_records(
@@ -35,7 +37,7 @@ def read_records(
     report: DatasetReport,
 ) -> Iterator[LineRecord]:
     """Read every source and preprocess its samples."""
-    for source in sources:
+    for k, source in enumerate(sources):
         path = resolve(source.path)
         for sample in read_dataset(
             path, source.format, source.options, skip_bad=source.skip_bad, report=report
@@ -43,7 +45,7 @@ def read_records(
             image = chain(sample.image)
             if image.ndim != 2:
                 raise InputError(f"{sample.id}: preprocessing did not give a grey image")
-            yield LineRecord(sample.id, sample.text, sample.group, image)
+            yield LineRecord(sample.id, sample.text, sample.group, image, k)
 
 
 # -- LMDB cache ------------------------------------------------------------------------
@@ -68,7 +70,15 @@ def write_cache(path: Path, records: Iterable[LineRecord], meta: dict[str, Any])
             ok, png = cv2.imencode(".png", record.image)
             if not ok:
                 raise InputError(f"{record.id}: cannot encode the line image")
-            head = json.dumps({"id": record.id, "text": record.text, "group": record.group})
+            head = json.dumps(
+                {
+                    "id": record.id,
+                    "text": record.text,
+                    "group": record.group,
+                    "source": record.source,
+                    "width": int(record.image.shape[1]),
+                }
+            )
             head_bytes = head.encode("utf-8")
             value = len(head_bytes).to_bytes(4, "little") + head_bytes + png.tobytes()
             txn.put(f"{count:09d}".encode(), value)
@@ -119,32 +129,48 @@ class LmdbStore(Sequence[LineRecord]):
     def __len__(self) -> int:
         return self._len
 
-    def __getitem__(self, index):  # noqa: ANN001, ANN204
-        import cv2
-
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _value(self, index: int) -> tuple[dict[str, Any], bytes]:
         if not 0 <= index < self._len:
             raise IndexError(index)
         with self._open().begin() as txn:
             value = txn.get(f"{index:09d}".encode())
         n = int.from_bytes(value[:4], "little")
-        head = json.loads(value[4 : 4 + n])
-        image = cv2.imdecode(np.frombuffer(value[4 + n :], np.uint8), cv2.IMREAD_GRAYSCALE)
-        return LineRecord(head["id"], head["text"], head["group"], image)
+        return json.loads(value[4 : 4 + n]), value[4 + n :]
+
+    def head(self, index: int) -> LineRecord:
+        """The record without its pixels: ``image`` is an empty ``[0, width]`` array."""
+        head, png = self._value(index)
+        width = head.get("width")
+        if width is None:  # caches written before widths were recorded
+            width = self[index].image.shape[1]
+        empty = np.zeros((0, width), np.uint8)
+        return LineRecord(head["id"], head["text"], head["group"], empty, head.get("source", 0))
+
+    def __getitem__(self, index):  # noqa: ANN001, ANN204
+        import cv2
+
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        head, png = self._value(index)
+        image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+        return LineRecord(head["id"], head["text"], head["group"], image, head.get("source", 0))
 
 
 # -- splitting -------------------------------------------------------------------------
 
 
 def split_records(
-    records: Sequence[LineRecord], val_fraction: float, seed: int
+    records: Sequence[LineRecord],
+    val_fraction: float,
+    seed: int,
+    train_only: frozenset[int] = frozenset(),
 ) -> tuple[list[int], list[int]]:
-    """Indices of training and validation records, split by group."""
+    """Indices of training and validation records, split by group; records of the sources
+    in ``train_only`` always train."""
     train, val = [], []
-    for i in range(len(records)):
-        group = records[i].group
-        (val if split_of(group, val_fraction, seed) == "val" else train).append(i)
+    for i, record in enumerate(records):
+        is_val = record.source not in train_only and split_of(record.group, val_fraction, seed)
+        (val if is_val == "val" else train).append(i)
     return train, val
 
 
@@ -178,10 +204,12 @@ class LineDataset:
         return len(self.indices)
 
     def __getitem__(self, i: int):  # noqa: ANN204
+        # i >= len(self) is a repeat of item i % len(self) within an epoch (source weights)
+        repeat, i = divmod(i, len(self.indices))
         record = self.store[self.indices[i]]
         image = record.image
         if self.augmenter is not None:
-            rng = np.random.default_rng([self.seed, self.epoch, self.indices[i]])
+            rng = np.random.default_rng([self.seed, self.epoch, self.indices[i], repeat])
             image = self.augmenter(image, rng)
         label = [self.alphabet.index(c) for c in record.text if c in self.alphabet]
         return 1.0 - image.astype(np.float32) / 255.0, label, record.text

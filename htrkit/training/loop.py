@@ -32,6 +32,7 @@ from htrkit.training.checkpoint import load_state, save_state
 from htrkit.training.config import TrainConfig
 from htrkit.training.data import (
     LineDataset,
+    LineRecord,
     LmdbStore,
     collate,
     read_records,
@@ -89,13 +90,18 @@ class Trainer:
             if c.data.val:
                 train_idx, val_idx = list(range(len(train))), list(range(len(train), len(store)))
             else:
-                train_idx, val_idx = split_records(train, c.data.val_fraction, c.data.split_seed)
+                train_idx, val_idx = split_records(
+                    train, c.data.val_fraction, c.data.split_seed, self._train_only()
+                )
         if not train_idx:
             raise InputError("no training samples: check [[data.train]] paths and formats")
         if not val_idx:
             raise InputError("no validation samples: add [[data.val]] or raise val_fraction")
         self.store, self.train_idx, self.val_idx = store, train_idx, val_idx
         self.report = report
+        heads = [self._head(i) for i in train_idx]
+        self.train_weights = np.array([c.data.train[h.source].weight for h in heads], np.float64)
+        self.train_widths = np.array([h.image.shape[1] for h in heads], np.int64)
         self.log(
             f"data: {len(train_idx)} training and {len(val_idx)} validation lines"
             + (f"; skipped {dict(report.skipped)}" if report.skipped else "")
@@ -135,8 +141,16 @@ class Trainer:
         n_train = store.meta.get("n_train", len(store))
         if c.data.val:
             return list(range(n_train)), list(range(n_train, len(store)))
-        head = [store[i] for i in range(n_train)]
-        return split_records(head, c.data.val_fraction, c.data.split_seed)
+        head = [store.head(i) for i in range(n_train)]
+        return split_records(head, c.data.val_fraction, c.data.split_seed, self._train_only())
+
+    def _train_only(self) -> frozenset[int]:
+        return frozenset(k for k, s in enumerate(self.config.data.train) if s.split == "train")
+
+    def _head(self, index: int) -> LineRecord:
+        """A record with at least its source and its image width (cheap for a cache)."""
+        head = getattr(self.store, "head", None)
+        return head(index) if head else self.store[index]
 
     # -- model -----------------------------------------------------------------------
 
@@ -196,7 +210,8 @@ class Trainer:
 
             model = DistributedDataParallel(module)
         optimizer = torch.optim.AdamW(module.parameters(), lr=t.lr, weight_decay=t.weight_decay)
-        batches_per_epoch = max(len(self.train_idx) // (t.batch_size * self.world), 1)
+        per_epoch = int(round(self.train_weights.sum()))
+        batches_per_epoch = max(per_epoch // (t.batch_size * self.world), 1)
         schedule = LRSchedule(t.lr, t.warmup_steps, batches_per_epoch * t.epochs, t.schedule)
         augmenter = self._augmenter()
         train_set = LineDataset(self.store, self.train_idx, self.alphabet, augmenter, t.seed)
@@ -311,9 +326,28 @@ class Trainer:
         """This rank's batches: a seeded permutation of the epoch, cut into global batches
         (one per rank per step) so every rank takes the same number of steps."""
         t = self.config.train
-        order = np.random.default_rng([t.seed, epoch]).permutation(len(self.train_idx))
+        rng = np.random.default_rng([t.seed, epoch])
+        w = self.train_weights
+        # each sample whole-weight times, plus once more with the fractional part's chance
+        repeats = np.floor(w).astype(np.int64) + (rng.random(len(w)) < w - np.floor(w))
+        positions = np.repeat(np.arange(len(w)), repeats)
+        # the k-th repeat of sample i is item i + k * n: augmented differently (LineDataset)
+        starts = np.cumsum(repeats) - repeats
+        nth = np.arange(len(positions)) - np.repeat(starts, repeats)
+        order = rng.permutation(positions + nth * len(w))
         per_step = t.batch_size * self.world
         steps = max(len(order) // per_step, 1)
+        order = order[: steps * per_step] if len(order) >= per_step else order
+        if t.bucket:
+            # lines of similar width share a batch (less padding: ~1.7x faster on lines);
+            # sorted within windows of 32 batches, and the batches shuffled again
+            window = per_step * 32
+            widths = self.train_widths[order % len(w)]
+            for s in range(0, len(order), window):
+                part = slice(s, s + window)
+                order[part] = order[part][np.argsort(widths[part], kind="stable")]
+            cuts = [order[s * per_step : (s + 1) * per_step] for s in range(steps)]
+            order = np.concatenate([cuts[k] for k in rng.permutation(len(cuts))])
         batches = []
         for s in range(steps):
             chunk = order[s * per_step : (s + 1) * per_step]

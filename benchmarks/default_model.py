@@ -1,0 +1,230 @@
+"""The bundled default model on its validation splits: accuracy per decoder, speed, and
+Tesseract on the same lines as a reference.
+
+    python benchmarks/default_model.py [--model default] [--decoders greedy beam]
+        [--speed-lines 300] [--tesseract] [--json benchmarks/results/default-model.json]
+
+Accuracy comes from ``htrkit eval`` itself (one run per dataset and decoder, commands
+printed), so the model card's figures are the ones anyone reproduces with those commands.
+The splits are the recipe's (``examples/recipes/default-line.toml``): Copiste by copied
+text, Poilus by page, DHSD by writer.
+
+Speed: the same ``--speed-lines`` validation lines (an equal share from each dataset,
+the first ones of each split) are recognised as one batch job (``Pipeline.batch``, greedy,
+batch size 32) with ``torch.set_num_threads(--threads)``; lines/s is lines over wall time,
+model loading excluded, after one warm-up batch. Tesseract (``--psm 7``, one line per
+call, LSTM engine, ``-l eng+fra+deu`` when installed) reads the same line images, run
+one at a time with ``OMP_THREAD_LIMIT=1`` and ``--threads`` processes in parallel, which
+is how a batch of lines is best fed to its command-line tool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPE = ROOT / "examples" / "recipes" / "default-line.toml"
+NAMES = {"copiste-pages": "Copiste", "poilus-pages": "Poilus", "dhsd-words": "DHSD"}
+
+
+def validation_sets(recipe: Path):
+    """(name, source, eval options) for each validated dataset of the recipe."""
+    from htrkit.training.config import load_config
+
+    config = load_config(recipe)
+    for source in config.data.train:
+        if source.split != "auto":
+            continue
+        path = config.resolve(source.path).resolve()
+        name = next((n for key, n in NAMES.items() if key in str(path)), path.name)
+        options = [f"{k}={v}" for k, v in source.options.items()]
+        yield name, path, source.format, options, config.data.val_fraction, config.data.split_seed
+
+
+def eval_command(model, path, fmt, options, fraction, seed, decoder) -> list[str]:
+    cmd = ["htrkit", "eval", str(path), "--model", model, "--split", "val"]
+    cmd += ["--val-fraction", str(fraction), "--split-seed", str(seed), "--decoder", decoder]
+    if fmt:
+        cmd += ["--dataset-format", fmt]
+    for option in options:
+        cmd += ["--dataset-option", option]
+    return cmd
+
+
+def shown(cmd: list[str]) -> str:
+    import shlex
+
+    return " ".join(shlex.quote(c) for c in cmd)
+
+
+def accuracy(model: str, decoders: list[str]) -> list[dict]:
+    rows = []
+    for name, path, fmt, options, fraction, seed in validation_sets(RECIPE):
+        for decoder in decoders:
+            cmd = eval_command(model, path, fmt, options, fraction, seed, decoder)
+            start = time.perf_counter()
+            out = subprocess.run(
+                [*cmd, "--json", "--worst", "0"], capture_output=True, text=True, check=False
+            )
+            if out.returncode:
+                sys.exit(f"{shown(cmd)} failed: {out.stderr.strip()}")
+            result = json.loads(out.stdout)
+            s = result["scores"]
+            rows.append(
+                {
+                    "dataset": name,
+                    "decoder": decoder,
+                    "lines": result["samples"],
+                    "cer": s["cer"],
+                    "wer": s["wer"],
+                    "exact_match": s["exact-match"],
+                    "seconds": round(time.perf_counter() - start, 1),
+                    "command": shown(cmd).replace(str(ROOT) + "/", ""),
+                }
+            )
+            print(
+                f"{name:8s} {decoder:7s} lines {result['samples']:5d}  CER {100 * s['cer']:6.2f}%"
+                f"  WER {100 * s['wer']:6.2f}%  exact {100 * s['exact-match']:6.2f}%",
+                flush=True,
+            )
+    return rows
+
+
+def speed_lines(n: int):
+    """``n`` validation samples, an equal share per dataset."""
+    from htrkit.datasets import read_dataset, split_of
+
+    sets = list(validation_sets(RECIPE))
+    per = -(-n // len(sets))
+    lines = []
+    for name, path, fmt, options, fraction, seed in sets:
+        opts = dict(o.split("=", 1) for o in options)
+        taken = 0
+        for sample in read_dataset(path, fmt, opts):
+            if split_of(sample.group, fraction, seed) == "val":
+                lines.append((name, sample))
+                taken += 1
+                if taken == per:
+                    break
+    return lines[:n]
+
+
+def htrkit_speed(model: str, lines, threads: int) -> dict:
+    import torch
+
+    from htrkit import Pipeline
+    from htrkit.metrics.text import CharacterErrorRate
+    from htrkit.results import LineRegion, Page
+
+    torch.set_num_threads(threads)
+    pipe = Pipeline(model=model, batch_size=32)
+    pages = [
+        Page(s.id, s.image, [LineRegion((0, 0, s.image.shape[1], s.image.shape[0]))])
+        for _, s in lines
+    ]
+    pipe.batch(pages[:32])  # warm-up
+    start = time.perf_counter()
+    results = pipe.batch(pages)
+    seconds = time.perf_counter() - start
+    cer = CharacterErrorRate().corpus([r.text for r in results], [s.text for _, s in lines])
+    return {
+        "lines": len(lines),
+        "seconds": round(seconds, 2),
+        "lines_per_s": len(lines) / seconds,
+        "cer": cer,
+    }
+
+
+def tesseract_speed(lines, threads: int) -> dict | None:
+    import cv2
+
+    from htrkit.metrics.text import CharacterErrorRate
+
+    exe = shutil.which("tesseract")
+    if exe is None:
+        print("tesseract not found: apt-get install tesseract-ocr (skipped)", file=sys.stderr)
+        return None
+    langs = subprocess.run([exe, "--list-langs"], capture_output=True, text=True).stdout.split()
+    lang = "+".join(x for x in ("eng", "fra", "deu") if x in langs) or "eng"
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.split()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i, (_, s) in enumerate(lines):
+            p = Path(tmp) / f"{i:05d}.png"
+            cv2.imwrite(str(p), s.image)
+            paths.append(p)
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+        def read(p: Path) -> str:
+            cmd = [exe, str(p), "stdout", "--psm", "7", "--oem", "1", "-l", lang]
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+            return " ".join(out.stdout.split())
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            texts = list(pool.map(read, paths))
+        seconds = time.perf_counter() - start
+    cer = CharacterErrorRate().corpus(texts, [s.text for _, s in lines])
+    return {
+        "lines": len(lines),
+        "seconds": round(seconds, 2),
+        "lines_per_s": len(lines) / seconds,
+        "cer": cer,
+        "version": version,
+        "languages": lang,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--decoders", nargs="+", default=["greedy", "beam"])
+    parser.add_argument("--speed-lines", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-accuracy", action="store_true")
+    parser.add_argument("--tesseract", action="store_true", help="also time Tesseract")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args()
+    import torch
+
+    results: dict = {
+        "model": args.model,
+        "machine": f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}",
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "threads": args.threads,
+    }
+    if not args.no_accuracy:
+        results["accuracy"] = accuracy(args.model, args.decoders)
+    lines = speed_lines(args.speed_lines)
+    results["speed"] = {"htrkit": htrkit_speed(args.model, lines, args.threads)}
+    h = results["speed"]["htrkit"]
+    print(
+        f"htrkit    {h['lines_per_s']:7.1f} lines/s ({h['lines']} lines, CER {100 * h['cer']:.2f}%)"
+    )
+    if args.tesseract:
+        t = tesseract_speed(lines, args.threads)
+        if t is not None:
+            results["speed"]["tesseract"] = t
+            print(
+                f"tesseract {t['lines_per_s']:7.1f} lines/s ({t['lines']} lines, CER "
+                f"{100 * t['cer']:.2f}%, {t['version']}, -l {t['languages']})"
+            )
+            print(f"htrkit / tesseract: {h['lines_per_s'] / t['lines_per_s']:.1f}x")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

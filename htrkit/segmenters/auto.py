@@ -1,0 +1,29 @@
+"""``auto``: a line or word image is read whole; a page is cut into lines.
+
+An image is a single line when it is wide for its height (``line_aspect``) or low
+(``line_height``); its margins are trimmed as ``whole`` does. Anything else is a page and
+goes to the ``projection`` segmenter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from htrkit.results import LineRegion
+from htrkit.segmenters.options import AutoOptions, ProjectionOptions, WholeImageOptions
+from htrkit.segmenters.projection import ProjectionSegmenter
+from htrkit.segmenters.whole import WholeImageSegmenter
+
+
+class AutoSegmenter:
+    def __init__(self, options: AutoOptions | None = None):
+        self.options = options or AutoOptions()
+        self.whole = WholeImageSegmenter(WholeImageOptions())
+        self.page = ProjectionSegmenter(ProjectionOptions())
+
+    def is_line(self, image: np.ndarray) -> bool:
+        h, w = image.shape[:2]
+        return h <= self.options.line_height or w >= self.options.line_aspect * h
+
+    def segment(self, image: np.ndarray) -> list[LineRegion]:
+        return (self.whole if self.is_line(image) else self.page).segment(image)

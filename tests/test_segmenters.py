@@ -1,0 +1,122 @@
+"""The page segmenters: ``projection`` on rendered pages (skewed, ruled, bordered), and
+``auto``, which reads line images whole and pages line by line."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from htrkit.segmenters.auto import AutoSegmenter
+from htrkit.segmenters.options import ProjectionOptions
+from htrkit.segmenters.projection import ProjectionSegmenter
+
+TEXTS = [
+    "the quick brown fox jumps over",
+    "a lazy dog and then it sleeps",
+    "handwriting comes in many hands",
+    "lines of a page are read in order",
+    "from the top to the bottom of it",
+    "and the last line ends the page",
+]
+
+
+def render_page(angle: float = 0.0, rules: bool = False, border: bool = False, seed: int = 0):
+    """A page of handwriting-font lines; returns the image and, per line, its centre row
+    and its left and right ends (before rotation)."""
+    from htrkit.synth.fonts import load_fonts
+    from htrkit.synth.renderer import Renderer, RenderOptions
+
+    font = load_fonts()[1]
+    # dark ink: projection is for clean pages (faint writing is the robust segmenter's job)
+    renderer = Renderer(
+        RenderOptions(size_min=40, size_max=40, slant=0, baseline_wave=0, ink_max=40)
+    )
+    rng = np.random.default_rng(seed)
+    page = np.full((900, 1200), 245, np.uint8)
+    centres = []
+    y = 90
+    for text in TEXTS:
+        line = renderer.render(text, font, rng)
+        h, w = line.shape
+        w = min(w, 1050)
+        x = 80 + int(rng.integers(0, 30))
+        page[y : y + h, x : x + w] = np.minimum(page[y : y + h, x : x + w], line[:, :w])
+        centres.append((y + h / 2, x, x + w))
+        y += 120
+    if rules:
+        for r in range(60, 880, 40):
+            page[r : r + 2, :] = 150
+    if border:
+        page[:, -40:] = 20
+    if angle:
+        m = cv2.getRotationMatrix2D((600, 450), angle, 1.0)
+        page = cv2.warpAffine(page, m, (1200, 900), borderValue=245)
+    return page, centres
+
+
+@pytest.mark.parametrize(
+    "angle, rules, border", [(0, False, False), (2.5, False, False), (-3, True, True)]
+)
+def test_projection_finds_the_lines_in_order(angle, rules, border):
+    page, centres = render_page(angle, rules, border)
+    lines = ProjectionSegmenter().segment(page)
+    assert len(lines) == len(TEXTS)
+    mids = [(line.bbox[1] + line.bbox[3]) / 2 for line in lines]
+    assert mids == sorted(mids)
+    for line, (centre, left, right) in zip(lines, centres):
+        x0, y0, x1, y1 = line.bbox
+        # the box holds the line (rotation moves points by at most ~30 px here)
+        assert y0 < centre + 30 and y1 > centre - 30
+        assert 20 < y1 - y0 < 200
+        assert x0 < left + 30 and x1 > right - 30 and x1 - x0 < right - left + 80
+        assert len(line.baseline) == 2 and y0 < line.baseline[0][1] < y1
+    if angle:  # the polygons follow the skew
+        poly = np.array(lines[0].polygon)
+        slope = (poly[1, 1] - poly[0, 1]) / (poly[1, 0] - poly[0, 0])
+        assert np.degrees(np.arctan(-slope)) == pytest.approx(angle, abs=0.6)
+
+
+def test_projection_on_blank_dark_and_huge_pages():
+    seg = ProjectionSegmenter()
+    assert seg.segment(np.full((800, 600), 250, np.uint8)) == []
+    assert seg.segment(np.zeros((800, 600), np.uint8)) == []
+    noisy = np.random.default_rng(0).integers(235, 256, (800, 600)).astype(np.uint8)
+    assert seg.segment(noisy) == []
+    page, _ = render_page()
+    big = cv2.resize(page, (6000, 4500), interpolation=cv2.INTER_LINEAR)
+    lines = seg.segment(np.dstack([big] * 3))  # colour, 27 MP: analysed at work_width
+    assert len(lines) == len(TEXTS)
+    assert max(line.bbox[2] for line in lines) <= 6000
+    assert max(line.bbox[2] - line.bbox[0] for line in lines) > 2000
+
+
+def test_projection_options_are_validated():
+    from htrkit.errors import OptionsError
+    from htrkit.plugins import registry
+
+    with pytest.raises(OptionsError, match="max_skew"):
+        registry("segmenter").create("projection", {"max_skew": 90})
+    assert isinstance(registry("segmenter").create("projection"), ProjectionSegmenter)
+    assert ProjectionSegmenter(ProjectionOptions(max_skew=0)).segment(render_page()[0])
+
+
+def test_auto_reads_lines_whole_and_pages_by_lines():
+    auto = AutoSegmenter()
+    page, _ = render_page()
+    assert len(auto.segment(page)) == len(TEXTS)
+    line = page[70:200, :]  # one line, wide
+    regions = auto.segment(line)
+    assert len(regions) == 1
+    word = np.full((60, 90), 255, np.uint8)  # small: one word
+    cv2.putText(word, "ab", (5, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 3)
+    assert len(auto.segment(word)) == 1
+
+
+def test_pipeline_reads_a_page_line_by_line(model_path):
+    from htrkit import Pipeline
+
+    page, _ = render_page(angle=1.5)
+    result = Pipeline(model=model_path)(page)
+    assert len(result.lines) == len(TEXTS)
+    assert result.text.count("\n") == len(TEXTS) - 1
