@@ -98,6 +98,7 @@ def save_model(path: str | os.PathLike[str], module: Any, config: ModelConfig) -
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata=meta)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -13,7 +13,6 @@ import pytest
 from conftest import ROOT, SHARED, run_cli
 
 from htrkit.default_plugins.models import BUNDLED, MODELS
-from htrkit.errors import ModelError
 
 
 @pytest.mark.parametrize("name, file", [(n, f) for n, f, _ in BUNDLED])
@@ -73,14 +72,9 @@ def test_digits_model_reads_the_example():
     assert out.stdout.strip() == "4096"
 
 
-def test_without_bundled_models_the_error_says_so(monkeypatch, tmp_path):
-    from htrkit import Pipeline
-    from htrkit.plugins import reset_plugin_manager
-
-    monkeypatch.setattr("htrkit.default_plugins.models.MODELS", tmp_path)
-    reset_plugin_manager()
-    with pytest.raises(ModelError, match="no default model is installed"):
-        Pipeline()
+def test_plugins_lists_the_bundled_models():
+    out = run_cli("plugins")
+    assert "models: default, digits" in out.stdout
 
 
 # -- against the shared data -----------------------------------------------------------

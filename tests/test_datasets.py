@@ -445,6 +445,8 @@ def test_readers_are_registered_in_detection_order():
         "table",
         "gt-pairs",
         "folder-labels",
+        "digits",
+        "synth",
     ]
 
 

@@ -175,6 +175,7 @@ def test_save_is_a_single_file(recognizer, tmp_path):
     save_model(path, recognizer.module, changed)
     assert list(path.parent.iterdir()) == [path]
     assert read_config(path).metadata == {"name": "second"}
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by all, as files usually are
 
 
 def test_read_config(recognizer, saved):

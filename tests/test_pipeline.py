@@ -119,7 +119,7 @@ def test_postprocessors_run_in_order(model_path):
     [
         ({"decoder": "beem"}, UnknownComponentError, "did you mean 'beam'"),
         ({"decoder_options": {"width": 3}, "decoder": "beam"}, OptionsError, "beam_width"),
-        ({"segmenter": "lines"}, UnknownComponentError, "available: whole"),
+        ({"segmenter": "lines"}, UnknownComponentError, "available: auto, projection, whole"),
         ({"postprocessors": ["upper"]}, UnknownComponentError, "unknown postprocessor"),
         ({"batch_size": 0}, ConfigError, "batch_size"),
     ],
@@ -129,7 +129,11 @@ def test_bad_configuration(model_path, kwargs, error, needle):
         Pipeline(model=model_path, **kwargs)
 
 
-def test_missing_default_model_is_explained():
+def test_missing_default_model_is_explained(monkeypatch, tmp_path):
+    from htrkit.plugins import reset_plugin_manager
+
+    monkeypatch.setattr("htrkit.default_plugins.models.MODELS", tmp_path)  # none bundled
+    reset_plugin_manager()
     with pytest.raises(ModelError, match="no default model is installed"):
         Pipeline()
     with pytest.raises(ModelError, match="no such model file"):

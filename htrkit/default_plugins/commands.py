@@ -7,7 +7,7 @@ from htrkit.hookspecs import hookimpl
 
 @hookimpl
 def htrkit_register_commands(app) -> None:
-    from htrkit.cli import data, evaluate, inspect, model, run, train
+    from htrkit.cli import data, evaluate, inspect, lm, model, run, train
 
     run.register(app)
     evaluate.register(app)
@@ -15,3 +15,4 @@ def htrkit_register_commands(app) -> None:
     model.register(app)
     data.register(app)
     train.register(app)
+    lm.register(app)

@@ -1,7 +1,7 @@
 """``auto``: a line or word image is read whole; a page is cut into lines.
 
 An image is a single line when it is wide for its height (``line_aspect``) or low
-(``line_height``); its margins are trimmed as ``whole`` does. Anything else is a page and
+(``line_height``); its margins are trimmed as ``whole`` does (``trim``, ``margin``). Anything else is a page and
 goes to the ``projection`` segmenter.
 """
 
@@ -18,7 +18,7 @@ from htrkit.segmenters.whole import WholeImageSegmenter
 class AutoSegmenter:
     def __init__(self, options: AutoOptions | None = None):
         self.options = options or AutoOptions()
-        self.whole = WholeImageSegmenter(WholeImageOptions())
+        self.whole = WholeImageSegmenter(WholeImageOptions(self.options.trim, self.options.margin))
         self.page = ProjectionSegmenter(ProjectionOptions())
 
     def is_line(self, image: np.ndarray) -> bool:

@@ -61,3 +61,9 @@ class AutoOptions:
         default=160,
         metadata={"help": "an image at most this high (pixels) is one line", "min": 0},
     )
+    trim: bool = field(
+        default=True, metadata={"help": "a line image: crop blank margins around the ink"}
+    )
+    margin: int = field(
+        default=4, metadata={"help": "a line image: pixels kept around the ink", "min": 0}
+    )

@@ -1,0 +1,1 @@
+"""Language models for decoding: n-gram estimation (modified Kneser-Ney) and ARPA files."""
