@@ -1,8 +1,8 @@
 """``auto``: a line or word image is read whole; a page is cut into lines.
 
 An image is a single line when it is wide for its height (``line_aspect``) or low
-(``line_height``); its margins are trimmed as ``whole`` does (``trim``, ``margin``). Anything else is a page and
-goes to the ``projection`` segmenter.
+(``line_height``); its margins are trimmed as ``whole`` does (``trim``, ``margin``).
+Anything else is a page and goes to the ``projection`` segmenter.
 """
 
 from __future__ import annotations
