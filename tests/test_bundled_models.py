@@ -117,10 +117,12 @@ def test_eval_reproduces_the_model_card(dataset):
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     expected = rows[dataset, "greedy"]
+    # the same machine gives the same figures; another CPU may round a few logits
+    # differently, so allow a couple of characters and at most one line
     assert result["samples"] == expected["lines"]
-    assert 100 * result["scores"]["cer"] == pytest.approx(expected["cer"], abs=0.011)
-    assert 100 * result["scores"]["wer"] == pytest.approx(expected["wer"], abs=0.011)
-    assert 100 * result["scores"]["exact-match"] == pytest.approx(expected["exact"], abs=0.011)
+    assert 100 * result["scores"]["cer"] == pytest.approx(expected["cer"], abs=0.05)
+    assert 100 * result["scores"]["wer"] == pytest.approx(expected["wer"], abs=0.1)
+    assert 100 * result["scores"]["exact-match"] == pytest.approx(expected["exact"], abs=0.35)
 
 
 @pytest.mark.shared

@@ -139,7 +139,7 @@ def test_pixel_limit_is_a_clear_error(model_path, images):
         (["run", "x.png", "-d", "beem"], "unknown decoder 'beem'; did you mean 'beam'?", 2),
         (["run", "x.png", "-O", "beam_width"], "not of the form key=value", 2),
         (["run", "x.png", "-f", "xml"], "unknown writer 'xml'", 2),
-        (["run", "x.png"], "x.png: no such file", 1),  # the bundled model reads
+        (["run", "x.png", "-m", "nomodel"], "neither a model file nor a known model", 1),
         (["run", "x.png", "-m", "missing.safetensors"], "missing.safetensors: no such model", 1),
         (["model", "info", "pyproject.toml"], "pyproject.toml: not a safetensors model file", 1),
     ],
@@ -154,7 +154,7 @@ def test_errors_are_one_line(args, needle, code, model_path):
 
 
 def test_debug_shows_traceback():
-    out = run_cli("run", "x.png", env={"HTRKIT_DEBUG": "1"})
+    out = run_cli("run", "x.png", "-m", "missing.safetensors", env={"HTRKIT_DEBUG": "1"})
     assert "Traceback (most recent call last)" in out.stderr
     assert "ModelError" in out.stderr
 
