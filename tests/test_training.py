@@ -163,6 +163,20 @@ def test_cache_fine_tune_and_eval(tmp_path, words):
     )
     assert info["alphabet"][:3] == ["a", "b", "c"] and set(info["alphabet"][3:]) == set("xyz")
     assert new["model.head.weight"].shape[0] == old["head.weight"].shape[0] + 3
+    # with an alphabet in the config, only its new characters are added, not the texts'
+    limited = config(
+        tmp_path,
+        more,
+        "limited",
+        "train.epochs=1",
+        'model.alphabet="abcx"',
+        f'model.init="{tmp_path / "base" / "best.safetensors"}"',
+    )
+    Trainer(limited, log=lambda m: None).fit()
+    info = json.loads(
+        run_cli("model", "info", tmp_path / "limited" / "best.safetensors", "--json").stdout
+    )
+    assert info["alphabet"] == ["a", "b", "c", "x"]
 
     grid = tmp_path / "grid.png"
     out = run_cli(

@@ -161,7 +161,9 @@ class Trainer:
         texts = (self.store[i].text for i in self.train_idx)
         if c.model.init:
             base = Recognizer.load(c.resolve(c.model.init))
-            extra = sorted({ch for t in texts for ch in t} - set(base.alphabet.chars))
+            # the configured alphabet, when there is one, else every character of the texts
+            wanted = c.model.alphabet or {ch for t in texts for ch in t}
+            extra = sorted(set(wanted) - set(base.alphabet.chars))
             chars = list(base.alphabet.chars) + extra
             if extra:
                 self.log(f"fine-tuning: alphabet extended by {''.join(extra)!r}")
