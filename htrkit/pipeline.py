@@ -229,6 +229,7 @@ class Pipeline:
             baseline=[tuple(map(float, p)) for p in job.region.baseline],
             chars=chars,
             id=job.region.id,
+            flags=dict(getattr(decoding, "flags", None) or {}),
         )
 
     def describe(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -62,6 +63,9 @@ class Decoding:
     text: str
     confidence: float
     chars: list[CharAlignment] = field(default_factory=list)
+    #: what a decoder wants known about this line, e.g. ``{"pattern": "fallback"}`` when a
+    #: pattern-constrained decoder found no matching text and decoded without it
+    flags: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +80,17 @@ class CharResult:
 
 
 @dataclass
+class WordResult:
+    """A recognised word (a run of characters between spaces): its horizontal extent in
+    the input image and its confidence, the geometric mean of its characters'."""
+
+    text: str
+    x0: float
+    x1: float
+    confidence: float
+
+
+@dataclass
 class LineResult:
     """A recognised line: its geometry on the page, text and confidence."""
 
@@ -86,6 +101,22 @@ class LineResult:
     baseline: list[Point] = field(default_factory=list)
     chars: list[CharResult] = field(default_factory=list)
     id: str | None = None
+    flags: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def words(self) -> list[WordResult]:
+        """The line's words, from its characters (empty when the decoder gave none)."""
+        words, run = [], []
+        for char in [*self.chars, None]:
+            if char is not None and not char.char.isspace():
+                run.append(char)
+            elif run:
+                probs = [max(c.prob, 1e-12) for c in run]
+                confidence = math.exp(sum(math.log(p) for p in probs) / len(probs))
+                text = "".join(c.char for c in run)
+                words.append(WordResult(text, run[0].x0, run[-1].x1, confidence))
+                run = []
+        return words
 
 
 @dataclass
@@ -122,6 +153,8 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, with ``text`` and ``confidence`` included."""
         d = asdict(self)
+        for line, out in zip(self.lines, d["lines"]):
+            out["words"] = [asdict(w) for w in line.words]
         d["text"] = self.text
         d["confidence"] = self.confidence
         return d

@@ -22,44 +22,74 @@ def peaked(frames: str, alphabet: Alphabet = ALPHABET, p: float = 0.9) -> np.nda
     return lp
 
 
-# The contract covers every installed decoder, third-party ones included.
+# The contract covers every installed decoder, third-party ones included. Decoders that
+# need a resource get one that knows the contract's words; the others their defaults.
 DECODERS = PluginManager().registry("decoder")
+CONTRACT_TEXT = [
+    "hello world",
+    "the quick brown fox jumps over the lazy dog",
+    "ab",
+    "hello",
+]
 
 
-@pytest.mark.parametrize("name", DECODERS.names())
+@pytest.fixture(scope="session")
+def contract_options(tmp_path_factory):
+    from htrkit.lm.kneser_ney import char_tokens, estimate, word_tokens, write_arpa
+
+    where = tmp_path_factory.mktemp("contract")
+    corpus = where / "corpus.txt"
+    corpus.write_text("\n".join(CONTRACT_TEXT * 3) + "\n")
+    words = write_arpa(estimate([word_tokens(t) for t in CONTRACT_TEXT], 3), where / "w.arpa")
+    chars = write_arpa(estimate([char_tokens(t) for t in CONTRACT_TEXT], 4), where / "c.arpa")
+    return {
+        "wordbeam": {"lexicon": str(corpus)},
+        "kenlm": {"lm": str(words)},
+        "kenlm-char": {"lm": str(chars)},
+        "pattern": {"pattern": "[a-z ]*"},
+    }
+
+
+@pytest.fixture(params=[*DECODERS.names(), "kenlm-char"])
+def make(request, contract_options):
+    name = request.param
+    options = contract_options.get(name)
+    return lambda: DECODERS.create(name.removesuffix("-char"), options)
+
+
 class TestDecoderContract:
-    def test_decodes_known_matrix(self, name):
+    def test_decodes_known_matrix(self, make):
         lp = peaked("hh-e-ll-ll-oo  -ww-o-r-ll-d--")
-        result = DECODERS.create(name).decode(lp, ALPHABET)
+        result = make().decode(lp, ALPHABET)
         assert result.text == "hello world"
 
-    def test_alignment_spells_text_in_order(self, name):
+    def test_alignment_spells_text_in_order(self, make):
         lp = peaked("--hh-e-ll-ll-oo--")
-        result = DECODERS.create(name).decode(lp, ALPHABET)
+        result = make().decode(lp, ALPHABET)
         assert "".join(c.char for c in result.chars) == result.text == "hello"
         spans = [(c.start, c.end) for c in result.chars]
         assert spans == [(2, 4), (5, 6), (7, 9), (10, 12), (13, 15)]
         assert all(0.0 <= c.prob <= 1.0 for c in result.chars)
         assert 0.0 < result.confidence <= 1.0
 
-    def test_long_line(self, name):
+    def test_long_line(self, make):
         text = "the quick brown fox jumps over the lazy dog " * 3
         frames = "-".join(c + c for c in text) + "-"
-        result = DECODERS.create(name).decode(peaked(frames), ALPHABET)
+        result = make().decode(peaked(frames), ALPHABET)
         assert result.text == text
         assert [c.start for c in result.chars] == [3 * i for i in range(len(text))]
 
-    def test_blank_and_empty_input(self, name):
-        decoder = DECODERS.create(name)
+    def test_blank_and_empty_input(self, make):
+        decoder = make()
         assert decoder.decode(peaked("-----"), ALPHABET).text == ""
         assert decoder.decode(np.zeros((0, ALPHABET.num_classes)), ALPHABET).text == ""
 
-    def test_float32_input(self, name):
+    def test_float32_input(self, make):
         lp = peaked("-a-b-").astype(np.float32)
-        assert DECODERS.create(name).decode(lp, ALPHABET).text == "ab"
+        assert make().decode(lp, ALPHABET).text == "ab"
 
-    def test_confident_input_gives_higher_confidence(self, name):
-        decoder = DECODERS.create(name)
+    def test_confident_input_gives_higher_confidence(self, make):
+        decoder = make()
         sure = decoder.decode(peaked("-a-b-", p=0.99), ALPHABET).confidence
         unsure = decoder.decode(peaked("-a-b-", p=0.5), ALPHABET).confidence
         assert sure > unsure

@@ -1,0 +1,201 @@
+"""CTC beam search with a KenLM n-gram language model, word- or character-level.
+
+Word level (the LM's tokens are white-space separated words, as ``htrkit lm build`` writes
+them): a word scores ``alpha * ln P(word | history) + beta`` when a space or the line's end
+finishes it. While a word is being written it scores ``alpha * unk_offset`` if it begins
+no word of the LM's vocabulary (read from an ARPA file's unigrams), and hotwords it may
+become raise it: such partial scores are replaced by the word's score when it is finished.
+
+Character level (the LM's tokens are characters and ``<sp>``, as ``htrkit lm build --char``
+writes them): every character scores ``alpha * ln P(char | history) + beta``.
+
+Both end the line with ``alpha * ln P(</s> | history)``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from bisect import bisect_left
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from htrkit.alphabet import Alphabet
+from htrkit.decoders.options import KenLMOptions
+from htrkit.decoders.search import decoding_of, prefix_search
+from htrkit.errors import InputError
+from htrkit.lm.kneser_ney import EOS, SPACE
+from htrkit.results import Decoding
+
+LN10 = math.log(10.0)
+_LAST = "\U0010ffff"
+_MODELS: dict[str, Any] = {}
+
+
+def load_kenlm(path: str, what: str = "word LM") -> tuple[Any, Path]:
+    """A ``kenlm.Model`` (loaded once per process) and its file."""
+    import kenlm
+
+    from htrkit.decoders.resources import resolve
+
+    where = resolve(path, what)
+    key = str(where.resolve())
+    if key not in _MODELS:
+        try:
+            _MODELS[key] = kenlm.Model(key)
+        except (OSError, RuntimeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"{path}: not a KenLM model (ARPA or binary): {first}") from None
+    return _MODELS[key], where
+
+
+def arpa_unigrams(path: Path) -> list[str]:
+    """The words of an ARPA file's ``\\1-grams:`` section, sorted (empty for a binary model)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    words: list[str] = []
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.strip():
+                    if line.strip() != "\\data\\":
+                        return []  # a KenLM binary
+                    break
+            inside = False
+            for line in f:
+                line = line.strip()
+                if line == "\\1-grams:":
+                    inside = True
+                elif inside and line.startswith("\\"):
+                    break
+                elif inside and line:
+                    parts = line.split("\t")
+                    if len(parts) >= 2:
+                        words.append(parts[1])
+    except (OSError, EOFError):
+        return []
+    return sorted({w for w in words if w not in {"<s>", "</s>", "<unk>"}})
+
+
+class WordLMScorer:
+    """A word-level KenLM as a :class:`~htrkit.decoders.search.Scorer`.
+
+    A state is ``(kenlm.State, word being written, its partial score)``.
+    """
+
+    def __init__(self, model: Any, options: KenLMOptions, vocabulary: list[str]):
+        import kenlm
+
+        self.kenlm = kenlm
+        self.model = model
+        self.o = options
+        self.vocabulary = vocabulary
+        self.hotwords = {self._norm(w): w for w in options.hotwords}
+        self.hot_sorted = sorted(self.hotwords)
+        self._cache: dict[tuple[int, str], tuple[Any, float]] = {}
+
+    def _norm(self, word: str) -> str:
+        return word.lower() if self.o.lowercase else word
+
+    def initial(self) -> Any:
+        start = self.kenlm.State()
+        self.model.BeginSentenceWrite(start)
+        return (start, "", 0.0)
+
+    def extend(self, state: Any, char: str) -> tuple[Any, float] | None:
+        lm_state, word, partial = state
+        if char == " ":
+            if not word:
+                return state, 0.0
+            out, score = self._word(lm_state, word)
+            return (out, "", 0.0), score - partial
+        word += char
+        now = self._partial(word)
+        return (lm_state, word, now), now - partial
+
+    def finish(self, state: Any) -> float | None:
+        lm_state, word, partial = state
+        gain = 0.0
+        if word:
+            lm_state, score = self._word(lm_state, word)
+            gain = score - partial
+        end = self.kenlm.State()
+        return gain + self.o.alpha * LN10 * self.model.BaseScore(lm_state, EOS, end)
+
+    def _word(self, lm_state: Any, word: str) -> tuple[Any, float]:
+        key = self._norm(word)
+        out = self.kenlm.State()
+        score = self.o.alpha * LN10 * self.model.BaseScore(lm_state, key, out) + self.o.beta
+        if key in self.hotwords:
+            score += self.o.hotword_weight
+        return out, score
+
+    def _partial(self, word: str) -> float:
+        key = self._norm(word)
+        score = 0.0
+        if self.vocabulary and not _begins_some(self.vocabulary, key):
+            score += self.o.alpha * self.o.unk_offset
+        if self.hot_sorted:
+            i = bisect_left(self.hot_sorted, key)
+            if i < len(self.hot_sorted) and self.hot_sorted[i].startswith(key):
+                score += self.o.hotword_weight * len(key) / len(self.hot_sorted[i])
+        return score
+
+
+class CharLMScorer:
+    """A character-level KenLM as a scorer; states are ``kenlm.State``."""
+
+    def __init__(self, model: Any, options: KenLMOptions):
+        import kenlm
+
+        self.kenlm = kenlm
+        self.model = model
+        self.o = options
+
+    def initial(self) -> Any:
+        start = self.kenlm.State()
+        self.model.BeginSentenceWrite(start)
+        return start
+
+    def extend(self, state: Any, char: str) -> tuple[Any, float] | None:
+        token = SPACE if char == " " else (char.lower() if self.o.lowercase else char)
+        out = self.kenlm.State()
+        return out, self.o.alpha * LN10 * self.model.BaseScore(state, token, out) + self.o.beta
+
+    def finish(self, state: Any) -> float | None:
+        return self.o.alpha * LN10 * self.model.BaseScore(state, EOS, self.kenlm.State())
+
+
+def _begins_some(words: list[str], prefix: str) -> bool:
+    i = bisect_left(words, prefix)
+    return i < len(words) and words[i].startswith(prefix)
+
+
+class KenLMDecoder:
+    """Prefix beam search with a KenLM n-gram model (``alpha``, ``beta``, hotwords)."""
+
+    def __init__(self, options: KenLMOptions | None = None):
+        self.options = o = options or KenLMOptions()
+        what = "character LM" if o.level == "char" else "word LM"
+        model, where = load_kenlm(o.lm, what)
+        level = o.level
+        if level == "auto":
+            level = "char" if SPACE in model else "word"
+        self.level = level
+        if level == "char":
+            self.scorer: Any = CharLMScorer(model, o)
+        else:
+            self.scorer = WordLMScorer(model, o, arpa_unigrams(where))
+
+    def decode(self, log_probs: np.ndarray, alphabet: Alphabet) -> Decoding:
+        o = self.options
+        found = prefix_search(
+            log_probs,
+            alphabet,
+            self.scorer,
+            beam_width=o.beam_width,
+            char_prune=o.char_prune,
+            beam_prune=o.beam_prune,
+        )
+        return decoding_of(log_probs, alphabet, found[0][0] if found else ())

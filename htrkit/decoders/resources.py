@@ -1,0 +1,32 @@
+"""Files the decoders read: a lexicon or a language model, named by path or, for those
+that ship with htrkit, by the name ``default``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from htrkit.errors import InputError
+
+_MODELS = Path(__file__).resolve().parent.parent / "models"
+#: what ``default`` names, per kind of file (built by ``scripts/build_default_lm.py``)
+BUNDLED = {
+    "lexicon": _MODELS / "default-lexicon.txt",
+    "word LM": _MODELS / "default-words.arpa",
+    "character LM": _MODELS / "default-chars.arpa",
+}
+
+
+def resolve(path: str, what: str) -> Path:
+    """The file ``path`` names (``what`` is ``"lexicon"``, ``"word LM"`` or
+    ``"character LM"``), or a one-line error saying why there is none."""
+    if not path:
+        raise InputError(f"no {what} given: name a file or 'default'")
+    if path == "default":
+        bundled = BUNDLED.get(what)
+        if bundled is None or not bundled.is_file():
+            raise InputError(f"htrkit ships no default {what} in this installation")
+        return bundled
+    where = Path(path).expanduser()
+    if not where.is_file():
+        raise InputError(f"{what} {path!r}: no such file")
+    return where
