@@ -332,3 +332,16 @@ def test_word_confidences_and_positions(corpus):
     assert words[0].x0 == 0 and words[0].x1 == 18 and words[1].x0 == 30 and words[1].x1 == 48
     assert words[0].confidence == pytest.approx(0.6)
     assert words[1].confidence == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [("wordbeam", {}), ("kenlm", {}), ("kenlm", {"level": "char", "alpha": 1.0, "beta": 0.5})],
+)
+def test_bundled_lexicon_and_language_models_fix_a_word(name, options):
+    from htrkit.decoders.resources import BUNDLED
+
+    assert all(path.is_file() for path in BUNDLED.values())
+    lp = spell("the hause", LETTERS, c5={"a": 0.55, "o": 0.4})
+    assert greedy(lp, LETTERS) == "the hause"
+    assert registry("decoder").create(name, options).decode(lp, LETTERS).text == "the house"

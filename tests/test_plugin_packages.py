@@ -198,3 +198,48 @@ def test_plugin_not_loaded_by_default_in_other_tests():
     """The suite runs with HTRKIT_LOAD_PLUGINS='' so installed plugins do not leak in."""
     out = run_cli("plugins", "--json")
     assert all(p["builtin"] for p in json.loads(out.stdout))
+
+
+# -- plugins/htrkit-pyctcdecode: pyctcdecode pins numpy<2, htrkit does not ------------------
+
+
+@pytest.fixture(scope="module")
+def pyctcdecode_site(tmp_path_factory):
+    """pyctcdecode, numpy 1.x and the plugin in a folder put before htrkit's environment on
+    PYTHONPATH: the plugin's own environment, with htrkit and torch borrowed."""
+    site = tmp_path_factory.mktemp("pcd-site")
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--target", str(site), "numpy<2", "pyctcdecode>=0.5,<0.6", "pygtrie",
+         "hypothesis", "sortedcontainers"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if out.returncode and "No matching distribution" in out.stderr + out.stdout:
+        pytest.skip("pyctcdecode cannot be installed here (no package index)")
+    assert out.returncode == 0, out.stderr
+    pip_install(ROOT / "plugins" / "htrkit-pyctcdecode", site)
+    return site
+
+
+def test_core_never_requires_numpy_below_2():
+    from importlib.metadata import requires
+
+    numpy = [r for r in requires("htrkit") if r.startswith("numpy")]
+    assert numpy and all("<2" not in r and "<1" not in r for r in numpy)
+
+
+def test_pyctcdecode_plugin_own_tests_pass(pyctcdecode_site):
+    env = unset_load_plugins(with_site(pyctcdecode_site))
+    version = subprocess.run(
+        [sys.executable, "-c", "import numpy; print(numpy.__version__)"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert version.stdout.startswith("1."), version.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         str(ROOT / "plugins" / "htrkit-pyctcdecode" / "tests")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    listed = run_all_plugins("plugins", env=with_site(pyctcdecode_site))
+    assert "pyctcdecode" in listed.stdout, listed.stderr

@@ -14,8 +14,11 @@ Both end the line with ``alpha * ln P(</s> | history)``.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
+import os
+import sys
 from bisect import bisect_left
 from pathlib import Path
 from typing import Any
@@ -44,11 +47,31 @@ def load_kenlm(path: str, what: str = "word LM") -> tuple[Any, Path]:
     key = str(where.resolve())
     if key not in _MODELS:
         try:
-            _MODELS[key] = kenlm.Model(key)
+            with _quiet_stderr():  # KenLM draws a progress bar while it reads a file
+                _MODELS[key] = kenlm.Model(key)
         except (OSError, RuntimeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"{path}: not a KenLM model (ARPA or binary): {first}") from None
     return _MODELS[key], where
+
+
+@contextlib.contextmanager
+def _quiet_stderr():  # noqa: ANN202
+    """Send what C++ code writes to file descriptor 2 to /dev/null for a while."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 def arpa_unigrams(path: Path) -> list[str]:

@@ -8,11 +8,11 @@ from pathlib import Path
 from htrkit.errors import InputError
 
 _MODELS = Path(__file__).resolve().parent.parent / "models"
-#: what ``default`` names, per kind of file (built by ``scripts/build_default_lm.py``)
+#: what ``default`` names, per kind of file (built by ``examples/recipes/build_default_lm.py``)
 BUNDLED = {
     "lexicon": _MODELS / "default-lexicon.txt",
-    "word LM": _MODELS / "default-words.arpa",
-    "character LM": _MODELS / "default-chars.arpa",
+    "word LM": _MODELS / "default-words.arpa.gz",
+    "character LM": _MODELS / "default-chars.arpa.gz",
 }
 
 

@@ -7,7 +7,7 @@ from htrkit.hookspecs import hookimpl
 
 @hookimpl
 def htrkit_register_commands(app) -> None:
-    from htrkit.cli import data, evaluate, inspect, lm, model, run, train
+    from htrkit.cli import data, evaluate, inspect, lm, model, run, train, tune
 
     run.register(app)
     evaluate.register(app)
@@ -16,3 +16,4 @@ def htrkit_register_commands(app) -> None:
     data.register(app)
     train.register(app)
     lm.register(app)
+    tune.register(app)

@@ -1,0 +1,108 @@
+"""Build the default lexicon and language models that ship with htrkit (the decoders'
+``default``): ``htrkit/models/default-lexicon.txt``, ``default-words.arpa.gz`` and
+``default-chars.arpa.gz`` (KenLM reads gzipped ARPA files).
+
+    python examples/recipes/build_default_lm.py [--shared ../shared/data] [--out htrkit/models]
+
+The corpus is English Wikipedia (``text/enwiki_206_articles.txt``, cut into sentences)
+plus the transcriptions of the default model's *training* lines: Copiste, Poilus and DHSD
+split exactly as the model recipe splits them, so that no validation line is in it (the
+decoders' figures on the validation splits would otherwise be flattered).
+
+- the lexicon: every word (a run of letters) of the corpus with its count, most frequent
+  first, as ``word count`` lines; words seen once in Wikipedia are left out (mostly names
+  and typos), every word of the transcriptions is kept;
+- the word model: ``--word-order``-grams (modified Kneser-Ney, ``htrkit lm build``);
+- the character model: ``--char-order``-grams over characters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPE = ROOT / "examples" / "recipes" / "default-line.toml"
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+WORD = re.compile(r"[^\W\d_]+")
+
+
+def training_texts(recipe: Path) -> list[str]:
+    """The transcriptions of the recipe's training split (its validated sources only)."""
+    from htrkit.datasets import read_dataset, split_of
+    from htrkit.training.config import load_config
+
+    config = load_config(recipe)
+    texts = []
+    for source in config.data.train:
+        if source.split != "auto":
+            continue
+        path = config.resolve(source.path)
+        for sample in read_dataset(path, source.format, source.options, skip_bad=True):
+            if split_of(sample.group, config.data.val_fraction, config.data.split_seed) == "train":
+                texts.append(sample.text)
+        print(f"{path.name}: {len(texts)} training lines so far", file=sys.stderr)
+    return texts
+
+
+def wikipedia_sentences(path: Path) -> list[str]:
+    sentences = []
+    for article in path.read_text(encoding="utf-8").splitlines():
+        sentences += [s.strip() for s in SENTENCE_END.split(article) if s.strip()]
+    return sentences
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=ROOT / "htrkit" / "models")
+    parser.add_argument("--word-order", type=int, default=3)
+    parser.add_argument("--char-order", type=int, default=5)
+    args = parser.parse_args()
+
+    wiki = wikipedia_sentences(args.shared / "text" / "enwiki_206_articles.txt")
+    lines = training_texts(RECIPE)
+    print(f"corpus: {len(wiki):,} Wikipedia sentences, {len(lines):,} training lines")
+
+    counts: Counter[str] = Counter()
+    for sentence in wiki:
+        counts.update(WORD.findall(sentence))
+    kept = Counter({w: n for w, n in counts.items() if n >= 2})
+    for line in lines:
+        kept.update(WORD.findall(line))
+    args.out.mkdir(parents=True, exist_ok=True)
+    lexicon = args.out / "default-lexicon.txt"
+    lexicon.write_text(
+        "".join(f"{w} {n}\n" for w, n in sorted(kept.items(), key=lambda kv: (-kv[1], kv[0]))),
+        encoding="utf-8",
+    )
+    print(f"{lexicon}: {len(kept):,} words")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus.txt"
+        corpus.write_text("\n".join(wiki + lines) + "\n", encoding="utf-8")
+        for name, extra in (
+            ("default-words.arpa.gz", ["--order", str(args.word_order)]),
+            ("default-chars.arpa.gz", ["--order", str(args.char_order), "--char"]),
+        ):
+            arpa = Path(tmp) / "lm.arpa"
+            cmd = [sys.executable, "-m", "htrkit", "lm", "build", str(corpus), "-o", str(arpa),
+                   "--builtin", *extra]  # fmt: skip
+            subprocess.run(cmd, check=True)
+            out = args.out / name
+            # gzip's header holds no time or name here, so equal input gives equal bytes
+            with open(arpa, "rb") as src, open(out, "wb") as raw:
+                with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as dst:
+                    shutil.copyfileobj(src, dst)
+            print(f"{out}: {out.stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
