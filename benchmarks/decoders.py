@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from default_model import RECIPE, validation_sets  # noqa: E402
+from default_model import RECIPE, replace_blocks, validation_sets  # noqa: E402
 
 WORKER = ROOT / "benchmarks" / "pyctcdecode_worker.py"
 
@@ -106,6 +106,9 @@ def main() -> None:
     parser.add_argument("--pyctcdecode", help="a Python that has pyctcdecode")
     parser.add_argument("--only", nargs="*", help="decoder labels to run")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--markdown", type=Path, help="rewrite the <!-- decoders --> table of this file"
+    )
     args = parser.parse_args()
 
     lps, refs, names, chars, cache = logits(args.model, args.lines)
@@ -155,6 +158,8 @@ def main() -> None:
         )
         found = json.loads(out.stdout)
         rows.append(_row("pyctcdecode", request, found["texts"], refs, names, found["seconds"]))
+    if args.markdown:
+        replace_blocks(args.markdown, {"decoders": table(rows, len(lps), w)})
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
@@ -168,6 +173,22 @@ def main() -> None:
                 indent=1,
             )  # fmt: skip
         )
+
+
+def table(rows: list[dict], lines: int, width: int) -> str:
+    sets = list(rows[0]["scores"])
+    head = "| decoder | lines/s | " + " | ".join(f"{n} CER / WER %" for n in sets) + " |"
+    out = [head, "|---|---:|" + "---:|" * len(sets)]
+    for r in rows:
+        cells = " | ".join(
+            f"{100 * r['scores'][n]['cer']:.2f} / {100 * r['scores'][n]['wer']:.2f}" for n in sets
+        )
+        out.append(f"| {r['decoder']} | {r['lines_per_s']:.1f} | {cells} |")
+    note = (
+        f"\n{lines} validation lines, beam width {width} for every beam decoder; "
+        f"{platform.machine()}, {platform.python_version()}, one process."
+    )
+    return "\n".join(out) + "\n" + note
 
 
 def _row(label, options, preds, refs, names, seconds) -> dict:  # noqa: ANN001

@@ -240,8 +240,6 @@ def main() -> None:
 
 
 def update_card(path: Path, results: dict) -> None:
-    import re
-
     blocks = {}
     if "accuracy" in results:
         rows = results["accuracy"]
@@ -270,6 +268,14 @@ def update_card(path: Path, results: dict) -> None:
             f"**{h['lines_per_s'] / t['lines_per_s']:.1f}x** faster."
         )
     blocks["speed"] = text
+    replace_blocks(path, blocks)
+
+
+def replace_blocks(path: Path, blocks: dict[str, str]) -> None:
+    """Rewrite what stands between ``<!-- name -->`` and ``<!-- /name -->`` in a Markdown
+    file, for each name of ``blocks``."""
+    import re
+
     card = path.read_text(encoding="utf-8")
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- {name} -->\n).*?(<!-- /{name} -->)", re.S)

@@ -163,7 +163,13 @@ def test_plugins_json_lists_builtins_with_providers():
     out = run_cli("plugins", "--json")
     assert out.returncode == 0, out.stderr
     data = {p["name"]: p for p in json.loads(out.stdout)}
-    assert data["decoders"]["components"]["decoder"] == ["greedy", "beam"]
+    assert data["decoders"]["components"]["decoder"] == [
+        "greedy",
+        "beam",
+        "wordbeam",
+        "kenlm",
+        "pattern",
+    ]
     assert data["decoders"]["distribution"] == "htrkit" and data["decoders"]["builtin"]
     assert "cer" in data["metrics"]["components"]["metric"]
     full = {p["name"]: p for p in json.loads(run_cli("plugins", "--all", "--json").stdout)}

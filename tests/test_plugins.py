@@ -133,7 +133,7 @@ def test_failing_registration_hook_is_isolated(site, body, needle):
     manager = PluginManager()
     with pytest.warns(PluginWarning, match=needle):
         names = manager.registry("decoder").names()
-    assert names == ["beam", "greedy"]
+    assert names == ["beam", "greedy", "kenlm", "pattern", "wordbeam"]
 
 
 def test_duplicate_name_names_both_providers(site):
@@ -166,7 +166,10 @@ def test_unknown_name_suggests_and_lists():
     registry = PluginManager(entry_points=False).registry("decoder")
     with pytest.raises(UnknownComponentError) as err:
         registry.get("beem")
-    assert str(err.value) == "unknown decoder 'beem'; did you mean 'beam'? available: beam, greedy"
+    assert str(err.value) == (
+        "unknown decoder 'beem'; did you mean 'beam'? "
+        "available: beam, greedy, kenlm, pattern, wordbeam"
+    )
     with pytest.raises(UnknownComponentError, match=r"^unknown decoder 'zzz'; available: beam"):
         registry.get("zzz")
 
