@@ -51,19 +51,6 @@ def logaddexp(a: float, b: float) -> float:
     return b + math.log1p(math.exp(a - b))
 
 
-class _Beam:
-    __slots__ = ("pb", "pnb", "state", "score")
-
-    def __init__(self, pb: float, pnb: float, state: Any, score: float):
-        self.pb = pb  # log P(paths spelling the prefix that end in a blank)
-        self.pnb = pnb  # ... that end in its last character
-        self.state = state
-        self.score = score  # the scorer's total for the prefix
-
-    def total(self) -> float:
-        return logaddexp(self.pb, self.pnb) + self.score
-
-
 def prefix_search(
     log_probs: np.ndarray,
     alphabet: Alphabet,
@@ -91,8 +78,11 @@ def prefix_search(
     if not mask.any():
         return []
     floor = np.where(mask, 0.0, NEG)
-    beams: dict[tuple[int, ...], _Beam] = {(): _Beam(0.0, NEG, scorer.initial(), 0.0)}
+    # a beam: [log P(paths ending in a blank), log P(... in its last character), scorer
+    # state, scorer total]; prefixes are tuples of class indices
+    beams: dict[tuple[int, ...], list] = {(): [0.0, NEG, scorer.initial(), 0.0]}
     extensions: dict[tuple[int, ...], tuple[Any, float] | None] = {}
+    extend, log1p, exp = scorer.extend, math.log1p, math.exp
     for row in lp:
         y = row.tolist()
         masked = row[1:] + floor
@@ -100,54 +90,68 @@ def prefix_search(
         if not cand:
             cand = [int(np.argmax(masked)) + 1]
         blank = y[BLANK]
-        step: dict[tuple[int, ...], _Beam] = {}
-        for labels, beam in beams.items():
-            whole = logaddexp(beam.pb, beam.pnb)
+        step: dict[tuple[int, ...], list] = {}
+        for labels, (pb, pnb, state, score) in beams.items():
+            if pnb == NEG:
+                whole = pb
+            elif pb == NEG:
+                whole = pnb
+            elif pb > pnb:
+                whole = pb + log1p(exp(pnb - pb))
+            else:
+                whole = pnb + log1p(exp(pb - pnb))
             last = labels[-1] if labels else -1
             # the prefix stays: a blank, or its last character repeated
-            stay_nb = beam.pnb + y[last] if last > 0 else NEG
+            stay_nb = pnb + y[last] if last > 0 else NEG
             kept = step.get(labels)
             if kept is None:
-                step[labels] = _Beam(whole + blank, stay_nb, beam.state, beam.score)
+                step[labels] = [whole + blank, stay_nb, state, score]
             else:
-                kept.pb = logaddexp(kept.pb, whole + blank)
-                kept.pnb = logaddexp(kept.pnb, stay_nb)
+                kept[0] = logaddexp(kept[0], whole + blank)
+                kept[1] = logaddexp(kept[1], stay_nb)
             for c in cand:
                 # a repeated character needs a blank between its two emissions
-                p = (beam.pb if c == last else whole) + y[c]
+                p = (pb if c == last else whole) + y[c]
                 if p == NEG:
                     continue
                 key = labels + (c,)
                 grown = step.get(key)
                 if grown is not None:
-                    grown.pnb = logaddexp(grown.pnb, p)
+                    grown[1] = logaddexp(grown[1], p)
                     continue
                 ext = extensions.get(key, False)
                 if ext is False:
-                    ext = scorer.extend(beam.state, chars[c - 1])
-                    extensions[key] = ext
-                if ext is None:
-                    continue
-                step[key] = _Beam(NEG, p, ext[0], beam.score + ext[1])
+                    ext = extensions[key] = extend(state, chars[c - 1])
+                if ext is not None:
+                    step[key] = [NEG, p, ext[0], score + ext[1]]
         beams = _prune(step, beam_width, beam_prune)
     ended = []
-    for labels, beam in beams.items():
-        end = scorer.finish(beam.state)
+    for labels, (pb, pnb, state, score) in beams.items():
+        end = scorer.finish(state)
         if end is not None:
-            optical = logaddexp(beam.pb, beam.pnb)
-            ended.append((labels, optical + beam.score + end, optical))
+            optical = logaddexp(pb, pnb)
+            ended.append((labels, optical + score + end, optical))
     ended.sort(key=lambda item: -item[1])
     return ended
 
 
-def _prune(
-    step: dict[tuple[int, ...], _Beam], width: int, beam_prune: float
-) -> dict[tuple[int, ...], _Beam]:
-    scored = sorted(step.items(), key=lambda kv: -kv[1].total())[:width]
-    if beam_prune > 0 and scored:
-        floor = scored[0][1].total() - beam_prune
-        scored = [kv for kv in scored if kv[1].total() >= floor]
-    return dict(scored)
+def _first(item: tuple) -> float:
+    return item[0]
+
+
+def _prune(step: dict[tuple[int, ...], list], width: int, beam_prune: float) -> dict:
+    if len(step) <= width and beam_prune <= 0:
+        return step
+    # stable: of equal scores, the prefix made first stays
+    ranked = sorted(
+        ((logaddexp(b[0], b[1]) + b[3], labels) for labels, b in step.items()),
+        key=_first,
+        reverse=True,
+    )[:width]
+    if beam_prune > 0:
+        floor = ranked[0][0] - beam_prune
+        ranked = [r for r in ranked if r[0] >= floor]
+    return {labels: step[labels] for _, labels in ranked}
 
 
 def decoding_of(
