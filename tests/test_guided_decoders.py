@@ -235,8 +235,8 @@ def test_pattern_turns_an_ambiguous_o_into_a_zero_and_back():
 
 
 def test_pattern_settles_l_1_and_s_5():
-    lp = spell("l2/O5/2OlS", MIXED, c0={"l": 0.5, "1": 0.45}, c3={"O": 0.5, "0": 0.45},
-               c7={"O": 0.5, "0": 0.45}, c8={"l": 0.5, "1": 0.45}, c9={"S": 0.5, "5": 0.45})  # fmt: skip
+    o0, l1, s5 = {"O": 0.5, "0": 0.45}, {"l": 0.5, "1": 0.45}, {"S": 0.5, "5": 0.45}
+    lp = spell("l2/O5/2OlS", MIXED, c0=l1, c3=o0, c7=o0, c8=l1, c9=s5)
     result = registry("decoder").create("pattern", {"pattern": "@date"}).decode(lp, MIXED)
     assert result.text == "12/05/2015" and not result.flags
     custom = registry("decoder").create("pattern", {"pattern": r"[A-Z]{2}/\d{3}"})
