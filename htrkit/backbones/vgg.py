@@ -19,7 +19,7 @@ bidirectional LSTM layers, followed by a linear CTC head. A line ``W`` pixels wi
 
 Right padding does not change the result for the real part of a line: when ``widths`` is
 given, each padded 3x3 conv sees zeros past the line's end (as it would for the line alone)
-and the LSTMs run on packed sequences.
+and the LSTMs stop at each line's end (``padding.bilstm``).
 """
 
 from __future__ import annotations
