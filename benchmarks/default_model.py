@@ -1,7 +1,7 @@
 """The bundled default model on its validation splits: accuracy per decoder, speed, and
 Tesseract on the same lines as a reference.
 
-    python benchmarks/default_model.py [--model default] [--decoders greedy beam]
+    python benchmarks/default_model.py [--model default] [--decoders greedy beam kenlm:level=char]
         [--speed-lines 300] [--tesseract] [--json benchmarks/results/default-model.json]
 
 Accuracy comes from ``htrkit eval`` itself (one run per dataset and decoder, commands
@@ -52,9 +52,13 @@ def validation_sets(recipe: Path):
 
 
 def eval_command(model, path, fmt, options, fraction, seed, decoder) -> list[str]:
-    """The ``htrkit eval`` command line, run from the repository root."""
+    """The ``htrkit eval`` command line, run from the repository root. ``decoder`` is a
+    name, optionally with options: ``kenlm:level=char,alpha=0.6``."""
+    name, _, given = decoder.partition(":")
     cmd = ["htrkit", "eval", os.path.relpath(path, ROOT), "--model", model, "--split", "val"]
-    cmd += ["--val-fraction", str(fraction), "--split-seed", str(seed), "--decoder", decoder]
+    cmd += ["--val-fraction", str(fraction), "--split-seed", str(seed), "--decoder", name]
+    for option in filter(None, given.split(",")):
+        cmd += ["-O", option]
     if fmt:
         cmd += ["--dataset-format", fmt]
     for option in options:
@@ -98,7 +102,7 @@ def accuracy(model: str, decoders: list[str]) -> list[dict]:
                 }
             )
             print(
-                f"{name:8s} {decoder:7s} lines {result['samples']:5d}  CER {100 * s['cer']:6.2f}%"
+                f"{name:8s} {decoder:16s} lines {result['samples']:5d}  CER {100 * s['cer']:6.2f}%"
                 f"  WER {100 * s['wer']:6.2f}%  exact {100 * s['exact-match']:6.2f}%",
                 flush=True,
             )
@@ -193,7 +197,12 @@ def tesseract_speed(lines, threads: int) -> dict | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="default")
-    parser.add_argument("--decoders", nargs="+", default=["greedy", "beam"])
+    parser.add_argument(
+        "--decoders",
+        nargs="+",
+        default=["greedy", "beam", "kenlm:level=char"],
+        help="decoders, each NAME or NAME:key=value,key=value",
+    )
     parser.add_argument("--speed-lines", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-accuracy", action="store_true")
