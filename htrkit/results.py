@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 Point = tuple[float, float]
 
@@ -46,9 +46,10 @@ class Page:
         return int(self.image.shape[0])
 
 
-@dataclass(frozen=True)
-class CharAlignment:
-    """Where a decoded character was emitted: CTC frames ``[start, end)`` and its probability."""
+class CharAlignment(NamedTuple):
+    """Where a decoded character was emitted: CTC frames ``[start, end)`` and its probability.
+
+    A named tuple (immutable, and made ten thousand times a second by the greedy decoder)."""
 
     char: str
     start: int

@@ -27,14 +27,14 @@ class GreedyDecoder:
         peak = np.maximum.reduceat(best_lp, run_start)
         keep = best[run_start] != BLANK
         symbols = alphabet.chars
-        chars = [
-            CharAlignment(symbols[c - 1], s, e, p)
-            for c, s, e, p in zip(
-                best[run_start][keep].tolist(),
+        chars = list(
+            map(
+                CharAlignment,
+                [symbols[c - 1] for c in best[run_start][keep].tolist()],
                 run_start[keep].tolist(),
                 run_end[keep].tolist(),
                 np.exp(peak[keep]).tolist(),
             )
-        ]
-        text = "".join(c.char for c in chars)
+        )
+        text = "".join([c.char for c in chars])
         return Decoding(text, float(np.exp(best_lp.mean())), chars)
