@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -109,3 +110,14 @@ def write_word_dataset(root: Path, n: int, seed: int = 0, chars: str = "01234567
         cv2.imwrite(str(folder / f"w{i:05d}.png"), image)
         (folder / f"w{i:05d}.gt.txt").write_text(text)
     return root
+
+
+def labelling_probability(lp: np.ndarray, labels: tuple[int, ...]) -> float:
+    """P(labels | lp) by summing over every path (for tiny matrices only)."""
+    total = 0.0
+    T, C = lp.shape
+    for path in itertools.product(range(C), repeat=T):
+        collapsed = [c for i, c in enumerate(path) if c != 0 and (i == 0 or path[i - 1] != c)]
+        if tuple(collapsed) == labels:
+            total += float(np.exp(lp[np.arange(T), path].sum()))
+    return total

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import labelling_probability
 
 from htrkit import Alphabet
 from htrkit.decoders.alignment import forced_alignment
@@ -111,17 +112,6 @@ def test_beam_beats_greedy_where_paths_add_up():
     lp = np.log(np.array([[0.6, 0.4], [0.6, 0.4]]))
     assert registry("decoder").create("greedy").decode(lp, alphabet).text == ""
     assert registry("decoder").create("beam").decode(lp, alphabet).text == "a"
-
-
-def labelling_probability(lp: np.ndarray, labels: tuple[int, ...]) -> float:
-    """P(labels | lp) by summing over every path (for tiny matrices only)."""
-    total = 0.0
-    T, C = lp.shape
-    for path in itertools.product(range(C), repeat=T):
-        collapsed = [c for i, c in enumerate(path) if c != 0 and (i == 0 or path[i - 1] != c)]
-        if tuple(collapsed) == labels:
-            total += float(np.exp(lp[np.arange(T), path].sum()))
-    return total
 
 
 @pytest.mark.parametrize("seed", range(6))

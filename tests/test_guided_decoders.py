@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import labelling_probability
 
 from htrkit import Alphabet
 from htrkit.decoders.lexicon import Lexicon, WordBeamScorer
@@ -282,16 +283,6 @@ class Free:
 
     def finish(self, state):
         return 0.0
-
-
-def labelling_probability(lp: np.ndarray, labels: tuple[int, ...]) -> float:
-    total = 0.0
-    T, C = lp.shape
-    for path in itertools.product(range(C), repeat=T):
-        collapsed = [c for i, c in enumerate(path) if c != 0 and (i == 0 or path[i - 1] != c)]
-        if tuple(collapsed) == labels:
-            total += float(np.exp(lp[np.arange(T), path].sum()))
-    return total
 
 
 @pytest.mark.parametrize("seed", range(5))
