@@ -190,8 +190,9 @@ class Pipeline:
             crop = crop_line(page.image, region)
             if crop.shape[0] == 0 or crop.shape[1] == 0:
                 continue
-            image, to_input = self.recognizer.preprocess.run(crop)
-            jobs.append(_LineJob(index, region, self.recognizer.prepare(image), to_input))
+            # the chain runs once: its x map must describe the image the network sees
+            image, to_input = self.recognizer.prepare_mapped(crop)
+            jobs.append(_LineJob(index, region, image, to_input))
         return jobs
 
     def _recognise(self, jobs: list[_LineJob]) -> Iterable[tuple[_LineJob, LineResult]]:

@@ -86,7 +86,12 @@ class Recognizer:
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """Run the preprocessing chain on one line image."""
-        out = self.preprocess(image)
+        return self.prepare_mapped(image)[0]
+
+    def prepare_mapped(self, image: np.ndarray) -> tuple[np.ndarray, Any]:
+        """Run the preprocessing chain once on one line image: the network's input, and a
+        function from its x positions to the given image's."""
+        out, to_input = self.preprocess.run(image)
         if out.ndim != 2 or out.dtype != np.uint8:
             raise ModelError(
                 f"{self.source}: preprocessing must end in a 2-D uint8 image, got "
@@ -97,6 +102,18 @@ class Recognizer:
                 f"{self.source}: preprocessing gives height {out.shape[0]}, but the model "
                 f"expects {self.config.input_height}"
             )
+        return out, to_input
+
+    def read_lines(self, images: Sequence[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
+        """Log-probabilities for raw line images, in their order: each is preprocessed, and
+        lines of similar width go through the network together."""
+        prepared = [self.prepare(im) for im in images]
+        order = sorted(range(len(prepared)), key=lambda i: prepared[i].shape[1])
+        out: list[np.ndarray] = [np.empty(0)] * len(prepared)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            for i, lp in zip(chunk, self.log_probs([prepared[i] for i in chunk])):
+                out[i] = lp
         return out
 
     def log_probs(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -58,6 +58,16 @@ def test_char_positions_map_to_the_input(model_path):
         assert c.x0 == pytest.approx(max(c.frame * 4 - 8, 0) * 2)
 
 
+def test_the_network_sees_the_line_preprocessed_once(model_path):
+    # 320x64 -> resize to 32 high: 160 wide; pad 8 px each side: 176 (not 192, which a
+    # second pass of the chain would give)
+    pipe = Pipeline(model=model_path, segmenter_options={"trim": False})
+    seen = []
+    pipe.recognizer.module.register_forward_pre_hook(lambda m, args: seen.append(args[0].shape))
+    pipe(handwriting_like(width=320, height=64))
+    assert seen[0][-2:] == (32, 176)
+
+
 def test_batch_goes_through_the_model_in_batches(model_path, tmp_path):
     pipe = Pipeline(model=model_path, batch_size=4)
     calls = []
