@@ -56,13 +56,7 @@ def logits(model: str, limit: int):  # noqa: ANN201
                     images.append(sample.image)
                     refs.append(sample.text)
                     names.append(name)
-        prepared = [recognizer.prepare(recognizer.preprocess.run(im)[0]) for im in images]
-        order = sorted(range(len(prepared)), key=lambda i: prepared[i].shape[1])
-        lps: list[np.ndarray] = [np.empty(0)] * len(prepared)
-        for start in range(0, len(order), 32):
-            chunk = order[start : start + 32]
-            for i, lp in zip(chunk, recognizer.log_probs([prepared[i] for i in chunk])):
-                lps[i] = lp.astype(np.float32)
+        lps = [lp.astype(np.float32) for lp in recognizer.read_lines(images)]
         cache.parent.mkdir(exist_ok=True)
         np.savez_compressed(
             cache,

@@ -46,8 +46,9 @@ def test_tune_writes_the_best_options_and_they_run(lines_and_lm, tmp_path):
     assert len(found["trials"]) == 4
     best = min(found["trials"], key=lambda t: (t["cer"], t["wer"]))
     assert found["best"]["options"] == best["options"]
-    weightless = next(t for t in found["trials"] if float(t["options"]["alpha"]) == 0)
-    assert best["cer"] <= weightless["cer"]
+    header = config.read_text().splitlines()[1]
+    assert header.startswith(f"# CER {100 * best['cer']:.2f}%, WER {100 * best['wer']:.2f}%")
+    assert f"(greedy: CER {100 * found['greedy']['cer']:.2f}%" in header
     assert "[4/4]" in out.stderr and "greedy" in out.stderr
 
     from htrkit import Pipeline

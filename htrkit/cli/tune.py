@@ -139,19 +139,13 @@ def _log_probs(path, model, fmt, dataset_option, split, val_fraction, seed, limi
     for sample in read_dataset(path, fmt, parse_key_values(dataset_option)):
         if split != "all" and split_of(sample.group, val_fraction, seed) != split:
             continue
-        images.append(recognizer.prepare(recognizer.preprocess.run(sample.image)[0]))
+        images.append(sample.image)
         refs.append(sample.text)
         if limit and len(refs) >= limit:
             break
     if not refs:
         raise ConfigError(f"{path}: no lines to tune on (split {split!r})")
-    order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
-    lps: list[Any] = [None] * len(images)
-    for start in range(0, len(order), 32):
-        chunk = order[start : start + 32]
-        for i, lp in zip(chunk, recognizer.log_probs([images[i] for i in chunk])):
-            lps[i] = lp
-    return recognizer, lps, refs
+    return recognizer, recognizer.read_lines(images), refs
 
 
 def _say(message: str) -> None:

@@ -15,6 +15,7 @@ Both end the line with ``alpha * ln P(</s> | history)``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import math
 import os
@@ -74,8 +75,10 @@ def _quiet_stderr():  # noqa: ANN202
         os.close(null)
 
 
+@functools.lru_cache(maxsize=8)
 def arpa_unigrams(path: Path) -> list[str]:
-    """The words of an ARPA file's ``\\1-grams:`` section, sorted (empty for a binary model)."""
+    """The words of an ARPA file's ``\\1-grams:`` section, sorted (empty for a binary model);
+    read once per file and process."""
     opener = gzip.open if path.suffix == ".gz" else open
     words: list[str] = []
     try:
@@ -116,7 +119,6 @@ class WordLMScorer:
         self.vocabulary = vocabulary
         self.hotwords = {self._norm(w): w for w in options.hotwords}
         self.hot_sorted = sorted(self.hotwords)
-        self._cache: dict[tuple[int, str], tuple[Any, float]] = {}
 
     def _norm(self, word: str) -> str:
         return word.lower() if self.o.lowercase else word

@@ -11,7 +11,9 @@ the same prefix merge.
 
 from __future__ import annotations
 
+import functools
 import math
+from operator import itemgetter
 from typing import Any, Protocol
 
 import numpy as np
@@ -72,17 +74,14 @@ def prefix_search(
     lp = np.asarray(log_probs, dtype=np.float64)
     chars = alphabet.chars
     threshold = math.log(char_prune) if char_prune > 0 else NEG
-    # characters the scorer may ever accept (all when it does not say)
-    usable = getattr(scorer, "usable", None)
-    mask = np.array([usable(c) for c in chars], dtype=bool) if usable else np.ones(len(chars), bool)
-    if not mask.any():
+    floor = _unusable_floor(scorer, tuple(chars))
+    if not np.isfinite(floor).any():
         return []
-    floor = np.where(mask, 0.0, NEG)
     # a beam: [log P(paths ending in a blank), log P(... in its last character), scorer
     # state, scorer total]; prefixes are tuples of class indices
     beams: dict[tuple[int, ...], list] = {(): [0.0, NEG, scorer.initial(), 0.0]}
     extensions: dict[tuple[int, ...], tuple[Any, float] | None] = {}
-    extend, log1p, exp = scorer.extend, math.log1p, math.exp
+    extend = scorer.extend
     for row in lp:
         y = row.tolist()
         masked = row[1:] + floor
@@ -92,14 +91,7 @@ def prefix_search(
         blank = y[BLANK]
         step: dict[tuple[int, ...], list] = {}
         for labels, (pb, pnb, state, score) in beams.items():
-            if pnb == NEG:
-                whole = pb
-            elif pb == NEG:
-                whole = pnb
-            elif pb > pnb:
-                whole = pb + log1p(exp(pnb - pb))
-            else:
-                whole = pnb + log1p(exp(pb - pnb))
+            whole = logaddexp(pb, pnb)
             last = labels[-1] if labels else -1
             # the prefix stays: a blank, or its last character repeated
             stay_nb = pnb + y[last] if last > 0 else NEG
@@ -135,8 +127,14 @@ def prefix_search(
     return ended
 
 
-def _first(item: tuple) -> float:
-    return item[0]
+@functools.lru_cache(maxsize=32)
+def _unusable_floor(scorer: Scorer, chars: tuple[str, ...]) -> np.ndarray:
+    """Per character, 0 where the scorer may accept it and -inf where it never does (all
+    0 when the scorer does not say); once per scorer and alphabet."""
+    usable = getattr(scorer, "usable", None)
+    if usable is None:
+        return np.zeros(len(chars))
+    return np.array([0.0 if usable(c) else NEG for c in chars])
 
 
 def _prune(step: dict[tuple[int, ...], list], width: int, beam_prune: float) -> dict:
@@ -145,7 +143,7 @@ def _prune(step: dict[tuple[int, ...], list], width: int, beam_prune: float) -> 
     # stable: of equal scores, the prefix made first stays
     ranked = sorted(
         ((logaddexp(b[0], b[1]) + b[3], labels) for labels, b in step.items()),
-        key=_first,
+        key=itemgetter(0),
         reverse=True,
     )[:width]
     if beam_prune > 0:
