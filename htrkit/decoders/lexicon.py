@@ -21,7 +21,7 @@ import math
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,24 +43,21 @@ BIGRAM_SHARE = 0.7
 class Lexicon:
     """Sorted words with unigram and bigram counts.
 
-    :param words: the words, in any order, repeated or not.
-    :param counts: occurrences per word (1 each when absent).
+    :param counts: occurrences per word, or just the words (each seen once).
     :param bigrams: occurrences per ``(previous, word)`` pair.
     """
 
     def __init__(
         self,
-        words: Iterable[str],
-        counts: dict[str, int] | None = None,
-        bigrams: dict[tuple[str, str], int] | None = None,
+        counts: Mapping[str, int] | Iterable[str],
+        bigrams: Mapping[tuple[str, str], int] | None = None,
         *,
         ignore_case: bool = True,
     ):
         fold = str.lower if ignore_case else str
         unigram: Counter[str] = Counter()
-        for word in words:
-            unigram[fold(word)] += 0
-        for word, n in (counts or {}).items():
+        pairs = counts.items() if isinstance(counts, Mapping) else ((w, 1) for w in counts)
+        for word, n in pairs:
             unigram[fold(word)] += n
         self.words = sorted(w for w in unigram if w)
         if not self.words:
@@ -114,7 +111,7 @@ class Lexicon:
                 bigrams.update(zip(words, words[1:]))
         if not counts:
             raise InputError(f"{path}: the lexicon has no words")
-        return cls(counts, counts, bigrams, ignore_case=ignore_case)
+        return cls(counts, bigrams, ignore_case=ignore_case)
 
     def range_of(self, prefix: str, lo: int = 0, hi: int | None = None) -> tuple[int, int]:
         """The words that begin with ``prefix`` (within ``[lo, hi)``, those of a shorter

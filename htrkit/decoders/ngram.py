@@ -117,8 +117,7 @@ class WordLMScorer:
         self.model = model
         self.o = options
         self.vocabulary = vocabulary
-        self.hotwords = {self._norm(w): w for w in options.hotwords}
-        self.hot_sorted = sorted(self.hotwords)
+        self.hotwords = sorted({self._norm(w) for w in options.hotwords})
 
     def _norm(self, word: str) -> str:
         return word.lower() if self.o.lowercase else word
@@ -152,19 +151,18 @@ class WordLMScorer:
         key = self._norm(word)
         out = self.kenlm.State()
         score = self.o.alpha * LN10 * self.model.BaseScore(lm_state, key, out) + self.o.beta
-        if key in self.hotwords:
+        if _first_beginning(self.hotwords, key) == key:
             score += self.o.hotword_weight
         return out, score
 
     def _partial(self, word: str) -> float:
         key = self._norm(word)
         score = 0.0
-        if self.vocabulary and not _begins_some(self.vocabulary, key):
+        if self.vocabulary and _first_beginning(self.vocabulary, key) is None:
             score += self.o.alpha * self.o.unk_offset
-        if self.hot_sorted:
-            i = bisect_left(self.hot_sorted, key)
-            if i < len(self.hot_sorted) and self.hot_sorted[i].startswith(key):
-                score += self.o.hotword_weight * len(key) / len(self.hot_sorted[i])
+        hot = _first_beginning(self.hotwords, key)
+        if hot is not None:
+            score += self.o.hotword_weight * len(key) / len(hot)
         return score
 
 
@@ -192,9 +190,10 @@ class CharLMScorer:
         return self.o.alpha * LN10 * self.model.BaseScore(state, EOS, self.kenlm.State())
 
 
-def _begins_some(words: list[str], prefix: str) -> bool:
+def _first_beginning(words: list[str], prefix: str) -> str | None:
+    """The first of the sorted ``words`` that begins with ``prefix`` (the shortest such)."""
     i = bisect_left(words, prefix)
-    return i < len(words) and words[i].startswith(prefix)
+    return words[i] if i < len(words) and words[i].startswith(prefix) else None
 
 
 class KenLMDecoder:
