@@ -212,7 +212,7 @@ def test_cli_cache_then_train_with_progress(tmp_path):
     assert "lines.lmdb: 120 lines" in out.stdout
     again = run_cli("data", "cache", toml)
     assert again.returncode == 2 and "exists already" in again.stderr
-    out = run_cli("train", toml, "--epochs", "2", "--progress")
+    out = run_cli("train", toml, "--epochs", "2", "--progress", timeout=600)
     assert out.returncode == 0, out.stderr
     assert "epoch 2/2" in out.stderr and "val CER" in out.stderr
     assert "stopped: epochs done after 2 epochs" in out.stdout
