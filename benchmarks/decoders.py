@@ -120,12 +120,17 @@ def main() -> None:
          {"lexicon": args.lexicon, "mode": "ngrams+forecast", "beam_width": w}),
         ("kenlm words", "kenlm", {"lm": args.lm, **lm}),
         ("kenlm chars", "kenlm", {"lm": args.char_lm, "level": "char", **lm, "beta": 0.0}),
+        ("kenlm words, python engine", "kenlm", {"lm": args.lm, **lm, "engine": "python"}),
+        ("kenlm chars, python engine", "kenlm",
+         {"lm": args.char_lm, "level": "char", **lm, "beta": 0.0, "engine": "python"}),
     ]  # fmt: skip
     rows = []
     for label, name, options in configs:
         if args.only and label not in args.only:
             continue
         decoder = registry("decoder").create(name, options)
+        # warm up: compiled code loaded, per-alphabet tables built (pyctcdecode's too)
+        decoder.decode(lps[0], alphabet)
         start = time.perf_counter()
         preds = [decoder.decode(lp, alphabet).text for lp in lps]
         seconds = time.perf_counter() - start

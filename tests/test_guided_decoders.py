@@ -184,25 +184,31 @@ def char_lm(tmp_path_factory):
     return str(write_arpa(estimate([char_tokens(s) for s in SENTENCES], 5), where / "c.arpa"))
 
 
+@pytest.mark.parametrize("engine", ["compiled", "python"])
 @pytest.mark.parametrize("which", ["word", "char"])
-def test_language_model_fixes_a_word(which, word_lm, char_lm):
+def test_language_model_fixes_a_word(which, engine, word_lm, char_lm):
     lp = spell("the brown fux", LETTERS, c11={"u": 0.55, "o": 0.4})
     assert greedy(lp, LETTERS) == "the brown fux"
     lm = word_lm if which == "word" else char_lm
-    decoder = registry("decoder").create("kenlm", {"lm": lm, "alpha": 0.8, "beta": 0.5})
+    decoder = registry("decoder").create(
+        "kenlm", {"lm": lm, "alpha": 0.8, "beta": 0.5, "engine": engine}
+    )
     assert decoder.level == which
     assert decoder.decode(lp, LETTERS).text == "the brown fox"
     weightless = registry("decoder").create("kenlm", {"lm": lm, "alpha": 0.0, "beta": 0.0})
     assert weightless.decode(lp, LETTERS).text == "the brown fux"
 
 
-def test_hotwords_win_a_close_call(word_lm):
+@pytest.mark.parametrize("engine", ["compiled", "python"])
+def test_hotwords_win_a_close_call(word_lm, engine):
     lp = spell("the brown cax", LETTERS, c12={"x": 0.5, "t": 0.45})
-    plain = registry("decoder").create("kenlm", {"lm": word_lm, "alpha": 0.3})
+    plain = registry("decoder").create("kenlm", {"lm": word_lm, "alpha": 0.3, "engine": engine})
     assert plain.decode(lp, LETTERS).text == "the brown cax"
     hot = registry("decoder").create(
-        "kenlm", {"lm": word_lm, "alpha": 0.3, "hotwords": "cat,hound", "hotword_weight": 5}
-    )
+        "kenlm",
+        {"lm": word_lm, "alpha": 0.3, "hotwords": "cat,hound", "hotword_weight": 5,
+         "engine": engine},
+    )  # fmt: skip
     assert hot.decode(lp, LETTERS).text == "the brown cat"
 
 

@@ -200,20 +200,68 @@ class KenLMDecoder:
     """Prefix beam search with a KenLM n-gram model (``alpha``, ``beta``, hotwords)."""
 
     def __init__(self, options: KenLMOptions | None = None):
+        from htrkit.decoders.resources import resolve
+        from htrkit.lm.tables import is_arpa, read_arpa
+
         self.options = o = options or KenLMOptions()
-        what = "character LM" if o.level == "char" else "word LM"
-        model, where = load_kenlm(o.lm, what)
-        level = o.level
-        if level == "auto":
-            level = "char" if SPACE in model else "word"
-        self.level = level
-        if level == "char":
-            self.scorer: Any = CharLMScorer(model, o)
+        self._what = "character LM" if o.level == "char" else "word LM"
+        where = resolve(o.lm, self._what)
+        self._tables = None
+        if o.engine != "python":
+            if is_arpa(where):
+                self._tables = read_arpa(where)
+            elif o.engine == "compiled":
+                raise InputError(
+                    f"{o.lm}: engine=compiled reads ARPA files; this is a KenLM binary "
+                    "(use engine=python, or the ARPA file it was built from)"
+                )
+        if self._tables is not None:
+            # the compiled search needs no kenlm.Model: it is loaded only if the Python
+            # search is needed after all (see _engine)
+            knows_space = SPACE in self._tables.ids
+            vocabulary = sorted(set(self._tables.ids) - {"<s>", "</s>", "<unk>"})
+            self._model = None
         else:
-            self.scorer = WordLMScorer(model, o, arpa_unigrams(where))
+            self._model, _ = load_kenlm(o.lm, self._what)
+            knows_space = SPACE in self._model
+            vocabulary = arpa_unigrams(where)
+        self.level = o.level if o.level != "auto" else ("char" if knows_space else "word")
+        self._vocabulary = [] if self.level == "char" else vocabulary
+        self._scorer: Any = None
+        self._compiled: dict[tuple[str, ...], Any] = {}
+
+    @property
+    def scorer(self) -> Any:
+        """The Python search's scorer (the KenLM model is loaded on first use)."""
+        if self._scorer is None:
+            if self._model is None:
+                self._model, _ = load_kenlm(self.options.lm, self._what)
+            if self.level == "char":
+                self._scorer = CharLMScorer(self._model, self.options)
+            else:
+                self._scorer = WordLMScorer(self._model, self.options, self._vocabulary)
+        return self._scorer
+
+    def _engine(self, alphabet: Alphabet) -> Any:
+        """The compiled search for ``alphabet``, or ``None`` to use the Python one."""
+        from htrkit.decoders.compiled import CompiledKenLM
+
+        if self._tables is None or not CompiledKenLM.supports(self.options, self.level, alphabet):
+            return None
+        key = tuple(alphabet.chars)
+        engine = self._compiled.get(key)
+        if engine is None:
+            engine = self._compiled[key] = CompiledKenLM(
+                self._tables, self.options, self.level, alphabet, self._vocabulary
+            )
+        return engine
 
     def decode(self, log_probs: np.ndarray, alphabet: Alphabet) -> Decoding:
         o = self.options
+        engine = self._engine(alphabet)
+        if engine is not None:
+            labels = engine.search(log_probs)
+            return decoding_of(log_probs, alphabet, labels or ())
         found = prefix_search(
             log_probs,
             alphabet,

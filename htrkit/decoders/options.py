@@ -91,7 +91,7 @@ class KenLMOptions(SearchOptions):
         metadata={"help": "word or character tokens; auto: char when the LM knows '<sp>'"},
     )
     unk_offset: float = field(
-        default=-10.0,
+        default=-20.0,
         metadata={"help": "score (times alpha) for a word being written that begins no "
                   "known word"},
     )  # fmt: skip
@@ -102,6 +102,12 @@ class KenLMOptions(SearchOptions):
         default=10.0, metadata={"help": "bonus (natural log) for writing a hotword", "min": 0.0}
     )
     lowercase: bool = field(default=False, metadata={"help": "query the LM with lower-cased words"})
+    engine: Literal["auto", "compiled", "python"] = field(
+        default="auto",
+        metadata={"help": "compiled: the numba search over an ARPA file's tables (same "
+                  "readings, much faster); python: via the kenlm module (any KenLM file); "
+                  "auto: compiled when the LM is an ARPA file"},
+    )  # fmt: skip
 
 
 #: regular expressions for common fields, usable as ``pattern=@name``
