@@ -125,9 +125,12 @@ class DatasetSpec(ComponentSpec):
 @dataclass(frozen=True)
 class WriterSpec(ComponentSpec):
     """Writes results in an output format. ``factory(options)`` returns a
-    :class:`htrkit.components.Writer`; ``suffix`` is the file extension it writes."""
+    :class:`htrkit.components.Writer`; ``suffix`` is the file extension it writes;
+    ``per_input`` says it writes one document per input (XML page formats), so that
+    several inputs need an output directory."""
 
     suffix: str = ".txt"
+    per_input: bool = False
     kind: ClassVar[str] = "writer"
 
 

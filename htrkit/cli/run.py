@@ -49,6 +49,12 @@ def run(
         help="Output file, or a directory (existing, ending in /, or without a suffix) for "
         "one file per input. Default: stdout.",
     ),
+    overlay: Optional[Path] = typer.Option(
+        None,
+        "--overlay",
+        help="Draw the lines and their text over each page: a PNG file (one input) or a "
+        "directory (one <name>.png per input).",
+    ),
     config: Optional[Path] = typer.Option(
         None, "--config", "-c", help="Pipeline TOML file; other options override it."
     ),
@@ -97,6 +103,20 @@ def run(
 
     suffixes = sorted({s for spec in registry("loader") for s in spec.suffixes})
     items = list(expand_inputs(inputs, suffixes))
+    overlay_dir = None
+    if overlay is not None:
+        if len(items) > 1 or overlay.is_dir() or not overlay.suffix:
+            overlay_dir = _output_dir(overlay if overlay.suffix else Path(str(overlay) + "/"))
+            if overlay_dir is None:
+                raise ConfigError(f"--overlay {overlay}: give a directory for several inputs")
+        elif overlay.suffix.lower() != ".png":
+            raise ConfigError(f"--overlay {overlay}: the overlay is written as PNG (.png)")
+    overlays: set[str] = set()
+    if writer_spec.per_input and out_dir is None and len(items) > 1:
+        raise ConfigError(
+            f"--format {fmt} writes one document per page: give a directory (-o out/) "
+            f"for the {len(items)} inputs"
+        )
     show = sys.stderr.isatty() if progress is None else progress
     failed = 0
     collected = []
@@ -113,6 +133,13 @@ def run(
                     failed += 1
                     _report(str(result) if isinstance(result, InputError) else str(result.error))
                     continue
+                if overlay is not None:
+                    target = overlay
+                    if overlay_dir is not None:
+                        target = _unique(overlay_dir, Path(result.source).stem, ".png", overlays)
+                    if not _draw(pipe, result, target):
+                        failed += 1
+                        continue
                 if out_dir is not None:
                     target = _unique(out_dir, Path(result.source).stem, writer_spec.suffix, taken)
                     with open(target, "w", encoding="utf-8") as fh:
@@ -174,6 +201,17 @@ def _unique(folder: Path, stem: str, suffix: str, taken: set[str]) -> Path:
         name = f"{stem}-{n}{suffix}"
     taken.add(name)
     return folder / name
+
+
+def _draw(pipe: object, result: object, target: Path) -> bool:
+    from htrkit.overlay import save_overlay
+
+    try:
+        save_overlay(pipe.load(result.source).image, result, target)
+    except OSError as exc:
+        _report(f"{target}: cannot write the overlay ({exc.strerror or exc})")
+        return False
+    return True
 
 
 def _report(message: str) -> None:

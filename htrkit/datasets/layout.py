@@ -49,6 +49,17 @@ class PageTruth:
     lines: list[LineTruth | LineError]
 
 
+@dataclass
+class PageSample:
+    """A page with its image and ground-truth lines (for segmentation evaluation)."""
+
+    xml: Path
+    key: str  #: the file's path below the dataset folder, without suffix
+    group: str
+    image: Any
+    lines: list[LineTruth]
+
+
 def parse_points(value: str, what: str) -> list[Point]:
     """``"x1 y1 x2 y2"`` or ``"x1,y1 x2,y2"`` as a list of ``(x, y)``."""
     tokens = value.replace(",", " ").split()
@@ -170,30 +181,46 @@ class LayoutReader(ABC):
         return False
 
     def samples(self, path: Path, report: DatasetReport, skip_bad: bool) -> Iterator[Sample]:
-        if path.is_file():
-            files, base = [path], path.parent
-        else:
-            files, base = list(sorted_files(path, "*.xml")), path
-            if not files:
-                raise DatasetError(f"{path}: no .xml files")
+        files, base = self._files(path)
         for xml in files:
             try:
                 yield from self._page(xml, base, report, skip_bad, single=path.is_file())
             except DatasetError as exc:
                 bad(report, skip_bad, "unreadable page", str(exc))
 
-    def _page(
-        self, xml: Path, base: Path, report: DatasetReport, skip_bad: bool, single: bool
-    ) -> Iterator[Sample]:
+    def pages(self, path: Path, report: DatasetReport, skip_bad: bool) -> Iterator[PageSample]:
+        """The pages under ``path``, each with its image and its lines (after this reader's
+        filters), for evaluating segmentation; pages without lines come too."""
+        files, base = self._files(path)
+        for xml in files:
+            try:
+                page = self._load(xml, base, report, skip_bad, single=path.is_file())
+            except DatasetError as exc:
+                bad(report, skip_bad, "unreadable page", str(exc))
+                continue
+            if page is not None:
+                yield page
+
+    def _files(self, path: Path) -> tuple[list[Path], Path]:
+        if path.is_file():
+            return [path], path.parent
+        files = list(sorted_files(path, "*.xml"))
+        if not files:
+            raise DatasetError(f"{path}: no .xml files")
+        return files, path
+
+    def _load(
+        self, xml: Path, base: Path, report: DatasetReport, skip_bad: bool, single: bool,
+        need_lines: bool = False,
+    ) -> PageSample | None:  # fmt: skip
         root = parse_xml(xml)
         if local_name(root.tag) != self.root_name:
             if single:
                 raise DatasetError(f"{xml}: not {self.format} XML (root <{root.tag}>)")
             report.drop(f"xml file not {self.format}")
-            return
+            return None
         page = self.parse(root, xml)
         key = xml.relative_to(base).with_suffix("").as_posix()
-        group = self._group(xml, key)
         lines = []
         for line in page.lines:
             if isinstance(line, LineError):
@@ -206,8 +233,8 @@ class LayoutReader(ABC):
                 report.drop("excluded")
             else:
                 lines.append(line)
-        if not lines:
-            return
+        if need_lines and not lines:
+            return None
         image_path = find_image(xml, page.image)
         if image_path is None:
             named = f"image {page.image!r}" if page.image else "no image name"
@@ -216,8 +243,17 @@ class LayoutReader(ABC):
                 f"{'/'.join(IMAGE_EXTENSIONS)} beside it)"
             )
         image = load_image(image_path, f"{xml}: ")
+        return PageSample(xml, key, self._group(xml, key), image, lines)
+
+    def _page(
+        self, xml: Path, base: Path, report: DatasetReport, skip_bad: bool, single: bool
+    ) -> Iterator[Sample]:
+        page = self._load(xml, base, report, skip_bad, single, need_lines=True)
+        if page is None:
+            return
+        image = page.image
         sample_base = xml.relative_to(base).as_posix()
-        for line in lines:
+        for line in page.lines:
             cut = crop(image, line)
             if cut.size == 0:
                 h, w = image.shape[:2]
@@ -228,7 +264,7 @@ class LayoutReader(ABC):
                     f"{xml}: line {line.id!r} covers no pixel of the {w}x{h} page image",
                 )
                 continue
-            yield Sample(f"{sample_base}#{line.id}", line.text, group, cut, str(xml))
+            yield Sample(f"{sample_base}#{line.id}", line.text, page.group, cut, str(xml))
 
     def _group(self, xml: Path, key: str) -> str:
         if self._document is None:

@@ -7,10 +7,11 @@ from htrkit.hookspecs import hookimpl
 
 @hookimpl
 def htrkit_register_commands(app) -> None:
-    from htrkit.cli import data, evaluate, inspect, lm, model, run, train, tune
+    from htrkit.cli import data, evalseg, evaluate, inspect, lm, model, run, train, tune
 
     run.register(app)
     evaluate.register(app)
+    evalseg.register(app)
     inspect.register(app)
     model.register(app)
     data.register(app)

@@ -6,11 +6,11 @@ from htrkit.hookspecs import hookimpl
 from htrkit.specs import WriterSpec
 
 
-def _writer(class_name: str):
+def _writer(class_name: str, module: str = "plain"):
     def build(options: object):
-        from htrkit.writers import plain
+        import importlib
 
-        return getattr(plain, class_name)(options)
+        return getattr(importlib.import_module(f"htrkit.writers.{module}"), class_name)(options)
 
     return build
 
@@ -27,5 +27,19 @@ def htrkit_register_writers() -> list[WriterSpec]:
         ),
         WriterSpec(
             "tsv", _writer("TsvWriter"), "source<TAB>text rows, as htrkit eval reads", suffix=".tsv"
+        ),
+        WriterSpec(
+            "page",
+            _writer("PageXmlWriter", "layout"),
+            "PAGE-XML 2019: region, lines (polygon, baseline), words, text, confidences",
+            suffix=".xml",
+            per_input=True,
+        ),
+        WriterSpec(
+            "alto",
+            _writer("AltoWriter", "layout"),
+            "ALTO v4: block, lines (polygon, baseline), words, text, confidences",
+            suffix=".xml",
+            per_input=True,
         ),
     ]

@@ -1,0 +1,201 @@
+"""How well a line segmentation matches ground truth (``htrkit eval-seg``).
+
+- **Lines:** each predicted line polygon is matched one-to-one to a ground-truth polygon,
+  best intersection-over-union first; a pair counts when its IoU is at least the threshold
+  (0.5). Precision is matched / predicted, recall matched / ground truth.
+- **Baselines** (after the cBAD measure of Grüning et al. 2017, simplified): the share of
+  a ground-truth baseline's length that lies within a tolerance of some predicted baseline
+  is its recall; the share of a predicted baseline that lies within it of some ground-truth
+  baseline is its precision. Page figures average over baselines. The tolerance is a fifth
+  of the page's median ground-truth line height.
+
+Polygons and baselines are drawn on a grid at most ``grid`` pixels a side, so a 6000x8000
+scan costs what a small page does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Point = tuple[float, float]
+
+
+@dataclass
+class PageScores:
+    gt_lines: int
+    predicted: int
+    matched: int
+    #: summed baseline coverages (divide by counts for means)
+    baseline_recall_sum: float
+    baseline_precision_sum: float
+    gt_baselines: int
+    predicted_baselines: int
+
+
+def _scale(width: int, height: int, grid: int) -> float:
+    return min(1.0, grid / max(width, height, 1))
+
+
+def _masks(polys: Sequence[Sequence[Point]], s: float):  # noqa: ANN202
+    """Per polygon: its box on the grid and its filled mask within the box."""
+    import cv2
+
+    out = []
+    for poly in polys:
+        pts = np.asarray(poly, dtype=np.float64) * s
+        if len(pts) < 3:
+            out.append(None)
+            continue
+        x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 1
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(mask, [np.round(pts - (x0, y0)).astype(np.int32)], 1)
+        out.append((x0, y0, x1, y1, mask.astype(bool)))
+    return out
+
+
+def iou_matrix(
+    gt: Sequence[Sequence[Point]], pred: Sequence[Sequence[Point]], width: int, height: int,
+    grid: int = 1500,
+) -> np.ndarray:  # fmt: skip
+    """IoU of every ground-truth polygon (rows) with every predicted one (columns)."""
+    s = _scale(width, height, grid)
+    a, b = _masks(gt, s), _masks(pred, s)
+    out = np.zeros((len(gt), len(pred)))
+    for i, ma in enumerate(a):
+        if ma is None:
+            continue
+        ax0, ay0, ax1, ay1, am = ma
+        for j, mb in enumerate(b):
+            if mb is None:
+                continue
+            bx0, by0, bx1, by1, bm = mb
+            x0, y0, x1, y1 = max(ax0, bx0), max(ay0, by0), min(ax1, bx1), min(ay1, by1)
+            if x0 >= x1 or y0 >= y1:
+                continue
+            inter = np.count_nonzero(
+                am[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
+                & bm[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0]
+            )
+            union = am.sum() + bm.sum() - inter
+            out[i, j] = inter / union if union else 0.0
+    return out
+
+
+def match(iou: np.ndarray, threshold: float = 0.5) -> list[tuple[int, int]]:
+    """One-to-one pairs (gt, predicted) with IoU >= threshold, best first."""
+    pairs = []
+    if iou.size == 0:
+        return pairs
+    order = np.dstack(np.unravel_index(np.argsort(-iou, axis=None), iou.shape))[0]
+    used_g, used_p = set(), set()
+    for g, p in order:
+        if iou[g, p] < threshold:
+            break
+        if g in used_g or p in used_p:
+            continue
+        used_g.add(int(g))
+        used_p.add(int(p))
+        pairs.append((int(g), int(p)))
+    return pairs
+
+
+def _samples(line: Sequence[Point], step: float) -> np.ndarray:
+    """Points every ``step`` along a polyline."""
+    pts = np.asarray(line, dtype=np.float64)
+    out = [pts[:1]]
+    for a, b in zip(pts[:-1], pts[1:]):
+        n = max(int(np.ceil(np.hypot(*(b - a)) / step)), 1)
+        t = np.linspace(0, 1, n + 1)[1:, None]
+        out.append(a + t * (b - a))
+    return np.concatenate(out)
+
+
+def _coverage(
+    lines: Sequence[Sequence[Point]], others: Sequence[Sequence[Point]], shape: tuple[int, int],
+    s: float, tolerance: float,
+) -> list[float]:  # fmt: skip
+    """Per line of ``lines``: the share of its points within ``tolerance`` (page pixels)
+    of some line of ``others``."""
+    import cv2
+
+    valid = [ln for ln in lines if len(ln) >= 2]
+    if not valid:
+        return []
+    canvas = np.full(shape, 255, np.uint8)
+    for other in others:
+        if len(other) >= 2:
+            pts = np.round(np.asarray(other, dtype=np.float64) * s).astype(np.int32)
+            cv2.polylines(canvas, [pts], False, 0, 1)
+    if (canvas == 255).all():
+        return [0.0] * len(valid)
+    distance = cv2.distanceTransform(canvas, cv2.DIST_L2, 3)
+    out = []
+    h, w = shape
+    for ln in valid:
+        pts = _samples([(x * s, y * s) for x, y in ln], 1.0)
+        xs = np.clip(np.round(pts[:, 0]).astype(int), 0, w - 1)
+        ys = np.clip(np.round(pts[:, 1]).astype(int), 0, h - 1)
+        out.append(float(np.mean(distance[ys, xs] <= tolerance * s)))
+    return out
+
+
+def score_page(
+    gt_polygons: Sequence[Sequence[Point]],
+    gt_baselines: Sequence[Sequence[Point]],
+    pred_polygons: Sequence[Sequence[Point]],
+    pred_baselines: Sequence[Sequence[Point]],
+    width: int,
+    height: int,
+    iou_threshold: float = 0.5,
+    grid: int = 1500,
+) -> PageScores:
+    iou = iou_matrix(gt_polygons, pred_polygons, width, height, grid)
+    matched = len(match(iou, iou_threshold))
+    s = _scale(width, height, grid)
+    shape = (max(int(np.ceil(height * s)) + 1, 1), max(int(np.ceil(width * s)) + 1, 1))
+    heights = [np.ptp(np.asarray(p, dtype=np.float64)[:, 1]) for p in gt_polygons if len(p) >= 3]
+    tolerance = max(0.2 * float(np.median(heights)) if heights else 10.0, 2.0)
+    recall = _coverage(gt_baselines, pred_baselines, shape, s, tolerance)
+    precision = _coverage(pred_baselines, gt_baselines, shape, s, tolerance)
+    return PageScores(
+        gt_lines=len(gt_polygons),
+        predicted=len(pred_polygons),
+        matched=matched,
+        baseline_recall_sum=sum(recall),
+        baseline_precision_sum=sum(precision),
+        gt_baselines=len(recall),
+        predicted_baselines=len(precision),
+    )
+
+
+def f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def summarise(pages: Sequence[PageScores]) -> dict[str, float]:
+    """Totals over pages: line precision/recall/F1 (pooled counts) and baseline
+    precision/recall/F1 (averaged over baselines)."""
+    gt = sum(p.gt_lines for p in pages)
+    pred = sum(p.predicted for p in pages)
+    hit = sum(p.matched for p in pages)
+    lp = hit / pred if pred else (1.0 if gt == 0 else 0.0)
+    lr = hit / gt if gt else 1.0
+    gb = sum(p.gt_baselines for p in pages)
+    pb = sum(p.predicted_baselines for p in pages)
+    br = sum(p.baseline_recall_sum for p in pages) / gb if gb else 1.0
+    bp = sum(p.baseline_precision_sum for p in pages) / pb if pb else (1.0 if gb == 0 else 0.0)
+    return {
+        "pages": len(pages),
+        "gt_lines": gt,
+        "predicted_lines": pred,
+        "line_precision": lp,
+        "line_recall": lr,
+        "line_f1": f1(lp, lr),
+        "baseline_precision": bp,
+        "baseline_recall": br,
+        "baseline_f1": f1(bp, br),
+    }

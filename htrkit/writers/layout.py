@@ -1,0 +1,245 @@
+"""``page`` (PAGE-XML 2019) and ``alto`` (ALTO v4) writers: one document per page, with a
+text region holding the lines in reading order, each line's polygon, baseline, text and
+confidence, and its words with their boxes and confidences.
+
+Both validate against the official schemas (``tests/test_layout_writers.py``) and are read
+back by htrkit's ``page`` and ``alto`` dataset readers, which find the page image by the
+file name written here (the image's base name, as Transkribus and eScriptorium keep their
+XML beside the images).
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+from htrkit._version import __version__
+from htrkit.errors import ConfigError
+from htrkit.results import LineResult, Point, Result
+
+PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def _one(results: Sequence[Result], fmt: str) -> Result | None:
+    good = [r for r in results if r.ok]
+    if len(good) > 1:
+        raise ConfigError(
+            f"--format {fmt} writes one document per page, and {len(good)} pages were read: "
+            "give a directory (-o out/) for one file per input"
+        )
+    return good[0] if good else None
+
+
+def _clip(value: float, top: int) -> int:
+    return int(min(max(round(value), 0), max(top - 1, 0)))
+
+
+def _points(points: Sequence[Point], result: Result) -> str:
+    return " ".join(f"{_clip(x, result.width)},{_clip(y, result.height)}" for x, y in points)
+
+
+def _polygon(line: LineResult) -> list[Point]:
+    if len(line.polygon) >= 3:
+        return list(line.polygon)
+    x0, y0, x1, y1 = line.bbox
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+def _baseline(line: LineResult) -> list[Point]:
+    if len(line.baseline) >= 2:
+        return list(line.baseline)
+    x0, _, x1, y1 = line.bbox
+    return [(x0, y1), (x1, y1)]
+
+
+def _conf(value: float) -> str:
+    if not math.isfinite(value):
+        return "0"
+    return f"{min(max(value, 0.0), 1.0):.4f}"
+
+
+def _words(line: LineResult) -> list[tuple[str, float, float, float]]:
+    """(text, x0, x1, confidence) per word; the whole line as one word when the decoder
+    gave no character positions."""
+    words = [(w.text, w.x0, w.x1, w.confidence) for w in line.words]
+    if not words and line.text.strip():
+        x0, _, x1, _ = line.bbox
+        words = [(line.text.strip(), x0, x1, line.confidence)]
+    return words
+
+
+def _region_box(result: Result) -> tuple[int, int, int, int]:
+    xs, ys = [], []
+    for line in result.lines:
+        for x, y in _polygon(line):
+            xs.append(x)
+            ys.append(y)
+    return (
+        _clip(min(xs), result.width),
+        _clip(min(ys), result.height),
+        _clip(max(xs), result.width),
+        _clip(max(ys), result.height),
+    )
+
+
+def serialise(root: ET.Element, stream: TextIO) -> None:
+    ET.indent(root, space=" ")
+    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    stream.write(ET.tostring(root, encoding="unicode"))
+    stream.write("\n")
+
+
+class PageXmlWriter:
+    """PAGE-XML 2019-07-15 (``PcGts``)."""
+
+    def __init__(self, options: object = None):
+        self.options = options
+
+    def write(self, results: Sequence[Result], stream: TextIO) -> None:
+        result = _one(results, "page")
+        if result is not None:
+            serialise(page_xml(result), stream)
+
+
+def page_xml(result: Result) -> ET.Element:
+    ET.register_namespace("", PAGE_NS)
+    ET.register_namespace("xsi", XSI)
+    q = lambda tag: f"{{{PAGE_NS}}}{tag}"  # noqa: E731
+    root = ET.Element(q("PcGts"))
+    root.set(
+        f"{{{XSI}}}schemaLocation",
+        f"{PAGE_NS} {PAGE_NS}/pagecontent.xsd",
+    )
+    meta = ET.SubElement(root, q("Metadata"))
+    ET.SubElement(meta, q("Creator")).text = f"htrkit {__version__}"
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    ET.SubElement(meta, q("Created")).text = now
+    ET.SubElement(meta, q("LastChange")).text = now
+    page = ET.SubElement(
+        root,
+        q("Page"),
+        imageFilename=Path(result.source).name,
+        imageWidth=str(result.width),
+        imageHeight=str(result.height),
+    )
+    if not result.lines:
+        return root
+    order = ET.SubElement(ET.SubElement(page, q("ReadingOrder")), q("OrderedGroup"), id="ro")
+    ET.SubElement(order, q("RegionRefIndexed"), index="0", regionRef="r0")
+    region = ET.SubElement(page, q("TextRegion"), id="r0", type="paragraph")
+    x0, y0, x1, y1 = _region_box(result)
+    ET.SubElement(region, q("Coords"), points=f"{x0},{y0} {x1},{y0} {x1},{y1} {x0},{y1}")
+    for i, line in enumerate(result.lines):
+        lid = f"l{i}"
+        element = ET.SubElement(region, q("TextLine"), id=lid)
+        ET.SubElement(element, q("Coords"), points=_points(_polygon(line), result))
+        ET.SubElement(element, q("Baseline"), points=_points(_baseline(line), result))
+        _, ly0, _, ly1 = line.bbox
+        for j, (text, wx0, wx1, conf) in enumerate(_words(line)):
+            word = ET.SubElement(element, q("Word"), id=f"{lid}w{j}")
+            box = [(wx0, ly0), (wx1, ly0), (wx1, ly1), (wx0, ly1)]
+            ET.SubElement(word, q("Coords"), points=_points(box, result))
+            equiv = ET.SubElement(word, q("TextEquiv"), conf=_conf(conf))
+            ET.SubElement(equiv, q("Unicode")).text = text
+        equiv = ET.SubElement(element, q("TextEquiv"), conf=_conf(line.confidence))
+        ET.SubElement(equiv, q("Unicode")).text = line.text
+    equiv = ET.SubElement(region, q("TextEquiv"))
+    ET.SubElement(equiv, q("Unicode")).text = result.text
+    return root
+
+
+class AltoWriter:
+    """ALTO v4 (4.4)."""
+
+    def __init__(self, options: object = None):
+        self.options = options
+
+    def write(self, results: Sequence[Result], stream: TextIO) -> None:
+        result = _one(results, "alto")
+        if result is not None:
+            serialise(alto_xml(result), stream)
+
+
+def alto_xml(result: Result) -> ET.Element:
+    ET.register_namespace("", ALTO_NS)
+    ET.register_namespace("xsi", XSI)
+    q = lambda tag: f"{{{ALTO_NS}}}{tag}"  # noqa: E731
+    root = ET.Element(q("alto"), SCHEMAVERSION="4.4")
+    root.set(
+        f"{{{XSI}}}schemaLocation",
+        f"{ALTO_NS} http://www.loc.gov/standards/alto/v4/alto-4-4.xsd",
+    )
+    description = ET.SubElement(root, q("Description"))
+    ET.SubElement(description, q("MeasurementUnit")).text = "pixel"
+    info = ET.SubElement(description, q("sourceImageInformation"))
+    ET.SubElement(info, q("fileName")).text = Path(result.source).name
+    step = ET.SubElement(description, q("Processing"), ID="htrkit")
+    software = ET.SubElement(step, q("processingSoftware"))
+    ET.SubElement(software, q("softwareName")).text = "htrkit"
+    ET.SubElement(software, q("softwareVersion")).text = __version__
+    layout = ET.SubElement(root, q("Layout"))
+    page = ET.SubElement(
+        layout,
+        q("Page"),
+        ID="page0",
+        PHYSICAL_IMG_NR="1",
+        WIDTH=str(result.width),
+        HEIGHT=str(result.height),
+    )
+    space = ET.SubElement(
+        page,
+        q("PrintSpace"),
+        HPOS="0",
+        VPOS="0",
+        WIDTH=str(result.width),
+        HEIGHT=str(result.height),
+    )
+    if not result.lines:
+        return root
+    x0, y0, x1, y1 = _region_box(result)
+    block = ET.SubElement(space, q("TextBlock"), ID="r0", **_box(x0, y0, x1, y1))
+    for i, line in enumerate(result.lines):
+        lid = f"l{i}"
+        bx0, by0, bx1, by1 = (
+            _clip(line.bbox[0], result.width),
+            _clip(line.bbox[1], result.height),
+            _clip(line.bbox[2], result.width),
+            _clip(line.bbox[3], result.height),
+        )
+        element = ET.SubElement(
+            block,
+            q("TextLine"),
+            ID=lid,
+            BASELINE=_points(_baseline(line), result),
+            **_box(bx0, by0, bx1, by1),
+        )
+        shape = ET.SubElement(element, q("Shape"))
+        ET.SubElement(shape, q("Polygon"), POINTS=_points(_polygon(line), result))
+        words = _words(line) or [("", line.bbox[0], line.bbox[2], line.confidence)]
+        for j, (text, wx0, wx1, conf) in enumerate(words):
+            if j:
+                ET.SubElement(element, q("SP"))
+            ET.SubElement(
+                element,
+                q("String"),
+                ID=f"{lid}w{j}",
+                CONTENT=text,
+                WC=_conf(conf),
+                **_box(_clip(wx0, result.width), by0, _clip(wx1, result.width), by1),
+            )
+    return root
+
+
+def _box(x0: int, y0: int, x1: int, y1: int) -> dict[str, str]:
+    return {
+        "HPOS": str(x0),
+        "VPOS": str(y0),
+        "WIDTH": str(max(x1 - x0, 0)),
+        "HEIGHT": str(max(y1 - y0, 0)),
+    }

@@ -1,0 +1,171 @@
+"""PAGE-XML and ALTO output: valid against the official schemas, read back by htrkit's own
+dataset readers, written by ``htrkit run --format page|alto``, and the ``--overlay``
+picture."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import handwriting_like, run_cli
+
+from htrkit.datasets import read_dataset
+from htrkit.plugins import registry
+from htrkit.results import CharResult, LineResult, Result
+
+etree = pytest.importorskip("lxml.etree")
+
+SCHEMAS = Path(__file__).parent / "data" / "schemas"
+
+
+def schema(name: str):
+    text = (SCHEMAS / name).read_text(encoding="utf-8")
+    # the ALTO schema imports xlink from the web: use the local copy
+    text = text.replace(
+        "http://www.loc.gov/standards/xlink/xlink.xsd", (SCHEMAS / "xlink.xsd").as_uri()
+    )
+    return etree.XMLSchema(etree.fromstring(text.encode("utf-8"), base_url=str(SCHEMAS) + "/"))
+
+
+@pytest.fixture(scope="module")
+def schemas():
+    return {"page": schema("pagecontent-2019-07-15.xsd"), "alto": schema("alto-4-4.xsd")}
+
+
+def assert_valid(xml: str, checker) -> None:
+    doc = etree.fromstring(xml.encode("utf-8"))
+    if not checker.validate(doc):
+        raise AssertionError("\n".join(str(e) for e in checker.error_log))
+
+
+def line(text: str, y: int, x0: int = 20, conf: float = 0.8) -> LineResult:
+    chars, x = [], x0
+    for ch in text:
+        chars.append(CharResult(ch, x, x + 9, 0.9 if ch != "é" else 0.4, len(chars)))
+        x += 10
+    return LineResult(
+        text=text,
+        confidence=conf,
+        bbox=(x0, y, x, y + 30),
+        polygon=[(x0, y), (x, y + 2), (x, y + 30), (x0, y + 28)],
+        baseline=[(x0, y + 24), (x, y + 25)],
+        chars=chars,
+    )
+
+
+def page_result(source: str) -> Result:
+    return Result(
+        source=source,
+        width=400,
+        height=200,
+        lines=[
+            line("Le café <au> coin", 10),
+            line('R&D "chez" Zoë', 60, conf=0.55),
+            # a line that pokes out of the page: written clipped to it
+            LineResult("bord", 0.9, (-5, 150, 420, 210), [(-5, 150), (420, 150), (420, 210)]),
+        ],
+    )
+
+
+def write(fmt: str, results: list[Result]) -> str:
+    stream = io.StringIO()
+    registry("writer").create(fmt).write(results, stream)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["page", "alto"])
+def test_output_is_valid_against_the_official_schema(fmt, schemas):
+    xml = write(fmt, [page_result("scans/page 1.png")])
+    assert_valid(xml, schemas[fmt])
+    # special characters are escaped, not lost
+    assert "&lt;au&gt;" in xml and "R&amp;D" in xml and "café" in xml
+    empty = write(fmt, [Result("blank.png", 300, 300, [])])
+    assert_valid(empty, schemas[fmt])
+
+
+def test_a_schema_violation_is_caught(schemas):
+    """The check can fail: a PAGE line without Coords is invalid."""
+    xml = write("page", [page_result("p.png")])
+    broken = xml.replace("<Coords", "<Nothing", 2)
+    with pytest.raises(AssertionError):
+        assert_valid(broken, schemas["page"])
+
+
+@pytest.mark.parametrize("fmt", ["page", "alto"])
+def test_output_is_read_back_by_the_dataset_readers(fmt, tmp_path):
+    from PIL import Image
+
+    image = tmp_path / "page.png"
+    Image.fromarray(np.full((200, 400), 255, np.uint8)).save(image)
+    result = page_result(str(image))
+    (tmp_path / "page.xml").write_text(write(fmt, [result]), encoding="utf-8")
+    samples = list(read_dataset(tmp_path, fmt))
+    assert [s.text for s in samples] == [ln.text for ln in result.lines]
+    assert all(s.image.shape[0] > 0 for s in samples)
+
+
+def test_words_and_confidences_are_written(tmp_path):
+    page = etree.fromstring(write("page", [page_result("p.png")]).encode())
+    ns = {"p": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
+    words = page.findall(".//p:TextLine[@id='l0']/p:Word", ns)
+    assert [w.findtext("p:TextEquiv/p:Unicode", namespaces=ns) for w in words] == [
+        "Le", "café", "<au>", "coin",
+    ]  # fmt: skip
+    assert float(words[1].find("p:TextEquiv", ns).get("conf")) < 0.9  # é was unsure
+    line_conf = page.find(".//p:TextLine[@id='l1']/p:TextEquiv", ns).get("conf")
+    assert float(line_conf) == pytest.approx(0.55)
+    alto = etree.fromstring(write("alto", [page_result("p.png")]).encode())
+    ans = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
+    strings = alto.findall(".//a:TextLine[@ID='l1']/a:String", ans)
+    assert [s.get("CONTENT") for s in strings] == ["R&D", '"chez"', "Zoë"]
+    assert strings[0].get("HPOS") == "20" and strings[0].get("WIDTH") == "29"
+    edge = alto.find(".//a:TextLine[@ID='l2']", ans)
+    assert edge.get("HPOS") == "0" and edge.get("WIDTH") == "399"
+
+
+def test_several_pages_in_one_stream_are_refused():
+    from htrkit.errors import HtrkitError
+
+    with pytest.raises(HtrkitError, match="one document per page"):
+        write("alto", [page_result("a.png"), page_result("b.png")])
+
+
+@pytest.fixture
+def page_png(tmp_path) -> Path:
+    from PIL import Image
+
+    rows = [handwriting_like(360, 48, seed=s) for s in range(4)]
+    gap = np.full((30, 360), 255, np.uint8)
+    page = np.vstack([gap] + [x for r in rows for x in (r, gap)])
+    path = tmp_path / "page.png"
+    Image.fromarray(np.pad(page, ((0, 0), (40, 40)), constant_values=255)).save(path)
+    return path
+
+
+@pytest.mark.slow
+def test_run_writes_page_and_alto_and_an_overlay(page_png, tmp_path, schemas):
+    from PIL import Image
+
+    out = tmp_path / "out"
+    for fmt in ("page", "alto"):
+        done = run_cli("run", page_png, "--segmenter", "projection", "-f", fmt, "-o", out / fmt,
+                       "--overlay", tmp_path / "overlay.png")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        xml = (out / fmt / "page.xml").read_text(encoding="utf-8")
+        assert_valid(xml, schemas[fmt])
+        assert xml.count("<TextLine") == 4
+    overlay = Image.open(tmp_path / "overlay.png")
+    assert overlay.size == Image.open(page_png).size
+    # the overlay differs from the page: lines were drawn
+    page = np.asarray(Image.open(page_png).convert("RGB"), dtype=np.int16)
+    assert np.abs(np.asarray(overlay, dtype=np.int16) - page).mean() > 1.0
+
+    two = run_cli("run", page_png, page_png, "-f", "page")
+    assert two.returncode == 2
+    assert "one document per page: give a directory (-o out/) for the 2 inputs" in two.stderr
+    many = run_cli("run", page_png, page_png, "--overlay", tmp_path / "pics", "-o",
+                   tmp_path / "txt")  # fmt: skip
+    assert many.returncode == 0, many.stderr
+    assert sorted(p.name for p in (tmp_path / "pics").iterdir()) == ["page-2.png", "page.png"]
