@@ -49,8 +49,8 @@ class ProjectionSegmenter:
             return []
         angle = estimate_skew(remove_rules(ink), o.max_skew, o.skew_step)
         rotated, matrix = rotate(ink, angle)
-        rotated = remove_rules(rotated)
-        bands = find_bands(rotated, o.min_ink)
+        rotated, ruled = remove_rules(rotated, with_rows=True)
+        bands = find_bands(rotated, o.min_ink, ruled)
         inverse = cv2.invertAffineTransform(matrix)
         regions = []
         for top, bottom, base in bands:
@@ -107,16 +107,29 @@ def ink_mask(grey: np.ndarray) -> np.ndarray | None:
     return ink if ink.any() else None
 
 
-def remove_rules(ink: np.ndarray) -> np.ndarray:
-    """``ink`` without ruled lines: long, thin horizontal runs (on a deskewed page)."""
+def remove_rules(ink: np.ndarray, with_rows: bool = False):  # noqa: ANN201
+    """``ink`` without ruled lines: long, thin horizontal runs (on a deskewed page). With
+    ``with_rows``, also the rows a rule crossed (a boolean per row), where the profile
+    lost the writing that sat on the rule."""
     import cv2
 
     w = ink.shape[1]
-    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(w // 8, 20)), np.uint8))
+    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(w // 16, 20)), np.uint8))
+    rows = np.zeros(ink.shape[0], bool)
     if rules.any():
         ink = ink.copy()
-        ink[cv2.dilate(rules, np.ones((3, 1), np.uint8)) > 0] = 0
-    return ink
+        wide = cv2.dilate(rules, np.ones((3, 1), np.uint8))
+        ink[wide > 0] = 0
+        rows = wide.sum(axis=1) > 0.05 * w
+    # what a faint rule leaves after thresholding: dashes, flat pieces at most 3 px high
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    hs, ws = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    dashes = np.flatnonzero((hs <= 3) & (ws >= 3 * hs))
+    dashes = dashes[dashes > 0]
+    if dashes.size:
+        ink = ink.copy()
+        ink[np.isin(labels, dashes)] = 0
+    return (ink, rows) if with_rows else ink
 
 
 def rotate(ink: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
@@ -191,11 +204,19 @@ def line_period(profile: np.ndarray) -> float | None:
     return float(start + next(i for i in peaks if seg[i] >= 0.6 * top))
 
 
-def find_bands(ink: np.ndarray, min_ink: float) -> list[tuple[int, int, float]]:
-    """``(top, bottom, baseline_row)`` of each line in a deskewed ink mask."""
+def find_bands(
+    ink: np.ndarray, min_ink: float, ruled: np.ndarray | None = None
+) -> list[tuple[int, int, float]]:
+    """``(top, bottom, baseline_row)`` of each line in a deskewed ink mask; ``ruled`` rows
+    (where ruled lines were removed) take their profile from the rows around them, so that
+    a line written on a rule is not cut along it."""
     import cv2
 
     profile = ink.sum(axis=1).astype(np.float64)
+    if ruled is not None and ruled.any() and not ruled.all():
+        keep = np.flatnonzero(~ruled)
+        filled = np.interp(np.flatnonzero(ruled), keep, profile[keep])
+        profile[ruled] = filled
     rows = np.flatnonzero(profile)
     if rows.size == 0:
         return []
@@ -224,7 +245,8 @@ def find_bands(ink: np.ndarray, min_ink: float) -> list[tuple[int, int, float]]:
     out = []
     for top, bottom in bands:
         part = profile[top:bottom]
-        filled = np.flatnonzero(part > 0)
+        # the band's rows with writing: a few stray pixels above or below do not count
+        filled = np.flatnonzero(part > 0.04 * part.max())
         if filled.size == 0:
             continue
         top, bottom = top + int(filled[0]), top + int(filled[-1]) + 1
@@ -240,9 +262,12 @@ def _merge_weak(bands: list[tuple[int, int]], profile: np.ndarray, min_ink: floa
     while len(bands) > 1:
         ink = np.array([profile[a:b].sum() for a, b in bands])
         weakest = int(np.argmin(ink))
-        if ink[weakest] >= min_ink * float(np.median(ink)):
+        median = float(np.median(ink))
+        if ink[weakest] >= min_ink * median:
             break
         a, b = bands.pop(weakest)
+        if ink[weakest] < 0.1 * median:
+            continue  # specks, what is left of a rule: not writing
         # join the neighbour it is closest to (by the gap between their ink)
         if weakest == 0:
             j = 0
