@@ -1,5 +1,6 @@
-"""The page segmenters: ``projection`` on rendered pages (skewed, ruled, bordered), and
-``auto``, which reads line images whole and pages line by line."""
+"""The page segmenters: ``projection`` and ``astar`` on rendered pages (skewed, ruled,
+bordered), ``astar`` around touching strokes, and ``auto``, which reads line images whole
+and pages line by line."""
 
 from __future__ import annotations
 
@@ -55,12 +56,19 @@ def render_page(angle: float = 0.0, rules: bool = False, border: bool = False, s
     return page, centres
 
 
+def segmenter(name: str):  # noqa: ANN201
+    from htrkit.plugins import registry
+
+    return registry("segmenter").create(name)
+
+
+@pytest.mark.parametrize("name", ["projection", "astar"])
 @pytest.mark.parametrize(
     "angle, rules, border", [(0, False, False), (2.5, False, False), (-3, True, True)]
 )
-def test_projection_finds_the_lines_in_order(angle, rules, border):
+def test_page_segmenters_find_the_lines_in_order(name, angle, rules, border):
     page, centres = render_page(angle, rules, border)
-    lines = ProjectionSegmenter().segment(page)
+    lines = segmenter(name).segment(page)
     assert len(lines) == len(TEXTS)
     mids = [(line.bbox[1] + line.bbox[3]) / 2 for line in lines]
     assert mids == sorted(mids)
@@ -71,14 +79,14 @@ def test_projection_finds_the_lines_in_order(angle, rules, border):
         assert 20 < y1 - y0 < 200
         assert x0 < left + 30 and x1 > right - 30 and x1 - x0 < right - left + 80
         assert len(line.baseline) == 2 and y0 < line.baseline[0][1] < y1
-    if angle:  # the polygons follow the skew
-        poly = np.array(lines[0].polygon)
-        slope = (poly[1, 1] - poly[0, 1]) / (poly[1, 0] - poly[0, 0])
-        assert np.degrees(np.arctan(-slope)) == pytest.approx(angle, abs=0.6)
+    if angle:  # the lines follow the skew
+        (ax, ay), (bx, by) = lines[0].baseline
+        assert np.degrees(np.arctan(-(by - ay) / (bx - ax))) == pytest.approx(angle, abs=0.6)
 
 
-def test_projection_on_blank_dark_and_huge_pages():
-    seg = ProjectionSegmenter()
+@pytest.mark.parametrize("name", ["projection", "astar"])
+def test_page_segmenters_on_blank_dark_and_huge_pages(name):
+    seg = segmenter(name)
     assert seg.segment(np.full((800, 600), 250, np.uint8)) == []
     assert seg.segment(np.zeros((800, 600), np.uint8)) == []
     noisy = np.random.default_rng(0).integers(235, 256, (800, 600)).astype(np.uint8)
@@ -89,6 +97,28 @@ def test_projection_on_blank_dark_and_huge_pages():
     assert len(lines) == len(TEXTS)
     assert max(line.bbox[2] for line in lines) <= 6000
     assert max(line.bbox[2] - line.bbox[0] for line in lines) > 2000
+
+
+def test_astar_paths_go_around_a_descender_and_an_ascender():
+    """A descender of the first line and an ascender of the second reach into the gap
+    from either side, so that every row between the lines has ink: a straight cut
+    slices one of them, the A* path passes between them."""
+    from conftest import handwriting_like
+
+    page = np.full((420, 420), 255, np.uint8)
+    for i, y in enumerate((40, 130)):
+        page[y : y + 48, 30:390] = handwriting_like(360, 48, seed=i)
+    cv2.line(page, (110, 70), (108, 126), 10, 3)  # the descender, down to row 127
+    cv2.line(page, (300, 150), (302, 93), 10, 3)  # the ascender, up to row 92
+
+    def owners(name: str) -> tuple[list[bool], list[bool]]:
+        polys = [np.float32(line.polygon) for line in segmenter(name).segment(page)]
+        assert len(polys) == 2
+        inside = lambda p, q: cv2.pointPolygonTest(p, q, False) >= 0  # noqa: E731
+        return [inside(p, (108, 123)) for p in polys], [inside(p, (302, 96)) for p in polys]
+
+    assert owners("astar") == ([True, False], [False, True])
+    assert owners("projection") != ([True, False], [False, True])
 
 
 def test_projection_options_are_validated():

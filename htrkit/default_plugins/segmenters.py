@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from htrkit.hookspecs import hookimpl
-from htrkit.segmenters.options import AutoOptions, ProjectionOptions, WholeImageOptions
+from htrkit.segmenters.options import (
+    AStarOptions,
+    AutoOptions,
+    ProjectionOptions,
+    WholeImageOptions,
+)
 from htrkit.specs import SegmenterSpec
 
 
@@ -17,6 +22,12 @@ def _projection(options: ProjectionOptions):
     from htrkit.segmenters.projection import ProjectionSegmenter
 
     return ProjectionSegmenter(options)
+
+
+def _astar(options: AStarOptions):
+    from htrkit.segmenters.astar import AStarSegmenter
+
+    return AStarSegmenter(options)
 
 
 def _auto(options: AutoOptions):
@@ -46,5 +57,12 @@ def htrkit_register_segmenters() -> list[SegmenterSpec]:
             _projection,
             "lines of a clean single-column page from ink profiles, with deskewing",
             options=ProjectionOptions,
+        ),
+        SegmenterSpec(
+            "astar",
+            _astar,
+            "lines found as 'projection' does, separated by A* paths around the ink "
+            "(touching ascenders and descenders)",
+            options=AStarOptions,
         ),
     ]

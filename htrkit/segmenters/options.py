@@ -67,3 +67,15 @@ class AutoOptions:
     margin: int = field(
         default=4, metadata={"help": "a line image: pixels kept around the ink", "min": 0}
     )
+
+
+@dataclass(frozen=True)
+class AStarOptions(ProjectionOptions):
+    near_ink: float = field(
+        default=4.0,
+        metadata={"help": "extra cost of a path step next to ink (fading over a fifth of "
+                  "a line height)", "min": 0},
+    )  # fmt: skip
+    on_ink: float = field(
+        default=50.0, metadata={"help": "extra cost of a path step on ink", "min": 0}
+    )
