@@ -165,3 +165,76 @@ def test_a_6000_by_8000_scan_and_an_empty_page(tmp_path):
     assert lines == 12
     assert empty == 0
     assert peak_mb < 2000, f"peak memory {peak_mb} MB"
+
+
+def test_lines_outside_the_annotated_regions_are_left_out():
+    """A page transcribed in part: two true lines in a region, a correct but untranscribed
+    line below it, and a drawn region that holds no true line."""
+    gt = [box(10, 10, 190, 40), box(10, 50, 190, 80)]
+    base = [[(10, 35), (190, 35)], [(10, 75), (190, 75)]]
+    regions = [box(0, 0, 200, 90), box(0, 150, 200, 200)]  # the second holds no true line
+    pred = gt + [box(10, 100, 190, 130), box(10, 160, 190, 190)]
+    pred_base = base + [[(10, 125), (190, 125)], [(10, 185), (190, 185)]]
+    strict = seg.score_page(gt, base, pred, pred_base, 200, 200)
+    within = seg.score_page(gt, base, pred, pred_base, 200, 200, regions=regions)
+    assert (strict.matched, strict.predicted, strict.ignored) == (2, 4, 0)
+    assert (within.matched, within.predicted, within.ignored) == (2, 2, 2)
+    assert seg.summarise([within])["line_precision"] == 1.0
+    assert seg.summarise([within])["baseline_precision"] == pytest.approx(1.0)
+    assert seg.summarise([within])["ignored_lines"] == 2
+    # a line half in, half out: kept when more than half of it is inside
+    half = seg.inside_regions([box(10, 60, 190, 100), box(10, 80, 190, 130)], regions, 200, 200)
+    assert half == [True, False]
+    assert seg.annotated(regions, gt, 200, 200) == [regions[0]]
+
+
+def test_readers_give_the_text_regions(tmp_path):
+    from PIL import Image
+
+    from htrkit.datasets import DatasetReport, find_reader
+    from htrkit.writers.layout import alto_xml, page_xml, serialise
+
+    image = np.full((200, 300), 255, np.uint8)
+    Image.fromarray(image).save(tmp_path / "p.png")
+    lines = [LineResult("one", 1.0, (20, 30, 280, 60), box(20, 30, 280, 60)),
+             LineResult("two", 1.0, (20, 90, 250, 120), box(20, 90, 250, 120))]  # fmt: skip
+    result = Result(str(tmp_path / "p.png"), 300, 200, lines)
+    for fmt, build in (("page", page_xml), ("alto", alto_xml)):
+        folder = tmp_path / fmt
+        folder.mkdir()
+        (folder / "p.png").write_bytes((tmp_path / "p.png").read_bytes())
+        with open(folder / "p.xml", "w", encoding="utf-8") as fh:
+            serialise(build(result), fh)
+        (page,) = find_reader(folder, fmt).pages(folder, DatasetReport(), skip_bad=True)
+        (region,) = page.regions
+        xs, ys = [p[0] for p in region], [p[1] for p in region]
+        assert min(xs) <= 20 and max(xs) >= 280 and min(ys) <= 30 and max(ys) >= 120, fmt
+
+
+def test_eval_seg_within_regions_and_on_the_whole_page(tmp_path):
+    """Ground truth for two of four lines (the writer draws its region around them): the
+    other two found lines are left out, unless --whole-page."""
+    from PIL import Image
+
+    from htrkit.writers.layout import page_xml, serialise
+
+    rows = [handwriting_like(360, 48, seed=s) for s in range(4)]
+    gap = np.full((30, 360), 255, np.uint8)
+    page = np.pad(np.vstack([gap] + [x for r in rows for x in (r, gap)]), ((0, 0), (40, 40)),
+                  constant_values=255)  # fmt: skip
+    Image.fromarray(page).save(tmp_path / "page.png")
+    lines = [LineResult(f"line {i}", 1.0, (40, 30 + i * 78, 400, 78 + i * 78),
+                        box(40, 30 + i * 78, 400, 78 + i * 78),
+                        [(40, 68 + i * 78), (400, 68 + i * 78)]) for i in range(2)]  # fmt: skip
+    with open(tmp_path / "page.xml", "w", encoding="utf-8") as fh:
+        serialise(page_xml(Result(str(tmp_path / "page.png"), page.shape[1], page.shape[0],
+                                  lines)), fh)  # fmt: skip
+    within = run_cli("eval-seg", tmp_path / "page.xml", "--segmenter", "projection", "--json")
+    whole = run_cli("eval-seg", tmp_path / "page.xml", "--segmenter", "projection", "--json",
+                    "--whole-page")  # fmt: skip
+    assert within.returncode == 0, within.stderr
+    w, a = json.loads(within.stdout)["total"], json.loads(whole.stdout)["total"]
+    assert (w["predicted_lines"], w["ignored_lines"], w["line_precision"]) == (2, 2, 1.0)
+    assert (a["predicted_lines"], a["ignored_lines"], a["line_precision"]) == (4, 0, 0.5)
+    text = run_cli("eval-seg", tmp_path / "page.xml", "--segmenter", "projection").stdout
+    assert "2 more outside the true regions left out" in text

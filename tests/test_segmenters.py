@@ -150,3 +150,18 @@ def test_pipeline_reads_a_page_line_by_line(model_path):
     result = Pipeline(model=model_path)(page)
     assert len(result.lines) == len(TEXTS)
     assert result.text.count("\n") == len(TEXTS) - 1
+
+
+def test_whole_trims_with_a_margin_in_proportion_and_reads_blank_as_nothing():
+    from htrkit.segmenters.options import WholeImageOptions
+    from htrkit.segmenters.whole import WholeImageSegmenter
+
+    image = np.full((300, 300), 255, np.uint8)
+    image[100:200, 120:160] = 0  # ink 100 px high
+    (plain,) = WholeImageSegmenter().segment(image)
+    assert plain.bbox == (116, 96, 164, 204)  # 4 px
+    (wide,) = WholeImageSegmenter(WholeImageOptions(margin_share=0.3)).segment(image)
+    assert wide.bbox == (86, 66, 194, 234)  # 4 + 30 px
+    assert WholeImageSegmenter().segment(np.full((50, 200), 255, np.uint8)) == []
+    # untrimmed, a blank image is still one line (the caller asked for the whole image)
+    assert len(WholeImageSegmenter(WholeImageOptions(trim=False)).segment(image[:50])) == 1

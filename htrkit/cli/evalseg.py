@@ -34,6 +34,12 @@ def eval_seg(
     val_fraction: float = typer.Option(0.1, "--val-fraction", help="Share of groups in val."),
     split_seed: int = typer.Option(0, "--split-seed", help="Seed of the group split."),
     iou: float = typer.Option(0.5, "--iou", help="IoU at which a line counts as found."),
+    within_regions: bool = typer.Option(
+        True,
+        "--within-regions/--whole-page",
+        help="Leave out found lines mostly outside the true text regions (pages annotated "
+        "in part), or count every line.",
+    ),
     model: Optional[str] = typer.Option(
         None, "--model", "-m", help="Also read each page: end-to-end CER vs true-line CER."
     ),
@@ -49,7 +55,9 @@ def eval_seg(
 
     Lines: precision, recall and F1 of one-to-one matches at IoU >= --iou. Baselines: the
     share of each true baseline lying within a tolerance (a fifth of the median line
-    height) of a predicted one, and the reverse. Seconds per page time the segmenter alone.
+    height) of a predicted one, and the reverse. Where the truth has text regions, a found
+    line lying mostly outside all of them is left out (--whole-page counts it). Seconds
+    per page time the segmenter alone.
     With --model, each page is also read end to end (segmenter, model, decoder) and its
     text, lines joined in reading order, scored against the true lines' text; the same
     model reading the true lines gives the CER to compare with.
@@ -113,6 +121,7 @@ def eval_seg(
                 w,
                 h,
                 iou,
+                regions=page.regions if within_regions else None,
             )
             scores.append(score)
             row = {"page": page.key, "seconds": took, **seg.summarise([score])}
@@ -140,7 +149,13 @@ def eval_seg(
     out = sys.stdout
     out.write(
         f"{total['pages']} pages, {total['gt_lines']} true lines, "
-        f"{total['predicted_lines']} found ({segmenter}, {total['seconds_per_page']:.2f} s/page)\n"
+        f"{total['predicted_lines']} found ({segmenter}, {total['seconds_per_page']:.2f} s/page)"
+        + (
+            f", {total['ignored_lines']} more outside the true regions left out"
+            if total["ignored_lines"]
+            else ""
+        )  # fmt: skip
+        + "\n"
         f"lines (IoU >= {iou:g}):  precision {total['line_precision']:.3f}  "
         f"recall {total['line_recall']:.3f}  F1 {total['line_f1']:.3f}\n"
         f"baselines:         precision {total['baseline_precision']:.3f}  "

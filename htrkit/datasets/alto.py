@@ -57,7 +57,27 @@ class AltoReader(LayoutReader):
                 lines.append(_line(element, ns, labels, i))
             except LineError as exc:
                 lines.append(exc)
-        return PageTruth(image, lines)
+        regions = []
+        for block in root.iter(f"{ns}TextBlock"):
+            outline = _outline(block, ns)
+            if outline:
+                regions.append(outline)
+        return PageTruth(image, lines, regions)
+
+
+def _outline(element: Any, ns: str) -> list[Point]:
+    """A block's ``Shape/Polygon``, else its box; ``[]`` if neither can be read (a region
+    is context for evaluation, so a bad one is left out rather than failing the page)."""
+    shape = element.find(f"{ns}Shape/{ns}Polygon")
+    try:
+        if shape is not None and (shape.get("POINTS") or "").strip():
+            polygon = parse_points(shape.get("POINTS"), "TextBlock POINTS")
+            if len(polygon) >= 3:
+                return polygon
+        box = _box(element, "TextBlock")
+    except LineError:
+        return []
+    return box_polygon(*box) if box is not None else []
 
 
 def _line(element: Any, ns: str, labels: dict[str, str], index: int) -> LineTruth:

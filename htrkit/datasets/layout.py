@@ -43,10 +43,12 @@ class LineTruth:
 
 @dataclass
 class PageTruth:
-    """What a layout file says about its page: the image it names and its lines."""
+    """What a layout file says about its page: the image it names, its lines and the
+    outlines of its text regions (ALTO ``TextBlock``, PAGE ``TextRegion``)."""
 
     image: str
     lines: list[LineTruth | LineError]
+    regions: list[list[Point]] = field(default_factory=list)
 
 
 @dataclass
@@ -58,6 +60,8 @@ class PageSample:
     group: str
     image: Any
     lines: list[LineTruth]
+    #: text-region outlines; where a page is annotated only in part, the annotated area
+    regions: list[list[Point]] = field(default_factory=list)
 
 
 def parse_points(value: str, what: str) -> list[Point]:
@@ -243,7 +247,7 @@ class LayoutReader(ABC):
                 f"{'/'.join(IMAGE_EXTENSIONS)} beside it)"
             )
         image = load_image(image_path, f"{xml}: ")
-        return PageSample(xml, key, self._group(xml, key), image, lines)
+        return PageSample(xml, key, self._group(xml, key), image, lines, page.regions)
 
     def _page(
         self, xml: Path, base: Path, report: DatasetReport, skip_bad: bool, single: bool

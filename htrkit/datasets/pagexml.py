@@ -48,7 +48,15 @@ class PageXmlReader(LayoutReader):
                 lines.append(_line(element, ns, i))
             except LineError as exc:
                 lines.append(exc)
-        return PageTruth((page.get("imageFilename") or "").strip(), lines)
+        regions = []
+        for region in page.iter(f"{ns}TextRegion"):
+            try:
+                outline = _points(region.find(f"{ns}Coords"), ns, "TextRegion Coords")
+            except LineError:  # a region is context for evaluation: a bad one is left out
+                continue
+            if len(outline) >= 3:
+                regions.append(outline)
+        return PageTruth((page.get("imageFilename") or "").strip(), lines, regions)
 
 
 def _line(element: Any, ns: str, index: int) -> LineTruth:

@@ -6,6 +6,7 @@ from htrkit.hookspecs import hookimpl
 from htrkit.segmenters.options import (
     AStarOptions,
     AutoOptions,
+    LearnedOptions,
     ProjectionOptions,
     WholeImageOptions,
 )
@@ -30,6 +31,12 @@ def _astar(options: AStarOptions):
     return AStarSegmenter(options)
 
 
+def _learned(options: LearnedOptions):
+    from htrkit.segmenters.learned import LearnedSegmenter
+
+    return LearnedSegmenter(options)
+
+
 def _auto(options: AutoOptions):
     from htrkit.segmenters.auto import AutoSegmenter
 
@@ -42,7 +49,7 @@ def htrkit_register_segmenters() -> list[SegmenterSpec]:
         SegmenterSpec(
             "auto",
             _auto,
-            "a line or word image is read whole (trimmed); a page goes to 'projection'",
+            "a line or word image is read whole (trimmed); a page goes to 'learned'",
             options=AutoOptions,
         ),
         SegmenterSpec(
@@ -64,5 +71,12 @@ def htrkit_register_segmenters() -> list[SegmenterSpec]:
             "lines found as 'projection' does, separated by A* paths around the ink "
             "(touching ascenders and descenders)",
             options=AStarOptions,
+        ),
+        SegmenterSpec(
+            "learned",
+            _learned,
+            "a small trained pixel classifier finds line regions and baselines (real scans: "
+            "stamps, marginalia, ruled paper)",
+            options=LearnedOptions,
         ),
     ]

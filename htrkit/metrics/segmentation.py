@@ -9,6 +9,13 @@
   baseline is its precision. Page figures average over baselines. The tolerance is a fifth
   of the page's median ground-truth line height.
 
+- **Regions:** where the ground truth gives text regions (ALTO ``TextBlock``, PAGE
+  ``TextRegion``), a predicted line lying mostly (more than half its area) outside all of
+  those that hold ground-truth lines is left out of both counts, much as cBAD's track A
+  scores baselines within given text regions: a page transcribed only in part (one will
+  among printed forms, say) does not mark correct lines in its untranscribed writing as
+  false. ``score_page(..., regions=None)`` counts every line.
+
 Polygons and baselines are drawn on a grid at most ``grid`` pixels a side, so a 6000x8000
 scan costs what a small page does.
 """
@@ -33,6 +40,8 @@ class PageScores:
     baseline_precision_sum: float
     gt_baselines: int
     predicted_baselines: int
+    #: predicted lines left out: outside every ground-truth region
+    ignored: int = 0
 
 
 def _scale(width: int, height: int, grid: int) -> float:
@@ -152,7 +161,16 @@ def score_page(
     height: int,
     iou_threshold: float = 0.5,
     grid: int = 1500,
+    regions: Sequence[Sequence[Point]] | None = None,
 ) -> PageScores:
+    ignored = 0
+    if regions:
+        regions = annotated(regions, gt_polygons, width, height, grid)
+    if regions:
+        keep = inside_regions(pred_polygons, regions, width, height, grid)
+        ignored = len(keep) - int(sum(keep))
+        pred_polygons = [p for p, k in zip(pred_polygons, keep) if k]
+        pred_baselines = [b for b, k in zip(pred_baselines, keep) if k]
     iou = iou_matrix(gt_polygons, pred_polygons, width, height, grid)
     matched = len(match(iou, iou_threshold))
     s = _scale(width, height, grid)
@@ -169,7 +187,51 @@ def score_page(
         baseline_precision_sum=sum(precision),
         gt_baselines=len(recall),
         predicted_baselines=len(precision),
+        ignored=ignored,
     )
+
+
+def annotated(
+    regions: Sequence[Sequence[Point]], gt_polygons: Sequence[Sequence[Point]], width: int,
+    height: int, grid: int = 1500,
+) -> list[Sequence[Point]]:  # fmt: skip
+    """The regions holding (the larger part of) at least one ground-truth line: a region
+    drawn but left without lines was not transcribed."""
+    return [
+        r for r in regions
+        if any(inside_regions(gt_polygons, [r], width, height, grid))
+    ]  # fmt: skip
+
+
+def inside_regions(
+    polygons: Sequence[Sequence[Point]], regions: Sequence[Sequence[Point]], width: int,
+    height: int, grid: int = 1500, share: float = 0.5,
+) -> list[bool]:  # fmt: skip
+    """Per polygon: whether more than ``share`` of its area lies inside the regions."""
+    import cv2
+
+    s = _scale(width, height, grid)
+    shape = (max(int(np.ceil(height * s)) + 1, 1), max(int(np.ceil(width * s)) + 1, 1))
+    mask = np.zeros(shape, np.uint8)
+    for region in regions:
+        if len(region) >= 3:
+            cv2.fillPoly(mask, [np.round(np.asarray(region, np.float64) * s).astype(np.int32)], 1)
+    out = []
+    for m in _masks(polygons, s):
+        if m is None:
+            out.append(False)
+            continue
+        x0, y0, x1, y1, pm = m
+        area = int(pm.sum())
+        # the polygon's box may reach past the page: clip both to the mask
+        cx0, cy0 = max(x0, 0), max(y0, 0)
+        cx1, cy1 = min(x1, shape[1]), min(y1, shape[0])
+        inside = 0
+        if cx0 < cx1 and cy0 < cy1:
+            sub = pm[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+            inside = int(np.count_nonzero(sub & mask[cy0:cy1, cx0:cx1].astype(bool)))
+        out.append(area > 0 and inside > share * area)
+    return out
 
 
 def f1(p: float, r: float) -> float:
@@ -192,6 +254,7 @@ def summarise(pages: Sequence[PageScores]) -> dict[str, float]:
         "pages": len(pages),
         "gt_lines": gt,
         "predicted_lines": pred,
+        "ignored_lines": sum(p.ignored for p in pages),
         "line_precision": lp,
         "line_recall": lr,
         "line_f1": f1(lp, lr),

@@ -2,7 +2,8 @@
 
 An image is a single line when it is wide for its height (``line_aspect``) or low
 (``line_height``); its margins are trimmed as ``whole`` does (``trim``, ``margin``).
-Anything else is a page and goes to the ``projection`` segmenter.
+Anything else is a page and goes to the ``learned`` segmenter, the one that measured best
+on real pages (``docs/pages.md``: line F1 on unseen Copiste and Poilus pages).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from htrkit.results import LineRegion
-from htrkit.segmenters.options import AutoOptions, ProjectionOptions, WholeImageOptions
-from htrkit.segmenters.projection import ProjectionSegmenter
+from htrkit.segmenters.learned import LearnedSegmenter
+from htrkit.segmenters.options import AutoOptions, LearnedOptions, WholeImageOptions
 from htrkit.segmenters.whole import WholeImageSegmenter
 
 
@@ -19,7 +20,7 @@ class AutoSegmenter:
     def __init__(self, options: AutoOptions | None = None):
         self.options = options or AutoOptions()
         self.whole = WholeImageSegmenter(WholeImageOptions(self.options.trim, self.options.margin))
-        self.page = ProjectionSegmenter(ProjectionOptions())
+        self.page = LearnedSegmenter(LearnedOptions())
 
     def is_line(self, image: np.ndarray) -> bool:
         h, w = image.shape[:2]

@@ -11,6 +11,11 @@ class WholeImageOptions:
         default=True, metadata={"help": "crop blank margins around the ink before reading"}
     )
     margin: int = field(default=4, metadata={"help": "pixels kept around the ink", "min": 0})
+    margin_share: float = field(
+        default=0.0,
+        metadata={"help": "more margin, as a share of the ink's height (a drawing scaled "
+                  "like the training lines: MNIST keeps 0.2 around its digits)", "min": 0.0},
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,3 +84,28 @@ class AStarOptions(ProjectionOptions):
     on_ink: float = field(
         default=50.0, metadata={"help": "extra cost of a path step on ink", "min": 0}
     )
+
+
+@dataclass(frozen=True)
+class LearnedOptions:
+    model: str = field(
+        default="default",
+        metadata={"help": "segmenter model file; 'default': the bundled one"},
+    )
+    work_size: int = field(
+        default=512, metadata={"help": "long side of the page as the network sees it", "min": 128}
+    )
+    threshold: float = field(
+        default=0.5,
+        metadata={"help": "probability above which a pixel is a line's or a baseline's",
+                  "min": 0.0, "max": 1.0},
+    )  # fmt: skip
+    min_length: float = field(
+        default=0.02,
+        metadata={"help": "shortest baseline kept, as a share of the page width", "min": 0.0},
+    )
+    join_gap: float = field(
+        default=3.0,
+        metadata={"help": "widest gap, in line spacings, across which pieces of one "
+                  "baseline are joined", "min": 0.0},
+    )  # fmt: skip

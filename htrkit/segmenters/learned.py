@@ -1,0 +1,270 @@
+"""``learned``: a small trained pixel classifier finds line regions and baselines.
+
+A U-Net (about 0.15 M parameters) reads the page scaled so that its long side is
+``work_size`` pixels and gives, per pixel, the probability of being inside a text line
+and of lying on a baseline. Each baseline (a connected stroke of baseline pixels) becomes a
+line; the inside pixels go to the nearest baseline above or just below them, and the
+outline of each line's pixels is its polygon. Lines come top to bottom.
+
+The bundled model (``htrkit/models/segmenter.safetensors``) was trained on the training
+pages of Copiste and Testaments de Poilus (ALTO ground truth in ``../shared/data``) by
+``examples/recipes/train_segmenter.py``; the same split leaves their validation pages
+unseen. It handles stamps, marginalia, ruled paper and skew as far as those pages show them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from htrkit.errors import InputError
+from htrkit.results import LineRegion
+from htrkit.segmenters.options import LearnedOptions
+
+BUNDLED = Path(__file__).resolve().parent.parent / "models" / "segmenter.safetensors"
+
+
+def build_net(width: int = 16):  # noqa: ANN201
+    import torch
+    from torch import nn
+
+    def block(cin: int, cout: int) -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(cin, cout, 3, padding=1),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, padding=1),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        )
+
+    class UNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            c = [width, width * 2, width * 4, width * 6]
+            self.down = nn.ModuleList([block(1, c[0]), block(c[0], c[1]), block(c[1], c[2])])
+            self.mid = block(c[2], c[3])
+            self.up = nn.ModuleList(
+                [block(c[3] + c[2], c[2]), block(c[2] + c[1], c[1]), block(c[1] + c[0], c[0])]
+            )
+            self.head = nn.Conv2d(c[0], 2, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            skips = []
+            for layer in self.down:
+                x = layer(x)
+                skips.append(x)
+                x = nn.functional.max_pool2d(x, 2)
+            x = self.mid(x)
+            for layer, skip in zip(self.up, reversed(skips)):
+                x = nn.functional.interpolate(x, size=skip.shape[-2:], mode="nearest")
+                x = layer(torch.cat([x, skip], 1))
+            return self.head(x)
+
+    return UNet()
+
+
+def page_tensor(grey: np.ndarray, work_size: int) -> tuple[np.ndarray, float]:
+    """The page scaled to ``work_size`` on its long side, as float32 ink (0 paper, 1 ink)
+    padded to a multiple of 8, and the scale."""
+    import cv2
+
+    h, w = grey.shape
+    scale = work_size / max(h, w)
+    small = cv2.resize(grey, (max(round(w * scale), 8), max(round(h * scale), 8)),
+                       interpolation=cv2.INTER_AREA)  # fmt: skip
+    x = 1.0 - small.astype(np.float32) / 255.0
+    ph, pw = (-x.shape[0]) % 8, (-x.shape[1]) % 8
+    return np.pad(x, ((0, ph), (0, pw))), scale
+
+
+def save_model(net: object, path: Path, config: dict) -> None:
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    save_file(state, str(path), metadata={"htrkit_segmenter": json.dumps(config)})
+
+
+def load_model(path: Path):  # noqa: ANN201
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import load_file
+
+    try:
+        with safe_open(str(path), "pt") as f:
+            config = json.loads((f.metadata() or {})["htrkit_segmenter"])
+        net = build_net(config.get("width", 16))
+        net.load_state_dict(load_file(str(path)))
+    except (OSError, KeyError, ValueError, RuntimeError, SafetensorError) as exc:
+        raise InputError(f"{path}: not an htrkit segmenter model ({exc})") from None
+    net.eval()
+    return net, config
+
+
+class LearnedSegmenter:
+    def __init__(self, options: LearnedOptions | None = None):
+        self.options = o = options or LearnedOptions()
+        where = BUNDLED if o.model == "default" else Path(o.model)
+        if not where.is_file():
+            raise InputError(f"segmenter model {o.model!r}: no such file")
+        self.net, self.config = load_model(where)
+
+    def probabilities(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Inside-line and baseline probabilities at the working scale, and the scale."""
+        import cv2
+        import torch
+
+        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        x, scale = page_tensor(grey, self.config.get("work_size", self.options.work_size))
+        with torch.inference_mode():
+            out = torch.sigmoid(self.net(torch.from_numpy(x)[None, None]))[0].numpy()
+        return out[0], out[1], scale
+
+    def segment(self, image: np.ndarray) -> list[LineRegion]:
+        inside, base, scale = self.probabilities(image)
+        h, w = image.shape[:2]
+        return lines_from_maps(inside, base, scale, w, h, self.options)
+
+
+def join_fragments(
+    baselines: list[tuple[np.ndarray, np.ndarray]], spacing: float, o: LearnedOptions
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Pieces of one baseline, broken where the writing thins out, joined into one: two
+    pieces join when one ends where the other, continued at its slope, begins (within
+    ``join_gap`` line spacings sideways and a quarter of one up or down), or when they
+    run side by side along the same columns within a quarter spacing. Closest pairs first.
+    """
+    pieces = [(c.astype(np.float64), y.astype(np.float64)) for c, y in baselines]
+    tol = 0.25 * spacing
+    max_gap = o.join_gap * spacing
+
+    def end_y(c: np.ndarray, y: np.ndarray, at: float) -> float:
+        """The piece's height continued at its end slope to column ``at``."""
+        k = max(min(len(c) // 3, int(2 * spacing)), 1)
+        if at >= c[-1]:
+            slope = (y[-1] - y[-1 - min(k, len(c) - 1)]) / max(min(k, len(c) - 1), 1)
+            return float(y[-1] + np.clip(slope, -0.15, 0.15) * (at - c[-1]))
+        slope = (y[min(k, len(c) - 1)] - y[0]) / max(min(k, len(c) - 1), 1)
+        return float(y[0] - np.clip(slope, -0.15, 0.15) * (c[0] - at))
+
+    def cost(a: tuple, b: tuple) -> float:
+        (ca, ya), (cb, yb) = a, b
+        if cb[0] < ca[0]:
+            (ca, ya), (cb, yb) = (cb, yb), (ca, ya)
+        overlap = ca[-1] - cb[0]
+        if overlap <= 0.2 * min(ca[-1] - ca[0], cb[-1] - cb[0]) + 1:  # one after the other
+            gap = max(cb[0] - ca[-1], 0.0)
+            if gap > max_gap:
+                return np.inf
+            dy = abs(end_y(ca, ya, cb[0]) - yb[0]) + abs(end_y(cb, yb, ca[-1]) - ya[-1])
+            return 0.5 * dy + 0.1 * gap if 0.5 * dy <= tol else np.inf
+        lo, hi = max(ca[0], cb[0]), min(ca[-1], cb[-1])  # side by side
+        grid = np.linspace(lo, hi, 8)
+        dy = np.abs(np.interp(grid, ca, ya) - np.interp(grid, cb, yb))
+        return float(dy.max()) if dy.max() <= tol else np.inf
+
+    while len(pieces) > 1:
+        best, pair = np.inf, None
+        for i in range(len(pieces)):
+            for j in range(i + 1, len(pieces)):
+                c = cost(pieces[i], pieces[j])
+                if c < best:
+                    best, pair = c, (i, j)
+        if pair is None:
+            break
+        i, j = pair
+        (ca, ya), (cb, yb) = pieces[i], pieces[j]
+        cols = np.arange(min(ca[0], cb[0]), max(ca[-1], cb[-1]) + 1)
+        xs, ys = np.r_[ca, cb], np.r_[ya, yb]
+        order = np.argsort(xs, kind="stable")
+        xs, ys = xs[order], ys[order]
+        uniq, first = np.unique(xs, return_index=True)
+        means = np.add.reduceat(ys, first) / np.diff(np.r_[first, len(xs)])
+        pieces[i] = (cols, np.interp(cols, uniq, means))
+        del pieces[j]
+    return pieces
+
+
+def lines_from_maps(
+    inside: np.ndarray, base: np.ndarray, scale: float, width: int, height: int,
+    o: LearnedOptions,
+) -> list[LineRegion]:  # fmt: skip
+    import cv2
+
+    bmask = (base > o.threshold).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bmask, connectivity=8)
+    min_len = max(o.min_length * inside.shape[1], 4)
+    baselines = []
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_WIDTH] < min_len:
+            continue
+        ys, xs = np.nonzero(labels == i)
+        cols = np.arange(xs.min(), xs.max() + 1)
+        sums = np.bincount(xs - xs.min(), weights=ys, minlength=len(cols))
+        counts = np.bincount(xs - xs.min(), minlength=len(cols))
+        known = counts > 0
+        ycol = np.interp(cols, cols[known], sums[known] / counts[known])
+        baselines.append((cols, ycol))
+    if not baselines:
+        return []
+    baselines.sort(key=lambda b: float(np.mean(b[1])))
+    # line height: the typical distance between neighbouring baselines
+    mids = np.array([np.mean(b[1]) for b in baselines])
+    gaps = np.diff(np.sort(mids))
+    gaps = gaps[gaps > 3]
+    spacing = float(np.median(gaps)) if gaps.size else 0.25 * inside.shape[0]
+    baselines = join_fragments(baselines, spacing, o)
+    baselines.sort(key=lambda b: float(np.mean(b[1])))
+    # each inside pixel goes to the baseline it sits on (above it, or just below it)
+    ys, xs = np.nonzero(inside > o.threshold)
+    best = np.full(len(ys), np.inf)
+    owner = np.full(len(ys), -1)
+    for k, (cols, ycol) in enumerate(baselines):
+        lo, hi = cols[0], cols[-1]
+        ok = (xs >= lo - 2) & (xs <= hi + 2)
+        at = np.interp(xs[ok], cols, ycol)
+        d = at - ys[ok]  # > 0: above the baseline
+        cost = np.where(d >= 0, d, -2.5 * d)
+        cost[(d > 1.1 * spacing) | (d < -0.45 * spacing)] = np.inf
+        idx = np.flatnonzero(ok)
+        better = cost < best[idx]
+        best[idx[better]] = cost[better]
+        owner[idx[better]] = k
+    regions = []
+    kernel = np.ones((3, max(int(spacing * 0.5), 3)), np.uint8)
+    for k, (cols, ycol) in enumerate(baselines):
+        sel = owner == k
+        mask = np.zeros(inside.shape, np.uint8)
+        mask[ys[sel], xs[sel]] = 1
+        pts = np.stack([cols, np.round(ycol)], 1).astype(np.int32)
+        cv2.polylines(mask, [pts], False, 1, 2)
+        # joined across the gaps between words (padded: closing at the page's edge would
+        # grow the line to the edge)
+        pad = kernel.shape[1]
+        mask = cv2.morphologyEx(np.pad(mask, pad), cv2.MORPH_CLOSE, kernel)[pad:-pad, pad:-pad]
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            continue
+        contour = max(contours, key=cv2.contourArea)
+        contour = cv2.approxPolyDP(contour, 1.0, True)[:, 0, :]
+        if len(contour) < 3:
+            continue
+        poly = contour.astype(np.float64) / scale
+        poly[:, 0] = poly[:, 0].clip(0, width)
+        poly[:, 1] = poly[:, 1].clip(0, height)
+        step = max(len(cols) // 16, 1)
+        keep = np.r_[np.arange(0, len(cols), step), len(cols) - 1]
+        line = np.stack([cols[keep], ycol[keep]], 1) / scale
+        x0, y0 = np.floor(poly.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(poly.max(axis=0)).astype(int)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        regions.append(
+            LineRegion(
+                bbox=(int(x0), int(y0), int(x1), int(y1)),
+                polygon=[(float(x), float(y)) for x, y in poly],
+                baseline=[(float(x), float(y)) for x, y in line],
+            )
+        )
+    return regions
