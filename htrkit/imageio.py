@@ -37,15 +37,17 @@ def max_image_pixels() -> int:
         raise ImageError(f"HTRKIT_MAX_IMAGE_PIXELS={value!r} is not an integer") from None
 
 
-def check_size(width: int, height: int, source: str) -> None:
-    """Refuse empty images and images over the pixel limit."""
+def check_size(width: int, height: int, source: str, limit: int | None = None) -> None:
+    """Refuse empty images and images over the pixel limit (``limit``, or the one in
+    force)."""
     if width <= 0 or height <= 0:
         raise ImageError(f"{source}: image has zero size ({width}x{height})")
-    limit = max_image_pixels()
+    env = limit is None
+    limit = max_image_pixels() if limit is None else limit
     if width * height > limit:
         raise ImageError(
             f"{source}: image is {width}x{height} = {width * height:,} pixels, over the "
-            f"limit of {limit:,} (set HTRKIT_MAX_IMAGE_PIXELS to raise it)"
+            f"limit of {limit:,}" + (" (set HTRKIT_MAX_IMAGE_PIXELS to raise it)" if env else "")
         )
 
 
@@ -54,8 +56,6 @@ def read_image(path: str | os.PathLike[str]) -> tuple[str, np.ndarray]:
 
     :raises ImageError: with the file name and what is wrong.
     """
-    from PIL import UnidentifiedImageError
-
     path = Path(path)
     source = str(path)
     if not path.exists():
@@ -64,20 +64,42 @@ def read_image(path: str | os.PathLike[str]) -> tuple[str, np.ndarray]:
         raise ImageError(f"{source}: is a directory, not an image")
     if path.stat().st_size == 0:
         raise ImageError(f"{source}: file is empty")
+    with open(path, "rb") as f:
+        head = f.read(24)
+    return source, _decode(path, head, source)
+
+
+def decode_image(data: bytes, source: str = "upload", max_pixels: int | None = None) -> np.ndarray:
+    """Decode an image held in memory (an upload), by the same rules as
+    :func:`read_image`; ``source`` only names it in messages. ``max_pixels`` replaces the
+    pixel limit in force (a server sets its own).
+
+    :raises ImageError: with ``source`` and what is wrong.
+    """
+    import io
+
+    if not data:
+        raise ImageError(f"{source}: file is empty")
+    return _decode(io.BytesIO(data), bytes(data[:24]), source, max_pixels)
+
+
+def _decode(file: Path | object, head: bytes, source: str, limit: int | None = None) -> np.ndarray:
+    from PIL import UnidentifiedImageError
+
     try:
-        im = _open_unlimited(path)
+        im = _open_unlimited(file)
     except UnidentifiedImageError:
-        size = _png_size(path)  # Pillow refuses a 0-pixel PNG as "not identified"
+        size = _png_size(head)  # Pillow refuses a 0-pixel PNG as "not identified"
         if size is not None:
-            check_size(*size, source)
+            check_size(*size, source, limit)
         raise ImageError(f"{source}: not an image, or an unsupported image format") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"{source}: cannot read image header ({exc})") from None
     with im:
-        check_size(im.width, im.height, source)
+        check_size(im.width, im.height, source, limit)
         try:
             im.load()
-            return source, pil_to_array(im)
+            return pil_to_array(im)
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ImageError(f"{source}: corrupt or truncated image ({exc})") from None
 
@@ -85,7 +107,7 @@ def read_image(path: str | os.PathLike[str]) -> tuple[str, np.ndarray]:
 _PILLOW_LIMIT = threading.Lock()
 
 
-def _open_unlimited(path: Path):  # noqa: ANN202
+def _open_unlimited(file: Path | object):  # noqa: ANN202
     """``Image.open`` (header only) with Pillow's own pixel limit off, so that
     :func:`check_size` alone decides. The switch is process-wide, hence the lock and the
     immediate restore: Pillow checks the limit in ``open``, not when decoding."""
@@ -94,15 +116,14 @@ def _open_unlimited(path: Path):  # noqa: ANN202
     with _PILLOW_LIMIT:
         saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
         try:
-            return Image.open(path)
+            return Image.open(file)
         finally:
             Image.MAX_IMAGE_PIXELS = saved
 
 
-def _png_size(path: Path) -> tuple[int, int] | None:
-    """Width and height from a PNG's IHDR chunk, or None if ``path`` is not a PNG."""
-    with open(path, "rb") as f:
-        head = f.read(24)
+def _png_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG's IHDR chunk (in the first 24 bytes), or None if the
+    bytes are not a PNG's."""
     if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
         return None
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")

@@ -21,19 +21,7 @@ def plugins(
 
     Plugins that failed to load are listed with their error.
     """
-    from htrkit.plugins import get_plugin_manager
-
-    manager = get_plugin_manager()
-    infos = manager.plugins()
-    data = []
-    for info in infos:
-        d = info.to_dict()
-        if show_all:
-            d["components"] = {
-                kind: [_describe(manager.registry(kind).entry(n).spec) for n in names]
-                for kind, names in info.components.items()
-            }
-        data.append(d)
+    data = listing(show_all)
     if as_json:
         typer.echo(json.dumps(data, indent=1, default=str))
         return
@@ -56,6 +44,25 @@ def plugins(
                 typer.echo(f"    {kind}s: {', '.join(comps)}")
         if d["hooks"] == ["htrkit_register_commands"] and not d["components"]:
             typer.echo("    commands")
+
+
+def listing(details: bool = False) -> list[dict]:
+    """The installed plugins as JSON-ready dicts (``htrkit plugins --json``, and the web
+    server's ``/api/plugins``); ``details`` adds each component's description, aliases and
+    options."""
+    from htrkit.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    data = []
+    for info in manager.plugins():
+        d = info.to_dict()
+        if details:
+            d["components"] = {
+                kind: [_describe(manager.registry(kind).entry(n).spec) for n in names]
+                for kind, names in info.components.items()
+            }
+        data.append(d)
+    return data
 
 
 def _describe(spec) -> dict:  # noqa: ANN001

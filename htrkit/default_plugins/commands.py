@@ -7,7 +7,7 @@ from htrkit.hookspecs import hookimpl
 
 @hookimpl
 def htrkit_register_commands(app) -> None:
-    from htrkit.cli import data, evalseg, evaluate, inspect, lm, model, run, train, tune
+    from htrkit.cli import data, evalseg, evaluate, inspect, lm, model, run, serve, train, tune
 
     run.register(app)
     evaluate.register(app)
@@ -18,3 +18,4 @@ def htrkit_register_commands(app) -> None:
     train.register(app)
     lm.register(app)
     tune.register(app)
+    serve.register(app)

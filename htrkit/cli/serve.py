@@ -1,0 +1,55 @@
+"""``htrkit serve``: the drawing and upload page with its JSON API (:mod:`htrkit.web`)."""
+
+from __future__ import annotations
+
+import typer
+
+from htrkit.errors import ConfigError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", "-p", help="Port to listen on.", min=0, max=65535),
+    model: str = typer.Option("default", "--model", "-m", help="Model for words, lines, pages."),
+    digit_model: str = typer.Option("digits", "--digit-model", help="Model for single digits."),
+    decoder: str = typer.Option("greedy", "--decoder", "-d", help="Decoder chosen at first."),
+    max_upload_mb: float = typer.Option(
+        10.0, "--max-upload-mb", help="Largest request body, in MB (larger gets 413)."
+    ),
+    max_megapixels: float = typer.Option(
+        40.0, "--max-megapixels", help="Largest image, in megapixels (larger gets 400)."
+    ),
+    workers: int = typer.Option(2, "--workers", help="Recognition threads.", min=1),
+    max_pending: int = typer.Option(
+        16, "--max-pending", help="Requests waiting before new ones get 503.", min=1
+    ),
+) -> None:
+    """Serve a page to draw or upload handwriting on and read it, with a JSON API.
+
+    Binds to 127.0.0.1 unless --host says otherwise; the API is described at /openapi.json.
+    """
+    try:
+        import uvicorn
+
+        from htrkit.web.app import Settings, create_app
+    except ImportError as exc:  # pragma: no cover - the web dependencies are required ones
+        raise ConfigError(f"htrkit serve needs {exc.name}: pip install htrkit") from None
+    if max_upload_mb <= 0 or max_megapixels <= 0:
+        raise ConfigError("--max-upload-mb and --max-megapixels must be positive")
+    settings = Settings(
+        model=model,
+        digit_model=digit_model,
+        decoder=decoder,
+        max_upload_bytes=int(max_upload_mb * 2**20),
+        max_pixels=int(max_megapixels * 1e6),
+        workers=workers,
+        max_pending=max_pending,
+    )
+    app = create_app(settings)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"htrkit serve: http://{shown}:{port}/  (Ctrl+C stops)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,290 @@
+"""``htrkit serve``'s JSON API, with the bundled models: recognition by multipart and by
+base64, modes and decoders, limits (413, 400, 415, 503), the option whitelist, the plugin
+list, the OpenAPI description, and a real server under concurrent requests."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from htrkit.web.app import Settings, create_app, request_options
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "images"
+LINE = (EXAMPLES / "handwritten.png").read_bytes()
+DIGITS = (EXAMPLES / "digits.png").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def client():
+    from starlette.testclient import TestClient
+
+    app = create_app(Settings(max_upload_bytes=1_000_000, max_pixels=4_000_000))
+    with TestClient(app) as c:
+        yield c
+
+
+def seven() -> bytes:
+    image = np.full((280, 280), 255, np.uint8)
+    cv2.line(image, (70, 60), (210, 60), 0, 20)
+    cv2.line(image, (210, 60), (120, 230), 0, 20)
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+def post(client, data: bytes, name: str = "x.png", **fields):  # noqa: ANN001, ANN201
+    return client.post("/api/recognize", files={"image": (name, data, "image/png")}, data=fields)
+
+
+def test_a_line_by_multipart(client):
+    r = post(client, LINE, mode="line")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["text"] == "Handwriting is easy to read for htrkit"
+    assert body["mode"] == "line" and body["decoder"] == "greedy" and body["model"] == "default"
+    assert 0.5 < body["confidence"] <= 1
+    (line,) = body["lines"]
+    assert [w["text"] for w in line["words"]] == body["text"].split()
+    # geometry in the uploaded image's own coordinates (the server pads drawings)
+    assert (body["width"], body["height"]) == (790, 64)
+    x0, y0, x1, y1 = line["bbox"]
+    assert 0 <= x0 < 20 and x1 > 770 and 0 <= y0 and y1 <= 64
+    xs = [w["x0"] for w in line["words"]]
+    assert xs == sorted(xs) and 0 <= xs[0] < 30 and line["words"][-1]["x1"] <= 790
+
+
+def test_base64_and_data_urls(client):
+    encoded = base64.b64encode(DIGITS).decode()
+    for image in (encoded, "data:image/png;base64," + encoded):
+        r = client.post("/api/recognize", json={"image": image, "mode": "word"})
+        assert r.status_code == 200 and r.json()["text"] == "4096"
+
+
+def test_digit_mode_reads_one_digit(client):
+    body = post(client, seven(), mode="digit").json()
+    assert body["text"] == "7" and body["model"] == "digits" and body["decoder"] == "pattern"
+
+
+@pytest.mark.parametrize(
+    "decoder, options",
+    [("beam", {"beam_width": 8}), ("wordbeam", {}), ("kenlm", {"level": "char"})],
+)
+def test_decoders(client, decoder, options):
+    r = post(client, LINE, decoder=decoder, options=json.dumps(options))
+    assert r.status_code == 200, r.text
+    assert r.json()["decoder"] == decoder
+    assert r.json()["text"] == "Handwriting is easy to read for htrkit"
+
+
+def test_a_pattern_preset_settles_letters_and_digits(client):
+    r = client.post(
+        "/api/recognize",
+        json={
+            "image": base64.b64encode(DIGITS).decode(),
+            "decoder": "pattern",
+            "options": {"pattern": "@year"},
+        },
+    )
+    assert r.status_code == 200 and r.json()["text"] != ""  # fmt: skip
+    assert all(c.isdigit() for c in r.json()["text"])
+
+
+def test_page_mode_finds_lines(client):
+    page = np.full((500, 900), 250, np.uint8)
+    line = cv2.imdecode(np.frombuffer(LINE, np.uint8), cv2.IMREAD_GRAYSCALE)
+    page[80:144, 40:830] = line
+    page[300:364, 40:830] = line
+    body = post(client, cv2.imencode(".png", page)[1].tobytes(), mode="page").json()
+    assert len(body["lines"]) == 2
+    assert body["lines"][0]["bbox"][1] < 144 <= body["lines"][1]["bbox"][1]
+    assert body["text"].splitlines() == ["Handwriting is easy to read for htrkit"] * 2
+
+
+@pytest.mark.parametrize("mode", ["digit", "line", "page"])
+def test_a_blank_drawing_reads_nothing(client, mode):
+    blank = cv2.imencode(".png", np.full((280, 280), 255, np.uint8))[1].tobytes()
+    body = post(client, blank, mode=mode).json()
+    assert body["text"] == "" and body["lines"] == [] and body["confidence"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "data, name, needle",
+    [
+        (b"hello, not a picture", "notes.txt", "notes.txt: not an image"),
+        (b"", "empty.png", "empty.png: file is empty"),
+        (LINE[:200], "cut.png", "cut.png: corrupt or truncated image"),
+        # the name is a label, never a path: nothing is read from it
+        (b"GIF89a junk", "../../../etc/passwd", "passwd: "),
+    ],
+)
+def test_bad_images_get_400_with_the_reason(client, data, name, needle):
+    r = post(client, data, name=name)
+    assert r.status_code == 400
+    assert r.json()["error"].startswith(needle)
+    assert "root:" not in r.text
+
+
+def test_too_many_pixels_is_400_from_the_header(client):
+    huge = cv2.imencode(".png", np.full((2500, 2000), 255, np.uint8))[1].tobytes()
+    r = post(client, huge, name="huge.png")
+    assert r.status_code == 400
+    assert (
+        "huge.png: image is 2000x2500 = 5,000,000 pixels, over the limit of 4,000,000"
+        in (r.json()["error"])
+    )
+
+
+def test_a_body_over_the_limit_is_413(client):
+    r = post(client, b"\x89PNG" + b"\x00" * 1_100_000, name="big.png")
+    assert r.status_code == 413
+    assert "over the limit of 1,000,000 bytes" in r.json()["error"]
+
+    def chunks():  # no Content-Length: the limit is counted as the body streams in
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    r = client.post(
+        "/api/recognize", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "request_kwargs, status, needle",
+    [
+        ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 400,
+         "not valid JSON"),
+        ({"json": {"mode": "line"}}, 400, "needs 'image'"),
+        ({"json": {"image": "%%%"}}, 400, "not valid base64"),
+        ({"json": {"image": "AAAA", "mode": "poem"}}, 400, "mode 'poem' is not one of"),
+        ({"json": {"image": "AAAA", "decoder": "beem"}}, 400, "decoder 'beem' is not offered"),
+        ({"json": {"image": "AAAA", "decoder": "kenlm", "options": {"lm": "/etc/passwd"}}},
+         400, "option 'lm' is not accepted"),
+        ({"json": {"image": "AAAA", "decoder": "pattern", "options": {"pattern": "(a|b)*a"}}},
+         400, "only presets are taken"),
+        ({"json": {"image": "AAAA", "decoder": "beam", "options": {"beam_width": 10_000}}},
+         400, "beam_width must be 1-64"),
+        ({"content": b"raw bytes", "headers": {"content-type": "image/png"}}, 415,
+         "send multipart/form-data or application/json"),
+        ({"files": {"picture": ("a.png", b"x", "image/png")}}, 400, "no file field 'image'"),
+    ],
+)  # fmt: skip
+def test_bad_requests(client, request_kwargs, status, needle):
+    r = client.post("/api/recognize", **request_kwargs)
+    assert r.status_code == status
+    assert needle in r.json()["error"]
+
+
+def test_request_options_whitelist():
+    assert request_options("greedy", None) == {}
+    assert request_options("beam", '{"beam_width": "12"}') == {"beam_width": 12}
+    assert request_options("pattern", {"pattern": "@date"}) == {"pattern": "@date"}
+    with pytest.raises(Exception, match="accepted: none"):
+        request_options("greedy", {"beam_width": 4})
+    with pytest.raises(Exception, match="needs the option 'pattern'"):
+        request_options("pattern", {})
+
+
+def test_plugins_config_and_openapi(client):
+    plugins = client.get("/api/plugins").json()
+    decoders = {c["name"] for p in plugins for c in p["components"].get("decoder", [])}
+    assert {"greedy", "beam", "wordbeam", "kenlm", "pattern"} <= decoders
+    assert any(p["name"] == "segmenters" for p in plugins)
+    config = client.get("/api/config").json()
+    assert config["max_upload_bytes"] == 1_000_000 and "@date" in config["presets"]
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/api/recognize"]["post"]["requestBody"]["content"]
+    assert {"multipart/form-data", "application/json"} <= set(body)
+    assert {"/api/plugins", "/api/config"} <= set(spec["paths"])
+
+
+def test_the_page_and_its_headers(client):
+    r = client.get("/")
+    assert r.status_code == 200 and "<canvas" in r.text
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/app.js").headers["content-type"].startswith("text/javascript")
+    # no static folder to walk out of
+    for path in ("/static/../../pyproject.toml", "/..%2f..%2fpyproject.toml", "/app.js/../x"):
+        assert client.get(path).status_code == 404
+
+
+def test_a_full_queue_gets_503(client):
+    work = client.app.state.recognition
+    work.pending = work.settings.max_pending
+    try:
+        r = post(client, LINE)
+    finally:
+        work.pending = 0
+    assert r.status_code == 503 and "server busy" in r.json()["error"]
+
+
+def test_bad_settings_fail_at_start():
+    from htrkit.errors import HtrkitError
+
+    with pytest.raises(HtrkitError, match="missing.safetensors"):
+        create_app(Settings(model="missing.safetensors"))
+
+
+@pytest.mark.slow
+def test_a_real_server_answers_concurrent_requests():
+    """``htrkit serve`` in a subprocess: eight requests at once all get the right text, and
+    the event loop answers /api/config while recognition is busy (it runs in threads)."""
+    from browser import serve
+
+    page = np.full((3000, 2400), 250, np.uint8)
+    line = cv2.imdecode(np.frombuffer(LINE, np.uint8), cv2.IMREAD_GRAYSCALE)
+    for y in range(100, 2900, 140):
+        page[y : y + 64, 100:890] = line
+        page[y : y + 64, 1200:1990] = line
+    big = cv2.imencode(".png", page)[1].tobytes()
+
+    def send(url: str, data: bytes, mode: str) -> tuple[int, dict]:
+        boundary = "htrkitboundary"
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="mode"\r\n\r\n{mode}\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="image"; '
+                f'filename="x.png"\r\nContent-Type: image/png\r\n\r\n'
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        kind = f"multipart/form-data; boundary={boundary}"
+        req = urllib.request.Request(
+            url + "/api/recognize", data=body, method="POST", headers={"Content-Type": kind}
+        )
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            return resp.status, json.loads(resp.read())
+
+    with serve() as url:
+        done = threading.Event()
+        slow_started = time.monotonic()
+
+        def slow() -> tuple[int, dict]:
+            try:
+                return send(url, big, "page")
+            finally:
+                done.set()
+
+        with ThreadPoolExecutor(9) as pool:
+            busy = pool.submit(slow)
+            time.sleep(0.3)
+            t = time.monotonic()
+            with urllib.request.urlopen(url + "/api/config", timeout=30) as resp:
+                assert resp.status == 200
+            config_seconds = time.monotonic() - t
+            lines = [pool.submit(send, url, LINE, "line") for _ in range(8)]
+            results = [f.result() for f in lines]
+            status, page_result = busy.result()
+        assert all(s == 200 and r["text"] == "Handwriting is easy to read for htrkit"
+                   for s, r in results)  # fmt: skip
+        assert status == 200 and len(page_result["lines"]) >= 20
+        assert config_seconds < 2.0 and config_seconds < time.monotonic() - slow_started
