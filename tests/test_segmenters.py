@@ -7,6 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from htrkit.segmenters.auto import AutoSegmenter
 from htrkit.segmenters.options import ProjectionOptions
@@ -165,3 +166,18 @@ def test_whole_trims_with_a_margin_in_proportion_and_reads_blank_as_nothing():
     assert WholeImageSegmenter().segment(np.full((50, 200), 255, np.uint8)) == []
     # untrimmed, a blank image is still one line (the caller asked for the whole image)
     assert len(WholeImageSegmenter(WholeImageOptions(trim=False)).segment(image[:50])) == 1
+
+
+@pytest.mark.parametrize("name", ["projection", "astar", "learned"])
+def test_two_lines_far_apart_are_two_lines(name):
+    """No line rhythm to measure on a page of two lines: projection used to read it as one
+    line (it now cuts at the blank gap)."""
+    from htrkit.plugins import registry
+
+    line = cv2.imread(str(ROOT / "examples" / "images" / "handwritten.png"), cv2.IMREAD_GRAYSCALE)
+    page = np.full((500, 900), 250, np.uint8)
+    page[80:144, 40:830] = line
+    page[300:364, 40:830] = line
+    found = registry("segmenter").create(name).segment(page)
+    assert len(found) == 2
+    assert found[0].bbox[3] <= 160 and found[1].bbox[1] >= 280

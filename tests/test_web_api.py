@@ -288,3 +288,13 @@ def test_a_real_server_answers_concurrent_requests():
                    for s, r in results)  # fmt: skip
         assert status == 200 and len(page_result["lines"]) >= 20
         assert config_seconds < 2.0 and config_seconds < time.monotonic() - slow_started
+
+
+def test_serve_with_a_bad_model_says_so_in_one_line():
+    from conftest import run_cli
+
+    done = run_cli("serve", "--model", "missing.safetensors", "--port", "0")
+    assert done.returncode != 0
+    assert done.stderr.strip().count("\n") == 0 and "missing.safetensors" in done.stderr
+    done = run_cli("serve", "--max-upload-mb", "0")
+    assert done.returncode == 2 and "--max-upload-mb" in done.stderr

@@ -59,7 +59,8 @@ def eval_seg(
     line lying mostly outside all of them is left out (--whole-page counts it). Seconds
     per page time the segmenter alone.
     With --model, each page is also read end to end (segmenter, model, decoder) and its
-    text, lines joined in reading order, scored against the true lines' text; the same
+    text, lines joined in reading order (those inside the true regions, unless
+    --whole-page), scored against the true lines' text; the same
     model reading the true lines gives the CER to compare with.
     """
     from htrkit.cli.common import progress_bar
@@ -131,7 +132,16 @@ def eval_seg(
                 given = [LineRegion(_bbox(ln.polygon), ln.polygon, ln.baseline, ln.id)
                          for ln in page.lines]  # fmt: skip
                 on_truth = pipe(Page(str(page.xml), page.image, given)) if given else read
-                end_to_end.append((" ".join(read.text.split()), truth))
+                found_lines = read.lines
+                if within_regions and page.regions:  # the same lines as the scores count
+                    regions = seg.annotated(page.regions, [ln.polygon for ln in page.lines],
+                                            w, h)  # fmt: skip
+                    if regions:
+                        keep = seg.inside_regions([ln.polygon for ln in found_lines], regions,
+                                                  w, h)  # fmt: skip
+                        found_lines = [ln for ln, k in zip(found_lines, keep) if k]
+                text = " ".join(ln.text for ln in found_lines)
+                end_to_end.append((" ".join(text.split()), truth))
                 true_lines.append((" ".join(on_truth.text.split()), truth))
                 row["page_cer"] = cer.corpus(*zip(end_to_end[-1]))
                 row["true_line_cer"] = cer.corpus(*zip(true_lines[-1]))

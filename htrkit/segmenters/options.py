@@ -101,7 +101,7 @@ class LearnedOptions:
                   "min": 0.0, "max": 1.0},
     )  # fmt: skip
     min_length: float = field(
-        default=0.02,
+        default=0.06,
         metadata={"help": "shortest baseline kept, as a share of the page width", "min": 0.0},
     )
     join_gap: float = field(

@@ -8,7 +8,8 @@
    sum of squared row counts) is taken, and the lines are found on the rotated ink, from
    which ruled lines (long thin horizontal runs, a morphological opening) are removed.
 3. Line spacing comes from the profile's autocorrelation; the profile, smoothed over a
-   third of it, is cut at its minimum between neighbouring peaks.
+   third of it, is cut at its minimum between neighbouring peaks. A profile with no
+   rhythm (one line, or a few far apart) is cut at its blank rows.
 4. Bands with little ink (accents, a descender that crossed the cut) join their neighbour;
    each line is the band's rows widened by ``margin`` and the columns holding its ink.
 
@@ -223,7 +224,19 @@ def find_bands(
     period = line_period(profile)
     extent = rows[-1] + 1 - rows[0]
     if period is None or period > 0.8 * extent:
-        cuts = [int(rows[0]), int(rows[-1]) + 1]  # a single line
+        # no rhythm: one line, or a few lines far apart; cut in the blank gaps at least
+        # half as high as the writing beside them (not between an i's dot and its line)
+        edges = np.flatnonzero(np.diff(np.r_[0, (profile > 0).astype(np.int8), 0]))
+        runs = [[int(a), int(b)] for a, b in zip(edges[0::2], edges[1::2])]
+        merged = [runs[0]]
+        for a, b in runs[1:]:
+            prev = merged[-1]
+            if a - prev[1] < 0.5 * max(prev[1] - prev[0], b - a):
+                prev[1] = b
+            else:
+                merged.append([a, b])
+        cuts = [merged[0][0]] + [(p[1] + q[0]) // 2 for p, q in zip(merged, merged[1:])]
+        cuts.append(merged[-1][1])
     else:
         k = max(int(period / 3) | 1, 3)
         smooth = cv2.GaussianBlur(profile.reshape(-1, 1), (1, k), 0).ravel()

@@ -119,16 +119,18 @@ pad.addEventListener("pointerdown", (event) => {
 pad.addEventListener("pointermove", (event) => {
   if (!state.current) return;
   event.preventDefault();
-  const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-  for (const e of events.length ? events : [event]) state.current.points.push(point(e));
+  const coalesced = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
+  const added = coalesced.length ? coalesced : [event];
   const pts = state.current.points;
+  const from = pts[pts.length - 1];
+  for (const e of added) pts.push(point(e));
   ctx.beginPath();
   ctx.lineCap = "round";
+  ctx.lineJoin = "round";
   ctx.lineWidth = state.current.width;
   ctx.strokeStyle = state.current.tool === "eraser" ? "#ffffff" : "#000000";
-  const from = pts[Math.max(pts.length - events.length - 1, 0)];
   ctx.moveTo(from[0], from[1]);
-  for (const [x, y] of pts.slice(-events.length)) ctx.lineTo(x, y);
+  for (const [x, y] of pts.slice(-added.length)) ctx.lineTo(x, y);
   ctx.stroke();
 });
 
