@@ -64,6 +64,27 @@ def test_pieces_of_one_baseline_are_joined():
     assert len(apart) == 6
 
 
+def test_two_columns_stay_apart_and_read_left_first():
+    """Baselines on the same rows of two columns: the gutter between them has no line
+    region, so they are not joined; the left column reads before the right one."""
+    inside = np.zeros((200, 420), np.float32)
+    base = np.zeros((200, 420), np.float32)
+    for y in (40, 80, 120):
+        for x0, x1 in ((20, 190), (240, 400)):  # a gutter of 1.25 spacings (under 3)
+            inside[y - 15 : y, x0:x1] = 0.9
+            cv2.line(base, (x0, y), (x1, y), 1.0, 2)
+    lines = lines_from_maps(inside, base, 1.0, 420, 200, LearnedOptions())
+    assert len(lines) == 6
+    lefts = [ln.bbox[0] < 200 for ln in lines]
+    assert all(ln.bbox[2] < 215 or ln.bbox[0] > 215 for ln in lines)  # none crosses
+    assert lefts == [True] * 3 + [False] * 3
+    tops = [ln.bbox[1] for ln in lines]
+    assert tops[:3] == sorted(tops[:3]) and tops[3:] == sorted(tops[3:])
+    # without the gutter check the rows are joined across it
+    joined = lines_from_maps(inside, base, 1.0, 420, 200, LearnedOptions(gutter=99.0))
+    assert len(joined) == 3
+
+
 def test_the_bundled_model_is_safetensors_with_a_json_config():
     from safetensors import safe_open
 

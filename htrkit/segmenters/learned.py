@@ -2,9 +2,11 @@
 
 A U-Net (about 0.15 M parameters) reads the page scaled so that its long side is
 ``work_size`` pixels and gives, per pixel, the probability of being inside a text line
-and of lying on a baseline. Each baseline (a connected stroke of baseline pixels) becomes a
-line; the inside pixels go to the nearest baseline above or just below them, and the
-outline of each line's pixels is its polygon. Lines come top to bottom.
+and of lying on a baseline. Each baseline (a connected stroke of baseline pixels, pieces
+of a broken one joined) becomes a line; the inside pixels go to the nearest baseline
+above or just below them, and the outline of each line's pixels is its polygon. Lines
+come in reading order (:mod:`htrkit.segmenters.order`: columns left to right, each top
+to bottom).
 
 The bundled model (``htrkit/models/segmenter.safetensors``) was trained on the training
 pages of Copiste and Testaments de Poilus (ALTO ground truth in ``../shared/data``) by
@@ -22,6 +24,7 @@ import numpy as np
 from htrkit.errors import InputError
 from htrkit.results import LineRegion
 from htrkit.segmenters.options import LearnedOptions
+from htrkit.segmenters.order import reading_order
 
 BUNDLED = Path(__file__).resolve().parent.parent / "models" / "segmenter.safetensors"
 
@@ -128,12 +131,16 @@ class LearnedSegmenter:
 
 
 def join_fragments(
-    baselines: list[tuple[np.ndarray, np.ndarray]], spacing: float, o: LearnedOptions
-) -> list[tuple[np.ndarray, np.ndarray]]:
+    baselines: list[tuple[np.ndarray, np.ndarray]], spacing: float, o: LearnedOptions,
+    inside: np.ndarray | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
     """Pieces of one baseline, broken where the writing thins out, joined into one: two
     pieces join when one ends where the other, continued at its slope, begins (within
     ``join_gap`` line spacings sideways and a quarter of one up or down), or when they
     run side by side along the same columns within a quarter spacing. Closest pairs first.
+    With the ``inside`` map, a gap wider than ``gutter`` spacings is crossed only where the
+    line region runs on across most of it, from the x-height to the baseline (between
+    words it does; across the gutter between two columns it does not).
     """
     pieces = [(c.astype(np.float64), y.astype(np.float64)) for c, y in baselines]
     tol = 0.25 * spacing
@@ -157,6 +164,14 @@ def join_fragments(
             gap = max(cb[0] - ca[-1], 0.0)
             if gap > max_gap:
                 return np.inf
+            if inside is not None and gap > o.gutter * spacing:
+                xs = np.arange(int(ca[-1]) + 1, int(cb[0]))
+                ys = np.interp(xs, [ca[-1], cb[0]], [ya[-1], yb[0]])
+                top = np.clip(np.round(ys - 0.6 * spacing).astype(int), 0, inside.shape[0] - 1)
+                bot = np.clip(np.round(ys + 0.1 * spacing).astype(int) + 1, 1, inside.shape[0])
+                hit = [inside[t:b, x].max(initial=0) > o.threshold for x, t, b in zip(xs, top, bot)]
+                if xs.size and float(np.mean(hit)) < 0.5:
+                    return np.inf
             dy = abs(end_y(ca, ya, cb[0]) - yb[0]) + abs(end_y(cb, yb, ca[-1]) - ya[-1])
             return 0.5 * dy + 0.1 * gap if 0.5 * dy <= tol else np.inf
         lo, hi = max(ca[0], cb[0]), min(ca[-1], cb[-1])  # side by side
@@ -214,7 +229,7 @@ def lines_from_maps(
     gaps = np.diff(np.sort(mids))
     gaps = gaps[gaps > 3]
     spacing = float(np.median(gaps)) if gaps.size else 0.25 * inside.shape[0]
-    baselines = join_fragments(baselines, spacing, o)
+    baselines = join_fragments(baselines, spacing, o, inside)
     baselines.sort(key=lambda b: float(np.mean(b[1])))
     # each inside pixel goes to the baseline it sits on (above it, or just below it)
     ys, xs = np.nonzero(inside > o.threshold)
@@ -267,4 +282,5 @@ def lines_from_maps(
                 baseline=[(float(x), float(y)) for x, y in line],
             )
         )
-    return regions
+    order = reading_order([r.bbox for r in regions], min_gap=max(2.0, 0.2 * spacing / scale))
+    return [regions[i] for i in order]

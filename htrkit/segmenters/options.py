@@ -109,3 +109,8 @@ class LearnedOptions:
         metadata={"help": "widest gap, in line spacings, across which pieces of one "
                   "baseline are joined", "min": 0.0},
     )  # fmt: skip
+    gutter: float = field(
+        default=1.0,
+        metadata={"help": "a gap wider than this many line spacings is joined across only "
+                  "where the line region runs on (not across a column gutter)", "min": 0.0},
+    )  # fmt: skip
