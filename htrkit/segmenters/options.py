@@ -109,6 +109,11 @@ class LearnedOptions:
         metadata={"help": "widest gap, in line spacings, across which pieces of one "
                   "baseline are joined", "min": 0.0},
     )  # fmt: skip
+    remove_rules: bool = field(
+        default=True,
+        metadata={"help": "paint out ruled lines (thin straight runs) before the network "
+                  "reads the page"},
+    )  # fmt: skip
     gutter: float = field(
         default=1.0,
         metadata={"help": "a gap wider than this many line spacings is joined across only "
