@@ -320,37 +320,38 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
+
+def _body_schema(image: dict, options: dict) -> dict:
+    """The request body's schema, one per content type: ``image`` and ``options`` differ."""
+    return {
+        "schema": {
+            "type": "object",
+            "required": ["image"],
+            "properties": {
+                "image": image,
+                "mode": {"type": "string", "enum": ["digit", "line", "word", "page"]},
+                "decoder": {"type": "string", "enum": list(DECODERS)},
+                "options": options,
+            },
+        }
+    }
+
+
 RECOGNIZE_BODY = {
     "required": True,
     "content": {
-        "multipart/form-data": {
-            "schema": {
+        "multipart/form-data": _body_schema(
+            {"type": "string", "format": "binary"},
+            {"type": "string", "description": "JSON object of options"},
+        ),
+        "application/json": _body_schema(
+            {"type": "string", "description": "base64, or a data: URL"},
+            {
                 "type": "object",
-                "required": ["image"],
-                "properties": {
-                    "image": {"type": "string", "format": "binary"},
-                    "mode": {"type": "string", "enum": ["digit", "line", "word", "page"]},
-                    "decoder": {"type": "string", "enum": list(DECODERS)},
-                    "options": {"type": "string", "description": "JSON object of options"},
-                },
-            }
-        },
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["image"],
-                "properties": {
-                    "image": {"type": "string", "description": "base64, or a data: URL"},
-                    "mode": {"type": "string", "enum": ["digit", "line", "word", "page"]},
-                    "decoder": {"type": "string", "enum": list(DECODERS)},
-                    "options": {
-                        "type": "object",
-                        "description": "beam_width (1-64); level (kenlm: word or char); "
-                        "pattern (pattern: a preset such as @date)",
-                    },
-                },
-            }
-        },
+                "description": "beam_width (1-64); level (kenlm: word or char); "
+                "pattern (pattern: a preset such as @date)",
+            },
+        ),
     },
 }
 
