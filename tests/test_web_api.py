@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from htrkit.web.app import Settings, create_app, request_options
+from htrkit.web.app import RequestError, Settings, create_app, request_options
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "images"
 LINE = (EXAMPLES / "handwritten.png").read_bytes()
@@ -186,9 +186,9 @@ def test_request_options_whitelist():
     assert request_options("greedy", None) == {}
     assert request_options("beam", '{"beam_width": "12"}') == {"beam_width": 12}
     assert request_options("pattern", {"pattern": "@date"}) == {"pattern": "@date"}
-    with pytest.raises(Exception, match="accepted: none"):
+    with pytest.raises(RequestError, match="accepted: none"):
         request_options("greedy", {"beam_width": 4})
-    with pytest.raises(Exception, match="needs the option 'pattern'"):
+    with pytest.raises(RequestError, match="needs the option 'pattern'"):
         request_options("pattern", {})
 
 

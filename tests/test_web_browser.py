@@ -126,8 +126,7 @@ def test_the_eraser_removes_ink(page):
     draw_mouse(page, FOUR)
     page.click("#eraser")
     assert page.get_attribute("#eraser", "aria-pressed") == "true"
-    # wipe the 4's vertical stroke and its bar: what stays is the 7 (the 4's diagonal
-    # overlaps the 7 little)
+    # rub out the whole canvas, row by row: no ink may survive the eraser
     draw_mouse(page, strokes_from_mask(fit(np.ones((10, 10), bool), 280, 280, 1.0), 40))
     blank = page.evaluate(
         "() => { const c = document.getElementById('pad');"

@@ -90,8 +90,7 @@ def eval_seg(
             model,
             decoder=decoder,
             decoder_options=parse_key_values(option),
-            segmenter=segmenter,
-            segmenter_options=seg_options,
+            segmenter="whole",  # never used: every page comes with its lines
         )
     report = DatasetReport()
     pages = [
@@ -114,35 +113,32 @@ def eval_seg(
             found = segment.segment(page.image)
             took = time.perf_counter() - start
             seconds += took
+            regions = page.regions if within_regions else None
+            gt_polygons = [ln.polygon for ln in page.lines]
+            keep = seg.counted([r.polygon for r in found], regions, gt_polygons, w, h)
+            scored = [r for r, k in zip(found, keep) if k]
             score = seg.score_page(
-                [ln.polygon for ln in page.lines],
+                gt_polygons,
                 [ln.baseline for ln in page.lines],
-                [r.polygon for r in found],
-                [r.baseline for r in found],
+                [r.polygon for r in scored],
+                [r.baseline for r in scored],
                 w,
                 h,
                 iou,
-                regions=page.regions if within_regions else None,
             )
+            score.ignored = len(found) - len(scored)
             scores.append(score)
             row = {"page": page.key, "seconds": took, **seg.summarise([score])}
             if pipe is not None:
                 truth = " ".join(" ".join(ln.text for ln in page.lines).split())
-                read = pipe(Page(str(page.xml), page.image))
+                # the lines just scored, read as the pipeline reads them (not segmented again)
+                read = pipe(Page(str(page.xml), page.image, scored)) if scored else None
                 given = [LineRegion(_bbox(ln.polygon), ln.polygon, ln.baseline, ln.id)
                          for ln in page.lines]  # fmt: skip
-                on_truth = pipe(Page(str(page.xml), page.image, given)) if given else read
-                found_lines = read.lines
-                if within_regions and page.regions:  # the same lines as the scores count
-                    regions = seg.annotated(page.regions, [ln.polygon for ln in page.lines],
-                                            w, h)  # fmt: skip
-                    if regions:
-                        keep = seg.inside_regions([ln.polygon for ln in found_lines], regions,
-                                                  w, h)  # fmt: skip
-                        found_lines = [ln for ln, k in zip(found_lines, keep) if k]
-                text = " ".join(ln.text for ln in found_lines)
-                end_to_end.append((" ".join(text.split()), truth))
-                true_lines.append((" ".join(on_truth.text.split()), truth))
+                on_truth = pipe(Page(str(page.xml), page.image, given)) if given else None
+                for result, out in ((read, end_to_end), (on_truth, true_lines)):
+                    text = result.text if result is not None else ""
+                    out.append((" ".join(text.split()), truth))
                 row["page_cer"] = cer.corpus(*zip(end_to_end[-1]))
                 row["true_line_cer"] = cer.corpus(*zip(true_lines[-1]))
             rows.append(row)

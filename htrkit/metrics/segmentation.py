@@ -165,9 +165,7 @@ def score_page(
 ) -> PageScores:
     ignored = 0
     if regions:
-        regions = annotated(regions, gt_polygons, width, height, grid)
-    if regions:
-        keep = inside_regions(pred_polygons, regions, width, height, grid)
+        keep = counted(pred_polygons, regions, gt_polygons, width, height, grid)
         ignored = len(keep) - int(sum(keep))
         pred_polygons = [p for p, k in zip(pred_polygons, keep) if k]
         pred_baselines = [b for b, k in zip(pred_baselines, keep) if k]
@@ -191,16 +189,29 @@ def score_page(
     )
 
 
+def counted(
+    pred_polygons: Sequence[Sequence[Point]], regions: Sequence[Sequence[Point]] | None,
+    gt_polygons: Sequence[Sequence[Point]], width: int, height: int, grid: int = 1500,
+) -> list[bool]:  # fmt: skip
+    """Per predicted line: whether it is scored, i.e. lies mostly inside a region holding
+    ground-truth lines (every line, when there are no such regions)."""
+    kept = annotated(regions or [], gt_polygons, width, height, grid)
+    if not kept:
+        return [True] * len(pred_polygons)
+    return inside_regions(pred_polygons, kept, width, height, grid)
+
+
 def annotated(
     regions: Sequence[Sequence[Point]], gt_polygons: Sequence[Sequence[Point]], width: int,
     height: int, grid: int = 1500,
 ) -> list[Sequence[Point]]:  # fmt: skip
     """The regions holding (the larger part of) at least one ground-truth line: a region
     drawn but left without lines was not transcribed."""
-    return [
-        r for r in regions
-        if any(inside_regions(gt_polygons, [r], width, height, grid))
-    ]  # fmt: skip
+    if not regions:
+        return []
+    s = _scale(width, height, grid)
+    masks = _masks(gt_polygons, s)  # once, not once per region
+    return [r for r in regions if any(_inside(masks, _region_mask([r], width, height, s)))]
 
 
 def inside_regions(
@@ -208,16 +219,25 @@ def inside_regions(
     height: int, grid: int = 1500, share: float = 0.5,
 ) -> list[bool]:  # fmt: skip
     """Per polygon: whether more than ``share`` of its area lies inside the regions."""
+    s = _scale(width, height, grid)
+    return _inside(_masks(polygons, s), _region_mask(regions, width, height, s), share)
+
+
+def _region_mask(regions: Sequence[Sequence[Point]], width: int, height: int, s: float):  # noqa: ANN202
     import cv2
 
-    s = _scale(width, height, grid)
     shape = (max(int(np.ceil(height * s)) + 1, 1), max(int(np.ceil(width * s)) + 1, 1))
     mask = np.zeros(shape, np.uint8)
     for region in regions:
         if len(region) >= 3:
             cv2.fillPoly(mask, [np.round(np.asarray(region, np.float64) * s).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
+def _inside(masks: list, mask: np.ndarray, share: float = 0.5) -> list[bool]:
+    """Per polygon mask (from :func:`_masks`): more than ``share`` of it inside ``mask``."""
     out = []
-    for m in _masks(polygons, s):
+    for m in masks:
         if m is None:
             out.append(False)
             continue
@@ -225,11 +245,11 @@ def inside_regions(
         area = int(pm.sum())
         # the polygon's box may reach past the page: clip both to the mask
         cx0, cy0 = max(x0, 0), max(y0, 0)
-        cx1, cy1 = min(x1, shape[1]), min(y1, shape[0])
+        cx1, cy1 = min(x1, mask.shape[1]), min(y1, mask.shape[0])
         inside = 0
         if cx0 < cx1 and cy0 < cy1:
             sub = pm[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
-            inside = int(np.count_nonzero(sub & mask[cy0:cy1, cx0:cx1].astype(bool)))
+            inside = int(np.count_nonzero(sub & mask[cy0:cy1, cx0:cx1]))
         out.append(area > 0 and inside > share * area)
     return out
 

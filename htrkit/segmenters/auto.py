@@ -20,7 +20,15 @@ class AutoSegmenter:
     def __init__(self, options: AutoOptions | None = None):
         self.options = options or AutoOptions()
         self.whole = WholeImageSegmenter(WholeImageOptions(self.options.trim, self.options.margin))
-        self.page = LearnedSegmenter(LearnedOptions())
+        self._page: LearnedSegmenter | None = None
+
+    @property
+    def page(self) -> LearnedSegmenter:
+        """The page segmenter, its network loaded with the first page (a pipeline that only
+        reads lines never loads it)."""
+        if self._page is None:
+            self._page = LearnedSegmenter(LearnedOptions())
+        return self._page
 
     def is_line(self, image: np.ndarray) -> bool:
         h, w = image.shape[:2]

@@ -1,12 +1,12 @@
 """``learned``: a small trained pixel classifier finds line regions and baselines.
 
-A U-Net (about 0.15 M parameters) reads the page scaled so that its long side is
-``work_size`` pixels and gives, per pixel, the probability of being inside a text line
-and of lying on a baseline. Each baseline (a connected stroke of baseline pixels, pieces
-of a broken one joined) becomes a line; the inside pixels go to the nearest baseline
-above or just below them, and the outline of each line's pixels is its polygon. Lines
-come in reading order (:mod:`htrkit.segmenters.order`: columns left to right, each top
-to bottom).
+A U-Net (about 0.15 M parameters) reads the page scaled so that its long side is the
+model's ``work_size`` (512 for the bundled one) pixels and gives, per pixel, the
+probability of being inside a text line and of lying on a baseline. Each baseline (a
+connected stroke of baseline pixels, pieces of a broken one joined) becomes a line; the
+inside pixels go to the nearest baseline above or just below them, and the outline of
+each line's pixels is its polygon. Lines come in reading order
+(:mod:`htrkit.segmenters.order`: columns left to right, each top to bottom).
 
 The bundled model (``htrkit/models/segmenter.safetensors``) was trained on the training
 pages of Copiste and Testaments de Poilus (ALTO ground truth in ``../shared/data``) by
@@ -97,9 +97,10 @@ def load_model(path: Path):  # noqa: ANN201
     try:
         with safe_open(str(path), "pt") as f:
             config = json.loads((f.metadata() or {})["htrkit_segmenter"])
-        net = build_net(config.get("width", 16))
+        config["work_size"] = int(config["work_size"])  # the scale it was trained at
+        net = build_net(config["width"])
         net.load_state_dict(load_file(str(path)))
-    except (OSError, KeyError, ValueError, RuntimeError, SafetensorError) as exc:
+    except (OSError, KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as exc:
         raise InputError(f"{path}: not an htrkit segmenter model ({exc})") from None
     net.eval()
     return net, config
@@ -119,7 +120,7 @@ class LearnedSegmenter:
         import torch
 
         grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        x, scale = page_tensor(grey, self.config.get("work_size", self.options.work_size))
+        x, scale = page_tensor(grey, self.config["work_size"])  # the scale it trained at
         if self.options.remove_rules:
             x = without_rules(x)
         with torch.inference_mode():
@@ -253,7 +254,6 @@ def lines_from_maps(
         baselines.append((cols, ycol))
     if not baselines:
         return []
-    baselines.sort(key=lambda b: float(np.mean(b[1])))
     # line height: the typical distance between neighbouring baselines
     mids = np.array([np.mean(b[1]) for b in baselines])
     gaps = np.diff(np.sort(mids))

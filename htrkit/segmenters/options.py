@@ -92,9 +92,6 @@ class LearnedOptions:
         default="default",
         metadata={"help": "segmenter model file; 'default': the bundled one"},
     )
-    work_size: int = field(
-        default=512, metadata={"help": "long side of the page as the network sees it", "min": 128}
-    )
     threshold: float = field(
         default=0.5,
         metadata={"help": "probability above which a pixel is a line's or a baseline's",

@@ -19,10 +19,9 @@ class WholeImageSegmenter:
             box = ink_bbox(image)
             if box is None:  # a blank image: nothing to read (not a guess at noise)
                 return []
-            if box is not None:
-                m = self.options.margin + round(self.options.margin_share * (box[3] - box[1]))
-                x0, y0 = max(box[0] - m, 0), max(box[1] - m, 0)
-                x1, y1 = min(box[2] + m, w), min(box[3] + m, h)
+            m = self.options.margin + round(self.options.margin_share * (box[3] - box[1]))
+            x0, y0 = max(box[0] - m, 0), max(box[1] - m, 0)
+            x1, y1 = min(box[2] + m, w), min(box[3] + m, h)
         mid = (y0 + y1) / 2
         return [LineRegion(bbox=(x0, y0, x1, y1), baseline=[(x0, mid), (x1, mid)])]
 

@@ -62,7 +62,7 @@ DECODERS = {
     "kenlm": "language model (KenLM)",
     "pattern": "pattern",
 }
-#: options a request may set, per decoder, with their checks
+#: the widest beam a request may ask for (request_options is the whitelist)
 MAX_BEAM = 64
 
 
@@ -154,10 +154,13 @@ def label(name: Any) -> str:
 
 
 class Recognition:
-    """Pipelines per worker thread, built on first use, and the work a request does."""
+    """Pipelines per worker thread, built on first use, and the work a request does. The
+    recognisers (read-only once loaded) are loaded once and shared by the threads; the
+    decoders and segmenters, which may keep state, are each thread's own."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, recognizers: dict[str, Any]):
         self.settings = settings
+        self.recognizers = recognizers  #: model setting name -> Recognizer
         self.pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="htrkit-web")
         self.local = threading.local()
         self.pending = 0
@@ -175,7 +178,7 @@ class Recognition:
             cache = self.local.pipelines = {}
         if key not in cache:
             cache[key] = Pipeline(
-                getattr(self.settings, model_setting),
+                self.recognizers[model_setting],
                 decoder=decoder,
                 decoder_options=options,
                 segmenter=segmenter,
@@ -360,15 +363,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI application (FastAPI) for ``settings``."""
     from htrkit import __version__
     from htrkit.decoders.options import PRESETS
+    from htrkit.pipeline import load_recognizer
     from htrkit.plugins import registry
 
     settings = settings or Settings()
-    for name in (settings.model, settings.digit_model):
-        from htrkit.pipeline import load_recognizer
-
-        load_recognizer(name)  # a bad model fails here, at start, not at the first request
+    # loaded once, here: a bad model fails at start, not at the first request
+    recognizers = {
+        name: load_recognizer(getattr(settings, name)) for name in ("model", "digit_model")
+    }
     registry("decoder").get(settings.decoder)
-    work = Recognition(settings)
+    work = Recognition(settings, recognizers)
     files = resources.files("htrkit.web") / "static"
     pages = {path: ((files / name).read_bytes(), kind) for path, (name, kind) in STATIC.items()}
 
