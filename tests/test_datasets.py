@@ -140,6 +140,27 @@ def test_alto_line_types_exclude_pattern_and_documents(tmp_path):
     assert {s.group for s in samples} == {"0001"}
 
 
+def test_alto_group_by_folder(tmp_path):
+    # HTR-United repositories keep one manuscript per sub-folder
+    for folder, name in (
+        ("letters-a", "p1"),
+        ("letters-a", "p2"),
+        ("drafts/b", "p1"),
+        (".", "top"),
+    ):
+        where = tmp_path / folder
+        where.mkdir(parents=True, exist_ok=True)
+        save(page_image(), where / f"{name}.png")
+        (where / f"{name}.xml").write_text(alto(ALTO_LINES, image=f"{name}.png"))
+    samples, _ = read(tmp_path, "alto", {"group_by": "folder"})
+    assert {s.id.split("#")[0]: s.group for s in samples} == {
+        "drafts/b/p1.xml": "drafts/b",
+        "letters-a/p1.xml": "letters-a",
+        "letters-a/p2.xml": "letters-a",
+        "top.xml": "top",
+    }
+
+
 @pytest.mark.parametrize(
     "options, message",
     [
@@ -549,3 +570,15 @@ def test_docs_python_example_runs(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "3 samples, 3 groups"
     assert re.fullmatch(r"(train|val) page0/0001\.png line 0 \(48, 240\)", out[0])
+
+
+def test_texts_come_in_nfc(tmp_path):
+    # some HTR-United transcriptions write an accent as a combining mark after its letter
+    save(page_image(), tmp_path / "scan.png")
+    lines = ALTO_LINES.replace("Hello", "Cafe\u0301")
+    (tmp_path / "scan.xml").write_text(alto(lines, image="scan.png"))
+    (tmp_path / "table.tsv").write_text("image\ttext\nscan.png\tnai\u0308ve\n", encoding="utf-8")
+    samples, _ = read(tmp_path / "scan.xml")
+    assert "Café" in samples[0].text and "\u0301" not in samples[0].text
+    (row,), _ = read(tmp_path / "table.tsv", "table")
+    assert row.text == "naïve"

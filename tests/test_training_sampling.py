@@ -93,6 +93,30 @@ def test_train_only_sources_never_validate(tmp_path, two_sources):
     assert sum(t.store[i].source == 1 for i in t.train_idx) == 60
 
 
+def test_val_only_sources_and_per_source_shares(tmp_path, two_sources):
+    a, b = two_sources
+    t = trainer(
+        tmp_path,
+        [
+            {"path": str(a), "format": "gt-pairs", "val_fraction": 0.0},
+            {"path": str(b), "format": "gt-pairs", "split": "val"},
+        ],
+    )
+    # a share of 0 never validates; a "val" source never trains
+    assert {t.store[i].source for i in t.val_idx} == {1}
+    assert {t.store[i].source for i in t.train_idx} == {0}
+    assert sum(t.store[i].source == 1 for i in t.val_idx) == 60
+    # a source's own share overrides [data] val_fraction (0.2 here), by group as ever
+    shares = {}
+    for share in (0.2, 0.6):
+        t = trainer(tmp_path, [{"path": str(a), "format": "gt-pairs", "val_fraction": share}])
+        groups = {t.store[i].group for i in t.val_idx}
+        assert not groups & {t.store[i].group for i in t.train_idx}
+        shares[share] = len(t.val_idx) / (len(t.val_idx) + len(t.train_idx))
+    assert shares[0.2] < shares[0.6]
+    assert 0.4 < shares[0.6] < 0.8
+
+
 def test_buckets_batch_similar_widths_in_random_order(tmp_path, two_sources):
     a, _ = two_sources
 

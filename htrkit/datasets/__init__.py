@@ -13,6 +13,7 @@ deterministic: :func:`split_of` hashes the group name.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -129,11 +130,14 @@ def read_dataset(
     skip_bad: bool = False,
     report: DatasetReport | None = None,
 ) -> Iterator[Sample]:
-    """Yield the samples of a dataset, updating ``report`` as they come."""
+    """Yield the samples of a dataset, updating ``report`` as they come. Texts come in
+    Unicode NFC, whatever the reader, so that ``e`` + U+0301 is the ``é`` of an alphabet."""
     path = Path(path)
     report = report if report is not None else DatasetReport()
     reader = find_reader(path, format, options)
     for sample in reader.samples(path, report, skip_bad):
+        if not unicodedata.is_normalized("NFC", sample.text):
+            sample.text = unicodedata.normalize("NFC", sample.text)
         report.add(sample)
         yield sample
 

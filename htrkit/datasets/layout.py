@@ -271,6 +271,10 @@ class LayoutReader(ABC):
             yield Sample(f"{sample_base}#{line.id}", line.text, page.group, cut, str(xml))
 
     def _group(self, xml: Path, key: str) -> str:
+        if self.options.group_by == "folder":
+            # the sub-folder below the dataset folder; pages at its top are their own group
+            parent = key.rpartition("/")[0]
+            return parent or key
         if self._document is None:
             return key
         match = self._document.search(xml.stem)

@@ -20,11 +20,12 @@ def _check_regex(name: str, pattern: str | None) -> None:
 class PageOptions:
     """Options of the page-layout readers (``alto`` and ``page``)."""
 
-    group_by: Literal["page", "document"] = field(
+    group_by: Literal["page", "document", "folder"] = field(
         default="page",
         metadata={
-            "help": "keep together in splits each page, or each document "
-            "(pages whose file names share a document_pattern match)"
+            "help": "keep together in splits each page, each document (pages whose file "
+            "names share a document_pattern match) or each folder (the pages of one "
+            "sub-folder, as HTR-United repositories keep one manuscript per folder)"
         },
     )
     document_pattern: str | None = field(
@@ -143,6 +144,14 @@ class SynthOptions:
     render: Any = field(
         default_factory=dict,
         metadata={"help": "renderer options (docs/synthetic.md), e.g. {slant = 20}"},
+    )
+    kind: Literal["text", "capitals", "numbers", "form"] = field(
+        default="text",
+        metadata={
+            "help": "what to draw: corpus text; capitals (letter-spaced or boxed); numbers "
+            "(dates, amounts, digits); form (a printed label, not transcribed, and a rule "
+            "beside handwriting)"
+        },
     )
 
     def __post_init__(self) -> None:

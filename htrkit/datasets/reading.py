@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,10 @@ def load_image(path: Path, where: str = "") -> Any:
 
 
 def clean_text(text: str) -> str:
-    """Trim the ends and collapse runs of white space (no model sees two spaces)."""
-    return " ".join(text.split())
+    """Unicode NFC (an accent and its letter as one character, as an alphabet lists them:
+    some transcriptions write ``e`` + U+0301), the ends trimmed and runs of white space
+    collapsed (no model sees two spaces)."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def is_image(path: Path) -> bool:

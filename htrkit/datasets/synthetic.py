@@ -45,15 +45,36 @@ class SynthReader:
         allowed = set(o.charset)
         i = written = 0
         while written < o.n:
-            text, _, image = render_line(
-                i, o.seed, source, fonts, renderer, synth, o.min_words, o.max_words
-            )
+            if o.kind == "text":
+                text, _, image = render_line(
+                    i, o.seed, source, fonts, renderer, synth, o.min_words, o.max_words
+                )
+            else:
+                drawn = self._kind(i, source, fonts, renderer, synth)
+                if drawn is None:
+                    i += 1
+                    report.drop("no font covers the text")
+                    if i > 20 * o.n:
+                        raise DatasetError(f"{path}: no font can draw {o.kind} texts")
+                    continue
+                text, image = drawn
             i += 1
             if allowed and not set(text) <= allowed:
                 report.drop("characters outside charset")
                 if i > 20 * o.n:
                     raise DatasetError(f"{path}: few corpus texts fit the charset option")
                 continue
-            name = f"synth{o.seed}_{written:0{width}d}"
+            name = f"synth{o.seed}{'' if o.kind == 'text' else o.kind}_{written:0{width}d}"
             written += 1
             yield Sample(name, text, name, image, str(path))
+
+    def _kind(self, i, source, fonts, renderer, synth):  # noqa: ANN001, ANN202
+        import numpy as np
+
+        from htrkit.synth.dataset import choose
+        from htrkit.synth.kinds import draw
+
+        rng = np.random.default_rng([self.options.seed, i])
+        return draw(
+            self.options.kind, source, fonts, renderer, rng, lambda t, r: choose(t, fonts, r, synth)
+        )

@@ -41,8 +41,12 @@ class Source:
     #: every sample, 0.5 draws a random half, each epoch anew
     weight: float = field(default=1.0, metadata={"min": 0})
     #: "auto": split by group with ``val_fraction``; "train": never used for validation
-    #: (synthetic data, say, so that validation measures real handwriting only)
-    split: Literal["auto", "train"] = "auto"
+    #: (synthetic data, say, so that validation measures real handwriting only); "val":
+    #: only used for validation (a dataset's own test folder)
+    split: Literal["auto", "train", "val"] = "auto"
+    #: this source's share of groups for validation ("auto" split); -1 takes
+    #: ``[data] val_fraction`` (a source with few documents may need a larger share)
+    val_fraction: float = field(default=-1.0, metadata={"min": -1, "max": 1})
 
 
 @dataclass(frozen=True)

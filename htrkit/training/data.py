@@ -161,16 +161,18 @@ class LmdbStore(Sequence[LineRecord]):
 
 def split_records(
     records: Sequence[LineRecord],
-    val_fraction: float,
+    val_fraction: float | Sequence[float],
     seed: int,
-    train_only: frozenset[int] = frozenset(),
 ) -> tuple[list[int], list[int]]:
-    """Indices of training and validation records, split by group; records of the sources
-    in ``train_only`` always train."""
+    """Indices of training and validation records, split by group. ``val_fraction`` is one
+    share for every source or a share per source (0: the source only trains, 1: it only
+    validates)."""
     train, val = [], []
     for i, record in enumerate(records):
-        is_val = record.source not in train_only and split_of(record.group, val_fraction, seed)
-        (val if is_val == "val" else train).append(i)
+        share = (
+            val_fraction if isinstance(val_fraction, (int, float)) else val_fraction[record.source]
+        )
+        (val if split_of(record.group, share, seed) == "val" else train).append(i)
     return train, val
 
 
@@ -210,7 +212,12 @@ class LineDataset:
         image = record.image
         if self.augmenter is not None:
             rng = np.random.default_rng([self.seed, self.epoch, self.indices[i], repeat])
-            image = self.augmenter(image, rng)
+            neighbour = None
+            if getattr(self.augmenter.options, "neighbours_p", 0) > 0:
+                # another line of the set, for the ink of the lines above and below
+                other = np.random.default_rng([self.seed, self.epoch, self.indices[i], repeat, 1])
+                neighbour = self.store[self.indices[int(other.integers(len(self.indices)))]].image
+            image = self.augmenter(image, rng, neighbour)
         label = [self.alphabet.index(c) for c in record.text if c in self.alphabet]
         return 1.0 - image.astype(np.float32) / 255.0, label, record.text
 
