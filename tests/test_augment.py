@@ -129,3 +129,38 @@ def test_docs_list_every_option_and_the_example_runs(monkeypatch):
     code = re.findall(r"```python\n(.*?)```", section, re.S)[0]
     exec(compile(code, "docs/training-data.md", "exec"), {})
     assert printed == [((32, 200), np.dtype("uint8"))]
+
+
+def test_crop_keeps_the_height_and_moves_the_margins():
+    image = line()
+    outs = [
+        Augmenter(only("affine", affine_p=0.0, crop_p=1.0))(image, np.random.default_rng(s))
+        for s in range(12)
+    ]
+    assert all(o.shape[0] == image.shape[0] and o.dtype == np.uint8 for o in outs)
+    widths = {o.shape[1] for o in outs}
+    assert len(widths) > 6  # trimmed to the ink, widened, rescaled: widths vary
+    # a looser crop shrinks the writing, a tighter one enlarges it or cuts some ink off
+    inks = [ink(o) / ink(image) for o in outs]
+    assert min(inks) < 0.9 and max(inks) > 1.05
+    assert all(0.2 < r < 3 for r in inks)
+
+
+def test_neighbours_put_ink_only_at_the_top_and_bottom():
+    image = np.full((48, 300), 230, np.uint8)
+    image[18:30, 40:260] = 20  # this line's ink, in its middle rows
+    neighbour = np.full((48, 300), 240, np.uint8)
+    neighbour[:, ::9] = 0  # ink in every row of the other line
+    options = only("affine", affine_p=0.0, neighbours_p=1.0)
+    seen_top = seen_bottom = False
+    for seed in range(10):
+        out = Augmenter(options)(image, np.random.default_rng(seed), neighbour)
+        assert out.shape == image.shape
+        np.testing.assert_array_equal(out[18:30, 40:260], image[18:30, 40:260])
+        # a strip is at most neighbours (0.25) of the height
+        assert (out[13:35] == image[13:35]).all()
+        seen_top |= bool((out[:12] < 100).any())
+        seen_bottom |= bool((out[36:] < 100).any())
+    assert seen_top and seen_bottom
+    # without a neighbour (or with neighbours_p = 0) nothing changes
+    np.testing.assert_array_equal(Augmenter(options)(image, np.random.default_rng(0)), image)

@@ -263,3 +263,50 @@ def test_synthetic_docs_examples_run_and_list_every_option(monkeypatch):
     help_text = run_cli("data", "synth", "--help").stdout
     for flag in re.findall(r"^\| `(--[a-z-]+|-[a-zA-Z])", text, re.M):
         assert flag in help_text, flag
+
+
+def test_synth_kinds_capitals_numbers_and_form_fields(tmp_path):
+    from htrkit.datasets import read_dataset
+    from htrkit.synth.kinds import LABELS
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(
+        "Marie Curie was born in Warsaw and moved to Paris in 1891 with her sister Bronisława.\n"
+        "Johann Sebastian Bach wrote music in Leipzig for the church of Saint Thomas.\n",
+        encoding="utf-8",
+    )
+
+    def draw(kind, n=12):
+        options = {"n": n, "kind": kind, "seed": 5}
+        return list(read_dataset(corpus, "synth", options))
+
+    capitals = draw("capitals")
+    assert all(s.text == s.text.upper() and s.text.strip() for s in capitals)
+    assert len({s.text for s in capitals}) > 4
+    numbers = draw("numbers")
+    assert all(any(c.isdigit() for c in s.text) for s in numbers)
+    forms = draw("form", 20)
+    # the printed label is in the image, never in the text
+    assert not any(label.rstrip(":").strip() in s.text for s in forms for label in LABELS)
+    for samples in (capitals, numbers, forms):
+        for s in samples:
+            assert s.image.dtype == np.uint8 and s.image.ndim == 2
+            assert (s.image < 128).any() and np.median(s.image) > 150  # ink on paper
+    # the same seed draws the same lines
+    again = draw("form", 20)
+    assert [s.text for s in again] == [s.text for s in forms]
+    np.testing.assert_array_equal(again[3].image, forms[3].image)
+
+
+def test_form_fields_add_a_printed_label_to_the_left():
+    from htrkit.synth.kinds import add_label_and_rule
+
+    line = np.full((60, 200), 235, np.uint8)
+    line[20:40, 20:180] = 30
+    out = add_label_and_rule(line, np.random.default_rng(1), "Name:", rule=False)
+    assert out.shape[0] == 60 and out.shape[1] > 200
+    np.testing.assert_array_equal(out[:, -200:], line)  # the handwriting is untouched
+    assert (out[:, : out.shape[1] - 200] < 128).any()  # print on the left
+    ruled = add_label_and_rule(line, np.random.default_rng(1), None, rule=True)
+    assert ruled.shape == line.shape
+    assert ((ruled < line).sum(axis=1) > 100).any()  # a rule across the line

@@ -33,6 +33,9 @@ class RenderOptions:
     word_spacing: float = field(
         default=0.4, metadata={"help": "relative variation of word gaps", "min": 0, "max": 1}
     )
+    word_gap: float = field(
+        default=0.0, metadata={"help": "extra gap between words (fraction of size)", "min": 0}
+    )
     joined: float = field(
         default=0.3,
         metadata={"help": "chance a word is drawn whole (keeps cursive joins)", "min": 0, "max": 1},
@@ -122,6 +125,7 @@ class Renderer:
         for w, word in enumerate(text.split(" ")):
             if w:
                 x += space * (1 + rng.uniform(-o.word_spacing, o.word_spacing)) + spacing
+                x += o.word_gap * size
             chunks = [word] if rng.random() < o.joined else list(word)
             prev = ""
             for chunk in chunks:

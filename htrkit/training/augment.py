@@ -1,10 +1,12 @@
 """Random distortions of training line images, so that a model sees more hands than it has.
 
 :class:`Augmenter` applies each transform with its own probability, in this order:
-geometry (affine, elastic), stroke thickness, paper background, brightness and contrast,
-blur, noise. Sizes are given for a 32-pixel-high line and scale with the image height.
-Images stay ``uint8`` grey and keep their size; the affine transform shrinks the writing
-when needed so that no ink leaves the image.
+the crop (tighter or looser, as a segmenter cuts lines), the neighbouring lines' ascenders
+and descenders cut into the crop, geometry (affine, elastic), stroke thickness, paper
+background, brightness and contrast, blur, noise. Sizes are given for a 32-pixel-high line
+and scale with the image height. Images stay ``uint8`` grey and keep their height; only
+the crop changes the width. The affine transform shrinks the writing when needed so that
+no ink leaves the image.
 """
 
 from __future__ import annotations
@@ -23,6 +25,34 @@ def _p(default: float, what: str):
 class AugmentOptions:
     enabled: bool = field(default=True, metadata={"help": "false returns images unchanged"})
     probability: float = _p(1.0, "augmenting an image at all")
+    crop_p: float = _p(0.0, "a tighter or looser crop (rows cut off or paper added)")
+    crop_tight: float = field(
+        default=0.15,
+        metadata={
+            "help": "largest share of the height cut off at top or bottom",
+            "min": 0,
+            "max": 0.4,
+        },
+    )
+    crop_loose: float = field(
+        default=0.3,
+        metadata={
+            "help": "largest paper margin added at top or bottom (share of the height)",
+            "min": 0,
+            "max": 1,
+        },
+    )
+    neighbours_p: float = _p(
+        0.0, "ink of the lines above and below (another training line's descenders and ascenders)"
+    )
+    neighbours: float = field(
+        default=0.25,
+        metadata={
+            "help": "largest height of a neighbour's strip (share of the height)",
+            "min": 0,
+            "max": 0.5,
+        },
+    )
     affine_p: float = _p(0.5, "an affine transform")
     rotation: float = field(
         default=2.0, metadata={"help": "largest rotation in degrees", "min": 0, "max": 15}
@@ -75,7 +105,7 @@ class AugmentOptions:
     )
 
 
-#: the transforms, in the order they are applied
+#: the transforms, in the order they are applied (the crop and the neighbours first)
 TRANSFORMS = ("affine", "elastic", "thickness", "background", "contrast", "blur", "noise")
 
 
@@ -109,7 +139,14 @@ class Augmenter:
         self.options = options or AugmentOptions()
         self.rng = np.random.default_rng(seed)
 
-    def __call__(self, image: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    def __call__(
+        self,
+        image: np.ndarray,
+        rng: np.random.Generator | None = None,
+        neighbour: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``neighbour``: another line image of the same height, whose ink may be cut into
+        this one's top and bottom (``neighbours_p``)."""
         o = self.options
         rng = self.rng if rng is None else rng
         if image.ndim != 2 or image.dtype != np.uint8:
@@ -120,13 +157,71 @@ class Augmenter:
             return image.copy()
         # draw every coin first, so one transform's randomness does not shift the others'
         chosen = [rng.random() < getattr(o, f"{name}_p") for name in TRANSFORMS]
+        # drawn only when asked for, so that with them off a run sees what it saw before
+        crop = o.crop_p > 0 and rng.random() < o.crop_p
+        near = o.neighbours_p > 0 and neighbour is not None and rng.random() < o.neighbours_p
         out = image.astype(np.float32)
+        if crop:
+            out = self.crop(out, rng)
+        if near and neighbour.shape[0] == out.shape[0]:
+            out = self.neighbours(out, neighbour.astype(np.float32), rng)
         for name, on in zip(TRANSFORMS, chosen):
             if on:
                 out = getattr(self, name)(out, rng)
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
     # Each transform takes and returns a float32 image in [0, 255].
+
+    def crop(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A tighter or looser crop at top and bottom (scaled back to the height), and
+        the side margins trimmed to the ink or widened with paper."""
+        import cv2
+
+        o = self.options
+        h, w = image.shape
+        paper, ink = _paper_and_ink(image)
+        top, bottom = (
+            -int(rng.uniform(0, o.crop_tight) * h)
+            if rng.random() < 0.5
+            else int(rng.uniform(0, o.crop_loose) * h)
+            for _ in range(2)
+        )
+        rows = image[max(-top, 0) : h - max(-bottom, 0)]
+        rows = np.pad(rows, ((max(top, 0), max(bottom, 0)), (0, 0)), constant_values=paper)
+        cols = np.flatnonzero(ink.any(0))
+        if len(cols) and rng.random() < 0.5:  # tight to the ink at the sides
+            left = int(rng.uniform(0, 1) * cols[0])
+            right = int(rng.uniform(0, 1) * (w - 1 - cols[-1]))
+            rows = rows[:, left : w - right]
+        else:  # more paper at the sides
+            extra = (int(rng.uniform(0, 0.5) * h) for _ in range(2))
+            rows = np.pad(rows, ((0, 0), tuple(extra)), constant_values=paper)
+        new_h, new_w = rows.shape
+        width = max(2, int(round(new_w * h / max(new_h, 1))))
+        return cv2.resize(rows, (width, h), interpolation=cv2.INTER_AREA)
+
+    def neighbours(
+        self, image: np.ndarray, neighbour: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """The bottom of ``neighbour`` (the line above: its descenders) over this line's
+        top rows, and/or its top (the line below: ascenders) over the bottom rows."""
+        h, w = image.shape
+        out = image.copy()
+        paper = float(np.median(image))
+        n_paper = float(np.median(neighbour))
+        sides = (("top",), ("bottom",), ("top", "bottom"))[int(rng.choice(3, p=[0.4, 0.3, 0.3]))]
+        for where in sides:
+            k = max(1, int(_magnitude(rng, self.options.neighbours) * h))
+            strip = neighbour[-k:] if where == "top" else neighbour[:k]
+            # the neighbour's ink on this line's paper, shifted sideways and tiled to width
+            shift = int(rng.integers(0, max(strip.shape[1], 1)))
+            strip = np.roll(strip, shift, axis=1)
+            reps = int(np.ceil(w / max(strip.shape[1], 1)))
+            strip = np.tile(strip, (1, reps))[:, :w]
+            darker = np.clip(n_paper - strip, 0, 255)  # how much ink, 0 on paper
+            part = out[:k] if where == "top" else out[h - k :]
+            np.minimum(part, paper - darker, out=part)
+        return out
 
     def affine(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Rotate, shear and scale about the centre, shrinking if the ink would leave."""
