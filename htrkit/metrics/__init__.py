@@ -25,7 +25,7 @@ class Metric(ABC):
     def sample(self, prediction: str, reference: str) -> float:
         """The score of one pair."""
         num, den = self.statistics(prediction, reference)
-        return num / den if den else self._empty(prediction == reference)
+        return num / den if den else self._empty(self.same(prediction, reference))
 
     def corpus(self, predictions: Sequence[str], references: Sequence[str]) -> float:
         """The score of a corpus: summed numerators over summed denominators."""
@@ -38,7 +38,11 @@ class Metric(ABC):
             den += d
         if den:
             return num / den
-        return self._empty(all(p == r for p, r in zip(predictions, references)))
+        return self._empty(all(self.same(p, r) for p, r in zip(predictions, references)))
+
+    def same(self, prediction: str, reference: str) -> bool:
+        """Whether a pair counts as read exactly (for empty references)."""
+        return prediction == reference
 
     def _empty(self, exact: bool) -> float:
         """The score when there is nothing to count (empty references): the best score

@@ -18,6 +18,30 @@ class CharacterErrorRate(Metric):
         return Levenshtein.distance(prediction, reference), len(reference)
 
 
+class CaselessCharacterErrorRate(Metric):
+    """CER with both texts case-folded: what is left once capitals and small letters are
+    not told apart (``ß`` folds to ``ss``, as Unicode case folding does)."""
+
+    def statistics(self, prediction: str, reference: str) -> tuple[float, float]:
+        ref = reference.casefold()
+        return Levenshtein.distance(prediction.casefold(), ref), len(ref)
+
+    def same(self, prediction: str, reference: str) -> bool:
+        return prediction.casefold() == reference.casefold()
+
+
+class SpacelessCharacterErrorRate(Metric):
+    """CER with every white-space character removed from both texts: what is left once
+    word splits and joins are not counted (per reference character other than spaces)."""
+
+    def statistics(self, prediction: str, reference: str) -> tuple[float, float]:
+        ref = "".join(reference.split())
+        return Levenshtein.distance("".join(prediction.split()), ref), len(ref)
+
+    def same(self, prediction: str, reference: str) -> bool:
+        return "".join(prediction.split()) == "".join(reference.split())
+
+
 class WordErrorRate(Metric):
     """Word edits per reference word (words split on whitespace)."""
 
