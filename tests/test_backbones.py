@@ -141,7 +141,7 @@ def check_training(module: torch.nn.Module, height: int) -> None:
 
 
 def test_builtins_are_registered():
-    assert {"crnn-small", "crnn-vgg", "resnet-blstm"} <= BUILTIN <= set(BACKBONES.names())
+    assert {"crnn-small", "crnn-vgg", "resnet-blstm", "ppocr"} <= BUILTIN <= set(BACKBONES.names())
 
 
 @pytest.mark.parametrize("name", BACKBONES.names())
@@ -202,7 +202,12 @@ def test_docs_example_backbone():
 # -- the built-in backbones --------------------------------------------------------------
 
 # With 80 classes (79 characters + blank, as for IAM); docs/backbones.md quotes these.
-PARAMETERS = {"crnn-small": 1_313_840, "crnn-vgg": 8_745_808, "resnet-blstm": 2_687_760}
+PARAMETERS = {
+    "crnn-small": 1_313_840,
+    "crnn-vgg": 8_745_808,
+    "resnet-blstm": 2_687_760,
+    "ppocr": 550_372,  # size tiny
+}
 
 
 @pytest.mark.parametrize("name", sorted(PARAMETERS))
@@ -221,6 +226,10 @@ def test_builtin_parameter_counts(name):
         ("resnet-blstm", 32, 25),
         ("resnet-blstm", 64, 25),
         ("resnet-blstm", 96, 25),
+        ("ppocr", 16, 12),  # (W + 3) // 8
+        ("ppocr", 32, 12),
+        ("ppocr", 48, 12),
+        ("ppocr", 64, 12),
     ],
 )
 def test_valid_heights(name, height, frames):
@@ -237,6 +246,8 @@ def test_valid_heights(name, height, frames):
         ("crnn-vgg", 40, "height must be a multiple of 16 and at least 32, got 40"),
         ("resnet-blstm", 8, "must be >= 16"),
         ("resnet-blstm", 24, "height must be a multiple of 16, got 24"),
+        ("ppocr", 8, "must be >= 16"),
+        ("ppocr", 40, "height must be a multiple of 16, got 40"),
     ],
 )
 def test_invalid_heights(name, height, message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -57,5 +58,49 @@ class ResNetBLSTMOptions:
 
     def __post_init__(self) -> None:
         # four stride-2 blocks halve the height 16x: 32 -> 2 rows, 64 -> 4, 96 -> 6
+        if self.height % 16:
+            raise ValueError(f"height must be a multiple of 16, got {self.height}")
+
+
+@dataclass(frozen=True)
+class PPOCROptions:
+    size: Literal["tiny", "small"] = field(
+        default="tiny",
+        metadata={
+            "help": "PP-OCRv6 size: 'tiny' or 'small' (0.56 or 3.0 M parameters at 158 classes)"
+        },
+    )
+    height: int = field(
+        default=48,
+        metadata={
+            "help": "input height (a multiple of 16; the released weights use 48)",
+            "min": 16,
+        },
+    )
+    dropout: float = field(
+        default=0.1,
+        metadata={
+            "help": "dropout in the SVTR neck's MLPs and attention output (small), before "
+            "the CTC head (tiny)",
+            "min": 0.0,
+            "max": 0.9,
+        },
+    )
+    attention_dropout: float = field(
+        default=0.1,
+        metadata={"help": "dropout on the attention weights (small only)", "min": 0.0, "max": 0.9},
+    )
+    freeze_norm: bool = field(
+        default=False,
+        metadata={
+            "help": "batch norms keep their running statistics in training too (for "
+            "fine-tuning with small batches)"
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.size not in ("tiny", "small"):
+            raise ValueError(f"size must be 'tiny' or 'small', got {self.size!r}")
+        # the stem and two blocks halve the height 16x; the last pool averages what is left
         if self.height % 16:
             raise ValueError(f"height must be a multiple of 16, got {self.height}")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from htrkit.backbones.options import CRNNSmallOptions, CRNNVGGOptions, ResNetBLSTMOptions
+from htrkit.backbones.options import (
+    CRNNSmallOptions,
+    CRNNVGGOptions,
+    PPOCROptions,
+    ResNetBLSTMOptions,
+)
 from htrkit.hookspecs import hookimpl
 from htrkit.specs import BackboneSpec
 
@@ -25,6 +30,12 @@ def _resnet_blstm(options: ResNetBLSTMOptions, num_classes: int):
     return ResNetBLSTM(options, num_classes)
 
 
+def _ppocr(options: PPOCROptions, num_classes: int):
+    from htrkit.backbones.ppocr import PPOCR
+
+    return PPOCR(options, num_classes)
+
+
 @hookimpl
 def htrkit_register_backbones() -> list[BackboneSpec]:
     return [
@@ -45,5 +56,11 @@ def htrkit_register_backbones() -> list[BackboneSpec]:
             _resnet_blstm,
             "9 residual blocks (32-128 channels) + BiLSTM 256 and 64, for lines",
             options=ResNetBLSTMOptions,
+        ),
+        BackboneSpec(
+            "ppocr",
+            _ppocr,
+            "PaddleOCR's PP-OCRv6 recognisers (PPLCNetV4 + CTC neck), tiny and small",
+            options=PPOCROptions,
         ),
     ]
