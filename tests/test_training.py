@@ -217,3 +217,25 @@ def test_cli_cache_then_train_with_progress(tmp_path):
     assert "epoch 2/2" in out.stderr and "val CER" in out.stderr
     assert "stopped: epochs done after 2 epochs" in out.stdout
     assert (tmp_path / "out" / "history.png").is_file()
+
+
+def test_init_names_an_installed_model(tmp_path):
+    import torch
+
+    from htrkit.plugins import registry
+    from htrkit.recognizer import Recognizer
+    from htrkit.training.loop import Trainer
+
+    data = write_word_dataset(tmp_path / "d", 30, seed=2, chars="0123")
+    trainer = Trainer(config(tmp_path, data, "x", 'model.init="digits"'), log=lambda m: None)
+    trainer.load_data()
+    trainer.build_model()
+    digits = Recognizer.load(registry("model").create("digits"))
+    assert trainer.recognizer.config.backbone == digits.config.backbone
+    assert trainer.steps == digits.config.preprocess
+    theirs = digits.module.state_dict()
+    for key, value in trainer.recognizer.module.state_dict().items():
+        assert torch.equal(value, theirs[key]), key
+    missing = Trainer(config(tmp_path, data, "y", 'model.init="no-such-model"'), log=print)
+    with pytest.raises(ConfigError, match="no such model file .* no installed model of that name"):
+        missing.load_data()

@@ -77,7 +77,7 @@ class Trainer:
         c = self.config
         self.steps = standard_steps(c.model.preprocess, c.model.input_height)
         if c.model.init:
-            self.steps = read_config(c.resolve(c.model.init)).preprocess
+            self.steps = read_config(self._init_path()).preprocess
         chain = PreprocessChain.from_config(self.steps, source="[model] preprocess")
         report = DatasetReport()
         if c.data.cache:
@@ -90,9 +90,7 @@ class Trainer:
             if c.data.val:
                 train_idx, val_idx = list(range(len(train))), list(range(len(train), len(store)))
             else:
-                train_idx, val_idx = split_records(
-                    train, c.data.val_fraction, c.data.split_seed, self._train_only()
-                )
+                train_idx, val_idx = split_records(train, self._shares(), c.data.split_seed)
         if not train_idx:
             raise InputError("no training samples: check [[data.train]] paths and formats")
         if not val_idx:
@@ -142,10 +140,38 @@ class Trainer:
         if c.data.val:
             return list(range(n_train)), list(range(n_train, len(store)))
         head = [store.head(i) for i in range(n_train)]
-        return split_records(head, c.data.val_fraction, c.data.split_seed, self._train_only())
+        return split_records(head, self._shares(), c.data.split_seed)
 
-    def _train_only(self) -> frozenset[int]:
-        return frozenset(k for k, s in enumerate(self.config.data.train) if s.split == "train")
+    def _shares(self) -> list[float]:
+        """Each training source's share of groups for validation: 0 for ``split = "train"``,
+        1 for ``split = "val"``, else its own ``val_fraction`` or ``[data] val_fraction``."""
+        data = self.config.data
+        return [
+            0.0
+            if s.split == "train"
+            else 1.0
+            if s.split == "val"
+            else (s.val_fraction if s.val_fraction >= 0 else data.val_fraction)
+            for s in data.train
+        ]
+
+    def _init_path(self) -> Path:
+        """``[model] init``: a model file (relative to the config), or the name of an
+        installed model such as ``default``."""
+        from htrkit.pipeline import is_model_path
+        from htrkit.plugins import registry
+
+        init = self.config.model.init
+        if not is_model_path(init) and init in registry("model"):
+            return Path(registry("model").create(init))
+        path = self.config.resolve(init)
+        if not path.is_file():
+            models = ", ".join(registry("model").names()) or "none installed"
+            raise ConfigError(
+                f"[model] init {init!r}: no such model file ({path}) and no installed model "
+                f"of that name (models: {models})"
+            )
+        return path
 
     def _head(self, index: int) -> LineRecord:
         """A record with at least its source and its image width (cheap for a cache)."""
@@ -160,7 +186,7 @@ class Trainer:
         c = self.config
         texts = (self.store[i].text for i in self.train_idx)
         if c.model.init:
-            base = Recognizer.load(c.resolve(c.model.init))
+            base = Recognizer.load(self._init_path())
             # the configured alphabet, when there is one, else every character of the texts
             wanted = c.model.alphabet or {ch for t in texts for ch in t}
             extra = sorted(set(wanted) - set(base.alphabet.chars))
@@ -232,6 +258,10 @@ class Trainer:
             self.log(f"resuming at epoch {epoch + 1}, batch {batch_pos}")
         self.output.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
+        # CPU time of this process (all its threads), added to the interrupted runs' total:
+        # the budget that architectures are compared at (docs/backbones.md)
+        cpu_before = self.history[-1].get("cpu_minutes", 0.0) if self.history else 0.0
+        cpu_started = time.process_time()
         stop_reason = ""
         every = t.eval_every_steps
 
@@ -249,6 +279,7 @@ class Trainer:
                     "val_wer": wer,
                     "lr": schedule.lr(step),
                     "seconds": round(time.monotonic() - started, 1),
+                    "cpu_minutes": round(cpu_before + (time.process_time() - cpu_started) / 60, 2),
                 }
             )
             if t.schedule == "plateau":
@@ -449,7 +480,19 @@ class Trainer:
         before, now = state["config"], self.config.to_dict()
         # the budget may change between runs; what shapes the run may not
         for section, keys in (
-            ("train", ("epochs", "max_minutes", "patience", "num_workers", "threads", "output")),
+            (
+                "train",
+                (
+                    "epochs",
+                    "max_minutes",
+                    "patience",
+                    "num_workers",
+                    "threads",
+                    "output",
+                    "eval_every",
+                    "eval_every_steps",
+                ),
+            ),
         ):
             for key in keys:
                 before[section].pop(key, None)
@@ -457,7 +500,8 @@ class Trainer:
         if json.loads(json.dumps(before)) != json.loads(json.dumps(now)):
             raise ConfigError(
                 "cannot resume: the configuration differs from the interrupted run's "
-                "(only epochs, max_minutes, patience, num_workers and threads may change)"
+                "(only epochs, max_minutes, patience, num_workers, threads and how often it "
+                "validates may change)"
             )
 
     def _agree(self, flag: bool) -> bool:
