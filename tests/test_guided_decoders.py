@@ -275,6 +275,37 @@ def test_pattern_errors():
         registry("decoder").create("pattern", {"pattern": "(ab"})
 
 
+def test_pattern_compilation_is_bounded():
+    import time
+
+    import interegular
+
+    from htrkit.decoders.pattern import PRESETS, compile_pattern
+
+    # 19 characters whose automaton has 2^15 states: interegular alone takes minutes
+    start = time.monotonic()
+    with pytest.raises(HtrkitError, match="too complex: its automaton has over 5,000 states"):
+        registry("decoder").create("pattern", {"pattern": "(a|b)*a(a|b){14}"})
+    assert time.monotonic() - start < 20  # about 0.4 s here; generous for a loaded machine
+    with pytest.raises(HtrkitError, match=r"too complex: its automaton took over 0.01 s"):
+        compile_pattern("(a|b)*a(a|b){11}", max_states=10**6, max_seconds=0.01)
+    # within the bounds, the automaton is interegular's own
+    for pattern in [*PRESETS.values(), "(a|b)*a(a|b){6}", r"[A-Z][a-z]+( [A-Z][a-z]+)*"]:
+        ours, theirs = compile_pattern(pattern), interegular.parse_pattern(pattern).to_fsm()
+        assert len(ours.states) == len(theirs.states), pattern
+        for text in ("12/03/2024", "1905", "John Smith", "aabab", "JEAN-LUC", "+33 1 23 45 67"):
+            assert ours.accepts(text) == theirs.accepts(text), (pattern, text)
+
+
+def test_cli_refuses_a_pattern_too_complex_in_one_line(tmp_path, line_png):
+    from conftest import run_cli
+
+    out = run_cli("run", line_png, "--decoder", "pattern", "-O", "pattern=(a|b)*a(a|b){14}",
+                  timeout=120)  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    assert "too complex" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
 # -- the engine ---------------------------------------------------------------------------
 
 

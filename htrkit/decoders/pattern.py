@@ -6,10 +6,18 @@ character that keeps the automaton on a path to an accepting state, and only pre
 an accepting state may end the line. So ``\\d{2}/\\d{2}/\\d{4}`` reads a date's ``O`` as
 ``0`` and ``@capitals`` reads a name's ``0`` as ``O``. When no prefix matching the pattern
 survives, the line is decoded without it and flagged ``{"pattern": "fallback"}``.
+
+Compiling is bounded: a short expression can have an automaton of exponential size
+(``(a|b)*a(a|b){14}`` has 2^15 states, and interegular takes minutes over it), so the
+automaton may have at most ``MAX_STATES`` states per construction step and the whole
+compilation ``MAX_SECONDS``; past either it is a one-line error that says so.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,17 +28,98 @@ from htrkit.decoders.search import constrained
 from htrkit.errors import OptionsError
 from htrkit.results import Decoding
 
+#: the most states one step of the automaton's construction may create
+MAX_STATES = 5000
+#: the most seconds the whole construction may take
+MAX_SECONDS = 2.0
+
+_COMPILING = threading.Lock()  # the bound is set on interegular's module while it compiles
+
+
+class PatternTooComplex(OptionsError):
+    """A pattern whose automaton is too large or too slow to build."""
+
+
+def compile_pattern(pattern: str, max_states: int = MAX_STATES, max_seconds: float = MAX_SECONDS):  # noqa: ANN201
+    """interegular's automaton for ``pattern``, built within the bounds."""
+    import interegular
+    from interegular import fsm as fsm_module
+
+    deadline = time.monotonic() + max_seconds
+
+    def bounded_crawl(alphabet: Any, initial: Any, final: Callable, follow: Callable) -> Any:
+        # breadth-first over the states reachable from ``initial``, numbered as found
+        states, index, finals, moves = [initial], {_key(initial): 0}, set(), {}
+        for i, state in enumerate(iter_growing(states)):
+            if final(state):
+                finals.add(i)
+            moves[i] = {}
+            for transition in alphabet.by_transition:
+                try:
+                    nxt = follow(state, transition)
+                except fsm_module.OblivionError:
+                    continue
+                key = _key(nxt)
+                j = index.get(key)
+                if j is None:
+                    if len(states) >= max_states:
+                        raise PatternTooComplex(
+                            f"pattern {pattern!r} is too complex: its automaton has over "
+                            f"{max_states:,} states; simplify it (fewer nested repeats)"
+                        )
+                    j = index[key] = len(states)
+                    states.append(nxt)
+                moves[i][transition] = j
+            if time.monotonic() > deadline:
+                raise PatternTooComplex(
+                    f"pattern {pattern!r} is too complex: its automaton took over "
+                    f"{max_seconds:g} s to build; simplify it"
+                )
+        return fsm_module.FSM(
+            alphabet=alphabet, states=range(len(states)), initial=0, finals=finals, map=moves,
+            __no_validation__=True,
+        )  # fmt: skip
+
+    with _COMPILING:
+        original = fsm_module.crawl
+        fsm_module.crawl = bounded_crawl
+        try:
+            return interegular.parse_pattern(pattern).to_fsm()
+        finally:
+            fsm_module.crawl = original
+
+
+def _key(state: Any) -> Any:
+    """A hashable stand-in for an interegular construction state (sets, tuples of them),
+    equal when the states are equal."""
+    if isinstance(state, (set, frozenset)):
+        return frozenset(_key(s) for s in state)
+    if isinstance(state, (list, tuple)):
+        return tuple(_key(s) for s in state)
+    if isinstance(state, dict):
+        return frozenset((k, _key(v)) for k, v in state.items())
+    return state
+
+
+def iter_growing(items: list) -> Any:
+    """The items of a list that grows while it is read."""
+    i = 0
+    while i < len(items):
+        yield items[i]
+        i += 1
+
 
 class PatternScorer:
     """A regular expression as a :class:`~htrkit.decoders.search.Scorer` (no scores, only
     the constraint). States are the automaton's."""
 
     def __init__(self, pattern: str, ignore_case: bool = False):
-        import interegular
         from interegular.fsm import anything_else
 
         try:
-            fsm = interegular.parse_pattern(pattern).to_fsm()
+            fsm = compile_pattern(pattern)
+        except PatternTooComplex:
+            raise
         except Exception as exc:  # noqa: BLE001 - the parser raises several kinds
             raise OptionsError(
                 f"pattern {pattern!r} is not a usable regular expression: {exc}"
