@@ -7,7 +7,9 @@ Tesseract on the same lines as a reference.
 Accuracy comes from ``htrkit eval`` itself (one run per dataset and decoder, commands
 printed), so the model card's figures are the ones anyone reproduces with those commands.
 The splits are the recipe's (``examples/recipes/default-line.toml``): Copiste by copied
-text, Poilus by page, DHSD by writer.
+text, Poilus by page, DHSD by writer, and each further source by page or document with
+its own share (``val_fraction``), or its repository's test folder (``split = "val"``).
+``--sets Copiste Poilus`` limits the run to some of them.
 
 Speed: the same ``--speed-lines`` validation lines (an equal share from each dataset,
 the first ones of each split) are recognised as one batch job (``Pipeline.batch``, greedy,
@@ -34,35 +36,58 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "examples" / "recipes" / "default-line.toml"
-NAMES = {"copiste-pages": "Copiste", "poilus-pages": "Poilus", "dhsd-words": "DHSD"}
+#: a short name (one word, for the card's table) per dataset folder
+NAMES = {
+    "copiste-pages": "Copiste",
+    "poilus-pages": "Poilus",
+    "dhsd-words": "DHSD",
+    "lectaurep-dufour-1": "LectaurepDufour",
+    "lectaurep-random-set-1": "LectaurepRandom1",
+    "lectaurep-random-set-2": "LectaurepRandom2",
+    "cph_paris_tissage_1858": "TimeUs1858",
+    "cph_paris_tissage_1878": "TimeUs1878",
+    "CREMMA-MSS-18": "MSS18",
+    "CREMMA-MSS-19": "MSS19",
+    "CREMMA-MSS-20": "MSS20",
+    "peraire-ground-truth": "Peraire",
+}
 
 
-def validation_sets(recipe: Path):
-    """(name, source, eval options) for each validated dataset of the recipe."""
+def validation_sets(recipe: Path, only: list[str] | None = None):
+    """(name, path, format, options, val fraction, seed, split) for each validated source
+    of the recipe; ``split`` is "val" (a share of its groups) or "all" (a test folder)."""
     from htrkit.training.config import load_config
 
     config = load_config(recipe)
     for source in config.data.train:
-        if source.split != "auto":
+        if source.split == "train":
             continue
         path = config.resolve(source.path).resolve()
         name = next((n for key, n in NAMES.items() if key in str(path)), path.name)
+        if only and name not in only:
+            continue
         options = [f"{k}={v}" for k, v in source.options.items()]
-        yield name, path, source.format, options, config.data.val_fraction, config.data.split_seed
+        fraction = source.val_fraction if source.val_fraction >= 0 else config.data.val_fraction
+        split = "all" if source.split == "val" else "val"
+        if source.skip_bad:
+            options.append("--skip-bad")
+        yield name, path, source.format, options, fraction, config.data.split_seed, split
 
 
-def eval_command(model, path, fmt, options, fraction, seed, decoder) -> list[str]:
+def eval_command(model, path, fmt, options, fraction, seed, split, decoder) -> list[str]:
     """The ``htrkit eval`` command line, run from the repository root. ``decoder`` is a
     name, optionally with options: ``kenlm:level=char,alpha=0.6``."""
     name, _, given = decoder.partition(":")
-    cmd = ["htrkit", "eval", os.path.relpath(path, ROOT), "--model", model, "--split", "val"]
-    cmd += ["--val-fraction", str(fraction), "--split-seed", str(seed), "--decoder", name]
+    cmd = ["htrkit", "eval", os.path.relpath(path, ROOT), "--model", model, "--split", split]
+    if split == "val":
+        cmd += ["--val-fraction", str(fraction), "--split-seed", str(seed)]
+    cmd += ["--decoder", name]
     for option in filter(None, given.split(",")):
         cmd += ["-O", option]
     if fmt:
         cmd += ["--dataset-format", fmt]
     for option in options:
-        cmd += ["--dataset-option", option]
+        cmd += [option] if option == "--skip-bad" else ["--dataset-option", option]
     return cmd
 
 
@@ -72,11 +97,11 @@ def shown(cmd: list[str]) -> str:
     return " ".join(shlex.quote(c) for c in cmd)
 
 
-def accuracy(model: str, decoders: list[str]) -> list[dict]:
+def accuracy(model: str, decoders: list[str], only: list[str] | None) -> list[dict]:
     rows = []
-    for name, path, fmt, options, fraction, seed in validation_sets(RECIPE):
+    for name, path, fmt, options, fraction, seed, split in validation_sets(RECIPE, only):
         for decoder in decoders:
-            cmd = eval_command(model, path, fmt, options, fraction, seed, decoder)
+            cmd = eval_command(model, path, fmt, options, fraction, seed, split, decoder)
             start = time.perf_counter()
             out = subprocess.run(
                 [*cmd, "--json", "--worst", "0"],
@@ -85,6 +110,9 @@ def accuracy(model: str, decoders: list[str]) -> list[dict]:
                 check=False,
                 cwd=ROOT,
             )
+            if out.returncode and "no samples to score" in out.stderr:
+                print(f"{name}: no validation lines (all its groups train)", flush=True)
+                break
             if out.returncode:
                 sys.exit(f"{shown(cmd)} failed: {out.stderr.strip()}")
             result = json.loads(out.stdout)
@@ -95,6 +123,8 @@ def accuracy(model: str, decoders: list[str]) -> list[dict]:
                     "decoder": decoder,
                     "lines": result["samples"],
                     "cer": s["cer"],
+                    "cer_nocase": s["cer-nocase"],
+                    "cer_nospace": s["cer-nospace"],
                     "wer": s["wer"],
                     "exact_match": s["exact-match"],
                     "seconds": round(time.perf_counter() - start, 1),
@@ -102,25 +132,27 @@ def accuracy(model: str, decoders: list[str]) -> list[dict]:
                 }
             )
             print(
-                f"{name:8s} {decoder:16s} lines {result['samples']:5d}  CER {100 * s['cer']:6.2f}%"
+                f"{name:16s} {decoder:16s} lines {result['samples']:5d}  CER {100 * s['cer']:6.2f}%"
+                f" (no case {100 * s['cer-nocase']:6.2f}%,"
+                f" no spaces {100 * s['cer-nospace']:6.2f}%)"
                 f"  WER {100 * s['wer']:6.2f}%  exact {100 * s['exact-match']:6.2f}%",
                 flush=True,
             )
     return rows
 
 
-def speed_lines(n: int):
+def speed_lines(n: int, only: list[str] | None):
     """``n`` validation samples, an equal share per dataset."""
     from htrkit.datasets import read_dataset, split_of
 
-    sets = list(validation_sets(RECIPE))
+    sets = list(validation_sets(RECIPE, only))
     per = -(-n // len(sets))
     lines = []
-    for name, path, fmt, options, fraction, seed in sets:
-        opts = dict(o.split("=", 1) for o in options)
+    for name, path, fmt, options, fraction, seed, split in sets:
+        opts = dict(o.split("=", 1) for o in options if o != "--skip-bad")
         taken = 0
-        for sample in read_dataset(path, fmt, opts):
-            if split_of(sample.group, fraction, seed) == "val":
+        for sample in read_dataset(path, fmt, opts, skip_bad=True):
+            if split == "all" or split_of(sample.group, fraction, seed) == "val":
                 lines.append((name, sample))
                 taken += 1
                 if taken == per:
@@ -203,9 +235,11 @@ def main() -> None:
         default=["greedy", "beam", "kenlm:level=char"],
         help="decoders, each NAME or NAME:key=value,key=value",
     )
+    parser.add_argument("--sets", nargs="+", help="only these validation sets (card names)")
     parser.add_argument("--speed-lines", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-accuracy", action="store_true")
+    parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--tesseract", action="store_true", help="also time Tesseract")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument(
@@ -225,8 +259,18 @@ def main() -> None:
         "threads": args.threads,
     }
     if not args.no_accuracy:
-        results["accuracy"] = accuracy(args.model, args.decoders)
-    lines = speed_lines(args.speed_lines)
+        results["accuracy"] = accuracy(args.model, args.decoders, args.sets)
+    if not args.no_speed:
+        speed(results, args)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    if args.update_card:
+        update_card(args.update_card, results)
+
+
+def speed(results: dict, args: argparse.Namespace) -> None:
+    lines = speed_lines(args.speed_lines, args.sets)
     results["speed"] = {"htrkit": htrkit_speed(args.model, lines, args.threads)}
     h = results["speed"]["htrkit"]
     print(
@@ -241,27 +285,29 @@ def main() -> None:
                 f"{100 * t['cer']:.2f}%, {t['version']}, -l {t['languages']})"
             )
             print(f"htrkit / tesseract: {h['lines_per_s'] / t['lines_per_s']:.1f}x")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
-    if args.update_card:
-        update_card(args.update_card, results)
 
 
 def update_card(path: Path, results: dict) -> None:
     blocks = {}
     if "accuracy" in results:
         rows = results["accuracy"]
-        blocks["table"] = "| set | decoder | lines | CER % | WER % | exact match % |\n"
-        blocks["table"] += "|---|---|---|---|---|---|\n" + "\n".join(
+        blocks["table"] = (
+            "| set | decoder | lines | CER % | WER % | exact match % | CER, no case % "
+            "| CER, no spaces % |\n"
+        )
+        blocks["table"] += "|---|---|---|---|---|---|---|---|\n" + "\n".join(
             f"| {r['dataset']} | {r['decoder']} | {r['lines']} | {100 * r['cer']:.2f} | "
-            f"{100 * r['wer']:.2f} | {100 * r['exact_match']:.2f} |"
+            f"{100 * r['wer']:.2f} | {100 * r['exact_match']:.2f} | "
+            f"{100 * r['cer_nocase']:.2f} | {100 * r['cer_nospace']:.2f} |"
             for r in rows
         )
         greedy = [r for r in rows if r["decoder"] == "greedy"]
         blocks["commands"] = (
             "```\n" + "\n".join(f"# {r['dataset']}\n{r['command']}" for r in greedy) + "\n```"
         )
+    if "speed" not in results:
+        replace_blocks(path, blocks)
+        return
     speed = results["speed"]
     h, t = speed["htrkit"], speed.get("tesseract")
     text = (

@@ -5,8 +5,9 @@
     python examples/recipes/build_default_lm.py [--shared ../shared/data] [--out htrkit/models]
 
 The corpus is English Wikipedia (``text/enwiki_206_articles.txt``, cut into sentences)
-plus the transcriptions of the default model's *training* lines: Copiste, Poilus and DHSD
-split exactly as the model recipe splits them, so that no validation line is in it (the
+plus the transcriptions of the default model's *training* lines: every real source of the
+recipe, split exactly as the recipe splits it (its own ``val_fraction``; test folders
+left out), read from the recipe's line cache, so that no validation line is in it (the
 decoders' figures on the validation splits would otherwise be flattered).
 
 - the lexicon: every word (a run of letters) of the corpus with its count, most frequent
@@ -35,21 +36,18 @@ WORD = re.compile(r"[^\W\d_]+")
 
 
 def training_texts(recipe: Path) -> list[str]:
-    """The transcriptions of the recipe's training split (its validated sources only)."""
-    from htrkit.datasets import read_dataset, split_of
+    """The transcriptions of the recipe's training split (its validated sources only: not
+    the synthetic lines), read from the recipe's line cache (written if missing)."""
     from htrkit.training.config import load_config
+    from htrkit.training.loop import Trainer
 
-    config = load_config(recipe)
-    texts = []
-    for source in config.data.train:
-        if source.split != "auto":
-            continue
-        path = config.resolve(source.path)
-        for sample in read_dataset(path, source.format, source.options, skip_bad=True):
-            if split_of(sample.group, config.data.val_fraction, config.data.split_seed) == "train":
-                texts.append(sample.text)
-        print(f"{path.name}: {len(texts)} training lines so far", file=sys.stderr)
-    return texts
+    # the cache's preprocessing is the recipe's own: standard steps at its input height
+    config = load_config(recipe, ['model.init=""'])
+    trainer = Trainer(config, log=lambda message: print(message, file=sys.stderr))
+    trainer.load_data()
+    real = {k for k, source in enumerate(config.data.train) if source.split == "auto"}
+    heads = (trainer.store.head(i) for i in trainer.train_idx)
+    return [h.text for h in heads if h.source in real]
 
 
 def wikipedia_sentences(path: Path) -> list[str]:

@@ -193,7 +193,9 @@ class Trainer:
             chars = list(base.alphabet.chars) + extra
             if extra:
                 self.log(f"fine-tuning: alphabet extended by {''.join(extra)!r}")
-            config = replace(base.config, alphabet=chars)
+            # the config's metadata (the model's name, licence) over the starting model's
+            metadata = {**base.config.metadata, **dict(c.model.metadata)}
+            config = replace(base.config, alphabet=chars, metadata=metadata)
             self.recognizer = Recognizer(base.module, config)
             if extra:
                 extend_head(self.recognizer.module, len(base.alphabet) + 1, len(chars) + 1)
