@@ -123,8 +123,8 @@ def accuracy(model: str, decoders: list[str], only: list[str] | None) -> list[di
                     "decoder": decoder,
                     "lines": result["samples"],
                     "cer": s["cer"],
-                    "cer_nocase": s["cer-nocase"],
-                    "cer_nospace": s["cer-nospace"],
+                    "cer_nocase": s["cer-caseless"],
+                    "cer_nospace": s["cer-spaceless"],
                     "wer": s["wer"],
                     "exact_match": s["exact-match"],
                     "seconds": round(time.perf_counter() - start, 1),
@@ -133,8 +133,8 @@ def accuracy(model: str, decoders: list[str], only: list[str] | None) -> list[di
             )
             print(
                 f"{name:16s} {decoder:16s} lines {result['samples']:5d}  CER {100 * s['cer']:6.2f}%"
-                f" (no case {100 * s['cer-nocase']:6.2f}%,"
-                f" no spaces {100 * s['cer-nospace']:6.2f}%)"
+                f" (no case {100 * s['cer-caseless']:6.2f}%,"
+                f" no spaces {100 * s['cer-spaceless']:6.2f}%)"
                 f"  WER {100 * s['wer']:6.2f}%  exact {100 * s['exact-match']:6.2f}%",
                 flush=True,
             )

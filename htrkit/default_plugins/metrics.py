@@ -8,15 +8,15 @@ from htrkit.specs import MetricSpec
 _METRICS = {
     # name: (class in htrkit.metrics.text, description, aliases)
     "cer": ("CharacterErrorRate", "character error rate: edits / reference characters", ()),
-    "cer-nocase": (
+    "cer-caseless": (
         "CaselessCharacterErrorRate",
         "CER ignoring case (both texts case-folded)",
-        ("cer-caseless",),
+        (),
     ),
-    "cer-nospace": (
+    "cer-spaceless": (
         "SpacelessCharacterErrorRate",
         "CER ignoring spaces (removed from both texts)",
-        ("cer-spaceless",),
+        ("cer-nospace",),
     ),
     "wer": ("WordErrorRate", "word error rate: word edits / reference words", ()),
     "levenshtein": ("EditDistance", "Levenshtein distance, mean per sample", ("edit-distance",)),
