@@ -116,11 +116,7 @@ def per_set(models: list[str], caches: list[Path], markdown) -> None:  # noqa: A
         next((n for key, n in NAMES.items() if key in s.path), Path(s.path).name)
         for s in config.data.train
     ]
-    shares = [
-        0.0 if s.split == "train" else 1.0 if s.split == "val"
-        else (s.val_fraction if s.val_fraction >= 0 else config.data.val_fraction)
-        for s in config.data.train
-    ]  # fmt: skip
+    shares = config.data.shares()
     table: dict[str, dict[str, float]] = {}
     counts: dict[str, int] = {}
     for model, cache in zip(models, caches):

@@ -59,7 +59,7 @@ def validation_sets(recipe: Path, only: list[str] | None = None):
     from htrkit.training.config import load_config
 
     config = load_config(recipe)
-    for source in config.data.train:
+    for source, fraction in zip(config.data.train, config.data.shares()):
         if source.split == "train":
             continue
         path = config.resolve(source.path).resolve()
@@ -67,7 +67,6 @@ def validation_sets(recipe: Path, only: list[str] | None = None):
         if only and name not in only:
             continue
         options = [f"{k}={v}" for k, v in source.options.items()]
-        fraction = source.val_fraction if source.val_fraction >= 0 else config.data.val_fraction
         split = "all" if source.split == "val" else "val"
         if source.skip_bad:
             options.append("--skip-bad")

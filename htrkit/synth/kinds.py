@@ -148,7 +148,7 @@ def print_font(size: int):  # noqa: ANN201
     return ImageFont.load_default(size)
 
 
-def _printed(text: str, height: int, rng: np.random.Generator) -> np.ndarray:
+def _printed(text: str, height: float) -> np.ndarray:
     """Coverage (0..255) of ``text`` in print, about ``height`` pixels high."""
     from PIL import Image, ImageDraw
 
@@ -221,7 +221,7 @@ def add_label_and_rule(
         else:
             out[y : y + thick, :] = np.minimum(out[y : y + thick, :], tone)
     if label:
-        glyphs = _printed(label, h * rng.uniform(0.25, 0.45), rng).astype(np.float32) / 255
+        glyphs = _printed(label, h * rng.uniform(0.25, 0.45)).astype(np.float32) / 255
         lh, lw = glyphs.shape
         gap = int(h * rng.uniform(0.1, 0.8))
         strip = np.full((h, lw + gap), paper, np.float32)

@@ -61,6 +61,15 @@ class DataSection:
     #: drop training lines whose text has more characters than frames allow
     max_text_length: int = 0
 
+    def shares(self) -> list[float]:
+        """Each training source's share of groups for validation: 0 for ``split =
+        "train"``, 1 for ``split = "val"``, else its own ``val_fraction`` or this one."""
+        return [
+            0.0 if s.split == "train" else 1.0 if s.split == "val"
+            else (s.val_fraction if s.val_fraction >= 0 else self.val_fraction)
+            for s in self.train
+        ]  # fmt: skip
+
 
 @dataclass(frozen=True)
 class TrainSection:

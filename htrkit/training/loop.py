@@ -90,7 +90,7 @@ class Trainer:
             if c.data.val:
                 train_idx, val_idx = list(range(len(train))), list(range(len(train), len(store)))
             else:
-                train_idx, val_idx = split_records(train, self._shares(), c.data.split_seed)
+                train_idx, val_idx = split_records(train, c.data.shares(), c.data.split_seed)
         if not train_idx:
             raise InputError("no training samples: check [[data.train]] paths and formats")
         if not val_idx:
@@ -140,20 +140,7 @@ class Trainer:
         if c.data.val:
             return list(range(n_train)), list(range(n_train, len(store)))
         head = [store.head(i) for i in range(n_train)]
-        return split_records(head, self._shares(), c.data.split_seed)
-
-    def _shares(self) -> list[float]:
-        """Each training source's share of groups for validation: 0 for ``split = "train"``,
-        1 for ``split = "val"``, else its own ``val_fraction`` or ``[data] val_fraction``."""
-        data = self.config.data
-        return [
-            0.0
-            if s.split == "train"
-            else 1.0
-            if s.split == "val"
-            else (s.val_fraction if s.val_fraction >= 0 else data.val_fraction)
-            for s in data.train
-        ]
+        return split_records(head, c.data.shares(), c.data.split_seed)
 
     def _init_path(self) -> Path:
         """``[model] init``: a model file (relative to the config), or the name of an
