@@ -52,7 +52,7 @@ COPISTE_OPTIONS = {
 }
 
 
-def curves(runs: list[Path], names: list[str], marks: list[float], plot, markdown) -> None:  # noqa: ANN001
+def curves(runs: list[Path], names: list[str], marks: list[float], plot, markdown) -> None:
     """The validation CER against CPU minutes of finished or running training runs."""
     rows = []
     series = []
@@ -98,7 +98,7 @@ def curves(runs: list[Path], names: list[str], marks: list[float], plot, markdow
         replace_blocks(Path(markdown), {"curves": table})
 
 
-def per_set(models: list[str], caches: list[Path], markdown) -> None:  # noqa: ANN001
+def per_set(models: list[str], caches: list[Path], markdown) -> None:
     """Greedy CER per validation set of the default recipe, read from line caches."""
     import numpy as np
 

@@ -35,7 +35,7 @@ from default_model import RECIPE, replace_blocks, validation_sets  # noqa: E402
 WORKER = ROOT / "benchmarks" / "pyctcdecode_worker.py"
 
 
-def logits(model: str, limit: int):  # noqa: ANN201
+def logits(model: str, limit: int):
     """Log-probabilities, references and dataset names of the validation lines, and the
     model's alphabet (cached per model file)."""
     import hashlib
@@ -56,7 +56,7 @@ def logits(model: str, limit: int):  # noqa: ANN201
                     images.append(sample.image)
                     refs.append(sample.text)
                     names.append(name)
-        lps = [lp.astype(np.float32) for lp in recognizer.read_lines(images)]
+        lps = [r.log_probs.astype(np.float32) for r in recognizer.read(images)]
         cache.parent.mkdir(exist_ok=True)
         np.savez_compressed(
             cache,
@@ -190,7 +190,7 @@ def table(rows: list[dict], lines: int, width: int) -> str:
     return "\n".join(out) + "\n" + note
 
 
-def _row(label, options, preds, refs, names, seconds) -> dict:  # noqa: ANN001
+def _row(label, options, preds, refs, names, seconds) -> dict:
     s = scores(preds, refs, names)
     row = {
         "decoder": label,

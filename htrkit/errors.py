@@ -7,6 +7,17 @@ such errors as a single line on stderr; anything else is a bug and keeps its tra
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+
+def suggest(name: str, choices: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``: the
+    hint every unknown-name error ends with."""
+    from rapidfuzz import fuzz, process
+
+    match = process.extractOne(name, list(choices), scorer=fuzz.ratio, score_cutoff=60)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
 
 class HtrkitError(Exception):
     """Base class for every error htrkit raises on purpose."""

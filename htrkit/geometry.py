@@ -4,18 +4,45 @@ from __future__ import annotations
 
 import numpy as np
 
-from htrkit.results import LineRegion
+from htrkit.results import LineRegion, LineResult
 
 
-def crop_line(image: np.ndarray, region: LineRegion) -> np.ndarray:
-    """The line's bounding box, with pixels outside its polygon painted white."""
+def region_from_polygon(
+    polygon: np.ndarray, baseline: np.ndarray, width: int, height: int
+) -> LineRegion | None:
+    """A segmenter's line: its outline clipped to the page, the bounding box of that, and
+    its baseline; ``None`` for a sliver under 2 pixels either way. Points are ``[N, 2]``
+    arrays of page ``(x, y)``."""
+    poly = np.array(polygon, dtype=np.float64)
+    poly[:, 0] = poly[:, 0].clip(0, width)
+    poly[:, 1] = poly[:, 1].clip(0, height)
+    x0, y0 = np.floor(poly.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(poly.max(axis=0)).astype(int)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return LineRegion(
+        bbox=(int(x0), int(y0), int(x1), int(y1)),
+        polygon=[(float(x), float(y)) for x, y in poly],
+        baseline=[(float(x), float(y)) for x, y in baseline],
+    )
+
+
+def crop_line(image: np.ndarray, region: LineRegion, *, pad: bool = True) -> np.ndarray:
+    """The line's bounding box, with pixels outside its polygon painted white.
+
+    Where the box reaches past the page (a segmenter's margin around writing that touches
+    the edge), the crop is padded with white paper, so that the line is read as it would
+    be on a larger sheet, and its x positions stay those of the box; ``pad=False`` clips
+    the box to the page instead. Padding is at most the in-page part's larger side, so a
+    box far outside the page cannot allocate a huge image.
+    """
     h, w = image.shape[:2]
-    x0, y0, x1, y1 = region.bbox
-    x0, y0 = max(int(x0), 0), max(int(y0), 0)
-    x1, y1 = min(int(x1), w), min(int(y1), h)
+    bx0, by0, bx1, by1 = (int(v) for v in region.bbox)
+    x0, y0 = max(bx0, 0), max(by0, 0)
+    x1, y1 = min(bx1, w), min(by1, h)
+    if x1 <= x0 or y1 <= y0:
+        return image[0:0, 0:0]
     crop = image[y0:y1, x0:x1]
-    if crop.size == 0:
-        return crop
     poly = np.asarray(region.polygon, dtype=np.float64)
     if len(poly) >= 3 and not _is_box(poly, (x0, y0, x1, y1)):
         import cv2
@@ -24,7 +51,33 @@ def crop_line(image: np.ndarray, region: LineRegion) -> np.ndarray:
         cv2.fillPoly(mask, [np.round(poly - (x0, y0)).astype(np.int32)], 255)
         crop = crop.copy()
         crop[mask == 0] = 255
+    if pad:
+        cap = max(x1 - x0, y1 - y0)
+        top, left = min(y0 - by0, cap), min(x0 - bx0, cap)
+        bottom, right = min(by1 - y1, cap), min(bx1 - x1, cap)
+        if top or left or bottom or right:
+            extra = [(0, 0)] * (crop.ndim - 2)
+            crop = np.pad(crop, [(top, bottom), (left, right), *extra], constant_values=255)
     return crop
+
+
+def clip_to_page(line: LineResult, width: int, height: int) -> LineResult:
+    """The line's geometry (box, polygon, baseline, character and word x positions) kept
+    within a page of ``width`` x ``height``."""
+
+    def x(v: float) -> float:
+        return min(max(v, 0.0), float(width))
+
+    def y(v: float) -> float:
+        return min(max(v, 0.0), float(height))
+
+    x0, y0, x1, y1 = line.bbox
+    line.bbox = (int(x(x0)), int(y(y0)), int(x(x1)), int(y(y1)))
+    line.polygon = [(x(px), y(py)) for px, py in line.polygon]
+    line.baseline = [(x(px), y(py)) for px, py in line.baseline]
+    for c in line.chars:
+        c.x0, c.x1 = x(c.x0), x(c.x1)
+    return line
 
 
 def _is_box(poly: np.ndarray, bbox: tuple[int, int, int, int]) -> bool:

@@ -5,8 +5,10 @@ named after the hooks below. Every registration hook takes no arguments and retu
 of frozen records from :mod:`htrkit.specs`. htrkit's own components are registered through
 exactly these hooks (see ``htrkit/default_plugins/``).
 
-``docs/plugins.md`` carries a reference generated from this module
-(``python -m htrkit.docgen``); a test keeps the two in step.
+What each kind's factory must return is written once, in :mod:`htrkit.components`, and
+named by its record type (``DecoderSpec.protocol``). ``docs/plugins.md`` carries a
+reference generated from this module and those contracts (``python tools/docgen.py
+--write``); a test keeps them in step.
 """
 
 from __future__ import annotations
@@ -41,9 +43,6 @@ hookimpl = pluggy.HookimplMarker("htrkit")
 def htrkit_register_loaders() -> list[LoaderSpec]:
     """Register input loaders, which read files into pages.
 
-    A loader's factory returns an object with ``load(path) -> Page``. Loaders are chosen
-    by file suffix, or by name (``--loader`` on the command line, ``Pipeline(loader=...)``).
-
     :return: the loaders this plugin provides.
 
     Example::
@@ -58,10 +57,6 @@ def htrkit_register_loaders() -> list[LoaderSpec]:
 def htrkit_register_datasets() -> list[DatasetSpec]:
     """Register dataset readers, which turn ground-truth collections into line samples
     for training and evaluation.
-
-    A dataset reader's factory returns an object with ``detect(path) -> bool`` (does this
-    path look like my format?) and ``samples(path, report) -> Iterator[Sample]``, yielding
-    line images with their text and the group (page, document or writer) used for splits.
 
     :return: the dataset readers this plugin provides.
 
@@ -80,16 +75,13 @@ def htrkit_register_datasets() -> list[DatasetSpec]:
 def htrkit_register_preprocessors() -> list[PreprocessorSpec]:
     """Register image preprocessors, applied to every line image before the model.
 
-    A preprocessor's factory returns a callable ``(image: np.ndarray) -> np.ndarray``. The
-    chain a model was trained with is recorded in its model file and replayed at inference.
-
     :return: the preprocessors this plugin provides.
 
     Example::
 
         @hookimpl
         def htrkit_register_preprocessors():
-            return [PreprocessorSpec("invert", lambda opts: lambda img: 255 - img,
+            return [PreprocessorSpec("invert", "my_plugin.steps:Invert",
                                      "swap ink and paper")]
     """
 
@@ -100,9 +92,6 @@ def htrkit_register_preprocessors() -> list[PreprocessorSpec]:
 @hookspec
 def htrkit_register_segmenters() -> list[SegmenterSpec]:
     """Register line segmenters, which find text lines on a page.
-
-    A segmenter's factory returns an object with
-    ``segment(image: np.ndarray) -> list[LineRegion]``, lines in reading order.
 
     :return: the segmenters this plugin provides.
 
@@ -122,12 +111,6 @@ def htrkit_register_segmenters() -> list[SegmenterSpec]:
 def htrkit_register_backbones() -> list[BackboneSpec]:
     """Register network architectures.
 
-    A backbone's factory is called as ``factory(options, num_classes)`` and returns a
-    ``torch.nn.Module`` called as ``module(images, widths)``: ``[batch, 1, height, width]``
-    images (ink 1, paper 0, right-padded) and their true widths, to
-    ``[batch, frames, num_classes]`` logits. It also has
-    ``output_lengths(widths: Tensor) -> Tensor``. Import torch inside the factory.
-
     :return: the backbones this plugin provides.
 
     Example::
@@ -142,8 +125,6 @@ def htrkit_register_backbones() -> list[BackboneSpec]:
 def htrkit_register_models() -> list[ModelSpec]:
     """Register named model files, so that ``--model NAME`` and ``Pipeline(model=NAME)``
     find them.
-
-    A model's factory returns the path of an htrkit model file.
 
     :return: the models this plugin ships.
 
@@ -164,11 +145,6 @@ def htrkit_register_models() -> list[ModelSpec]:
 def htrkit_register_decoders() -> list[DecoderSpec]:
     """Register CTC decoders.
 
-    A decoder's factory returns an object with
-    ``decode(log_probs: np.ndarray, alphabet: Alphabet) -> Decoding``, where ``log_probs``
-    is a ``[frames, classes]`` array of natural-log probabilities with the CTC blank at
-    index 0.
-
     :return: the decoders this plugin provides.
 
     Example::
@@ -187,8 +163,6 @@ def htrkit_register_decoders() -> list[DecoderSpec]:
 def htrkit_register_postprocessors() -> list[PostprocessorSpec]:
     """Register postprocessors, which rewrite each recognised line.
 
-    A postprocessor's factory returns a callable ``(line: LineResult) -> LineResult``.
-
     :return: the postprocessors this plugin provides.
 
     Example::
@@ -206,10 +180,6 @@ def htrkit_register_postprocessors() -> list[PostprocessorSpec]:
 def htrkit_register_metrics() -> list[MetricSpec]:
     """Register metrics that score predicted text against references.
 
-    A metric's factory returns a :class:`htrkit.metrics.Metric`, whose
-    ``statistics(prediction, reference)`` returns a ``(numerator, denominator)`` pair;
-    corpus scores are the sum of numerators over the sum of denominators.
-
     :return: the metrics this plugin provides.
 
     Example::
@@ -223,9 +193,6 @@ def htrkit_register_metrics() -> list[MetricSpec]:
 @hookspec
 def htrkit_register_writers() -> list[WriterSpec]:
     """Register output writers (``--format NAME``).
-
-    A writer's factory returns an object with ``write(results, stream)``, which writes a
-    list of :class:`htrkit.Result` to a text stream.
 
     :return: the writers this plugin provides.
 

@@ -107,7 +107,7 @@ def _decode(file: Path | object, head: bytes, source: str, limit: int | None = N
 _PILLOW_LIMIT = threading.Lock()
 
 
-def _open_unlimited(file: Path | object):  # noqa: ANN202
+def _open_unlimited(file: Path | object):
     """``Image.open`` (header only) with Pillow's own pixel limit off, so that
     :func:`check_size` alone decides. The switch is process-wide, hence the lock and the
     immediate restore: Pillow checks the limit in ``open``, not when decoding."""

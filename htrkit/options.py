@@ -2,11 +2,11 @@
 
 A component's options schema is a frozen dataclass. Each field has a type (``int``,
 ``float``, ``bool``, ``str``, ``Literal[...]``, ``Optional[...]`` or a ``tuple`` of those), a
-default, and optionally ``metadata={"help": ..., "min": ..., "max": ...}``::
+default, and optionally a help text and bounds, given with :func:`option`::
 
     @dataclass(frozen=True)
     class BeamOptions:
-        beam_width: int = field(default=10, metadata={"help": "beams kept", "min": 1})
+        beam_width: int = option(10, "beams kept", min=1)
 
 :func:`validate_options` turns a mapping (from Python, TOML or ``--option key=value`` on the
 command line, where every value is a string) into an instance, rejecting unknown keys with a
@@ -21,7 +21,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, Union
 
-from htrkit.errors import OptionsError
+from htrkit.errors import OptionsError, suggest
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -30,6 +30,31 @@ _FALSE = {"0", "false", "no", "off"}
 @dataclasses.dataclass(frozen=True)
 class NoOptions:
     """The schema of a component that takes no options."""
+
+
+_REQUIRED: Any = dataclasses.MISSING
+
+
+def option(
+    default: Any = _REQUIRED,
+    help: str = "",
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    factory: Any = None,
+) -> Any:
+    """A field of an options dataclass: its ``default`` (leave it out for a required
+    option; ``factory`` builds a mutable one), a one-line ``help`` shown by
+    ``htrkit plugins`` and in the docs, and inclusive ``min``/``max`` bounds that
+    :func:`validate_options` enforces."""
+    metadata: dict[str, Any] = {"help": help}
+    if min is not None:
+        metadata["min"] = min
+    if max is not None:
+        metadata["max"] = max
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def field_help(schema: type) -> list[dict[str, Any]]:
@@ -69,8 +94,6 @@ def validate_options(schema: type, values: Mapping[str, Any] | None, *, what: st
     fields = {f.name: f for f in dataclasses.fields(schema)}
     unknown = [k for k in values if k not in fields]
     if unknown:
-        from htrkit.registry import suggest
-
         key = unknown[0]
         hint = suggest(key, fields) or ";"
         valid = ", ".join(sorted(fields)) or "none"

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from htrkit.errors import ConfigError, InputError, ModelError
-from htrkit.geometry import crop_line
+from htrkit.errors import ConfigError, InputError, ModelError, suggest
+from htrkit.geometry import clip_to_page, crop_line
 from htrkit.imageio import as_uint8
 from htrkit.plugins import registry
-from htrkit.recognizer import Recognizer
+from htrkit.preprocess.chain import PreprocessChain
+from htrkit.recognizer import LineReading, Recognizer
 from htrkit.results import CharResult, LineRegion, LineResult, Page, Result
 
 Input = str | os.PathLike[str] | np.ndarray | Page
@@ -37,6 +38,7 @@ class _LineJob:
     region: LineRegion
     image: np.ndarray  # preprocessed
     to_input: Callable[[np.ndarray], np.ndarray]
+    size: tuple[int, int]  # the page's width and height
 
 
 class Pipeline:
@@ -48,6 +50,11 @@ class Pipeline:
     :param segmenter: a registered line segmenter name; ``auto`` reads a line or word image
         whole and cuts a page into lines (``projection``).
     :param segmenter_options: options for the segmenter.
+    :param preprocess: preprocessor steps run on each line crop before the model's own
+        chain (the one recorded in the model file): names, ``(name, options)`` pairs or
+        ``{"name", "options"}`` dicts.
+    :param replace_preprocess: run ``preprocess`` instead of the model's chain; it must
+        then end in a grey image of the model's input height.
     :param postprocessors: names, ``(name, options)`` pairs or ``{"name", "options"}`` dicts.
     :param loader: a loader name, or ``None`` to choose one by file suffix.
     :param loader_options: options for the loader (only with ``loader``).
@@ -63,6 +70,8 @@ class Pipeline:
         decoder_options: Mapping[str, Any] | None = None,
         segmenter: str = "auto",
         segmenter_options: Mapping[str, Any] | None = None,
+        preprocess: Sequence[StageSpec] = (),
+        replace_preprocess: bool = False,
         postprocessors: Sequence[StageSpec] = (),
         loader: str | None = None,
         loader_options: Mapping[str, Any] | None = None,
@@ -78,6 +87,18 @@ class Pipeline:
         self.segmenter_name = registry("segmenter").get(segmenter).name
         self.segmenter_options = registry("segmenter").get(segmenter).validate(segmenter_options)
         self.segmenter = registry("segmenter").create(segmenter, self.segmenter_options)
+        if not isinstance(replace_preprocess, bool):
+            raise ConfigError(
+                f"replace_preprocess must be true or false, got {replace_preprocess!r}"
+            )
+        if replace_preprocess and not preprocess:
+            raise ConfigError("replace_preprocess needs the preprocess steps to run instead")
+        specs = [(registry("preprocessor").get(n), opts) for n, opts in map(_stage, preprocess)]
+        steps = [(spec, spec.validate(opts)) for spec, opts in specs]
+        self._preprocess_config = [{"name": s.name, "options": asdict(o)} for s, o in steps]
+        own = PreprocessChain([s.create(o) for s, o in steps], [s.name for s, _ in steps])
+        self.replace_preprocess = replace_preprocess
+        self.preprocess = own if replace_preprocess else own + self.recognizer.preprocess
         self.postprocessors = [
             registry("postprocessor").create(name, opts)
             for name, opts in map(_stage, postprocessors)
@@ -191,33 +212,29 @@ class Pipeline:
             if crop.shape[0] == 0 or crop.shape[1] == 0:
                 continue
             # the chain runs once: its x map must describe the image the network sees
-            image, to_input = self.recognizer.prepare_mapped(crop)
-            jobs.append(_LineJob(index, region, image, to_input))
+            image, to_input = self.preprocess.run(crop)
+            jobs.append(_LineJob(index, region, image, to_input, (page.width, page.height)))
         return jobs
 
     def _recognise(self, jobs: list[_LineJob]) -> Iterable[tuple[_LineJob, LineResult]]:
-        # Similar widths go together, so that little of each batch is padding.
-        order = sorted(range(len(jobs)), key=lambda i: jobs[i].image.shape[1])
-        done: dict[int, LineResult] = {}
+        readings = self.recognizer.read_prepared(
+            [(j.image, j.to_input) for j in jobs], self.batch_size
+        )
         alphabet = self.recognizer.alphabet
-        for start in range(0, len(order), self.batch_size):
-            chunk = [jobs[i] for i in order[start : start + self.batch_size]]
-            log_probs = self.recognizer.log_probs([j.image for j in chunk])
-            for i, job, lp in zip(order[start:], chunk, log_probs):
-                line = self._line(job, lp, self.decoder.decode(lp, alphabet))
-                for post in self.postprocessors:
-                    line = post(line)
-                done[i] = line
-        return [(jobs[i], done[i]) for i in range(len(jobs))]
+        for job, reading in zip(jobs, readings):
+            line = self._line(job, reading, self.decoder.decode(reading.log_probs, alphabet))
+            line = clip_to_page(line, *job.size)
+            for post in self.postprocessors:
+                line = post(line)
+            yield job, line
 
-    def _line(self, job: _LineJob, lp: np.ndarray, decoding: Any) -> LineResult:
-        frames = max(lp.shape[0], 1)
-        px = job.image.shape[1] / frames  # preprocessed pixels per frame
-        x0, y0 = job.region.bbox[:2]
+    def _line(self, job: _LineJob, reading: LineReading, decoding: Any) -> LineResult:
+        x0 = job.region.bbox[0]
         chars = []
         if decoding.chars:
-            edges = np.array([[c.start, c.end] for c in decoding.chars], dtype=np.float64) * px
-            xs = job.to_input(edges.ravel()).reshape(-1, 2) + x0
+            frames = np.array([[c.start, c.end] for c in decoding.chars], dtype=np.float64)
+            xs = reading.frames_to_x(frames.ravel()).reshape(-1, 2) + x0
+            xs.sort(axis=1)  # a step that turned the line maps a start past its end
             chars = [
                 CharResult(c.char, float(a), float(b), c.prob, c.start)
                 for c, (a, b) in zip(decoding.chars, xs)
@@ -235,14 +252,14 @@ class Pipeline:
 
     def describe(self) -> dict[str, Any]:
         """The pipeline's configuration, in the form :meth:`from_config` reads."""
-        from dataclasses import asdict
-
         return {
             "model": self.recognizer.source,
             "decoder": self.decoder_name,
             "decoder_options": asdict(self.decoder_options),
             "segmenter": self.segmenter_name,
             "segmenter_options": asdict(self.segmenter_options),
+            "preprocess": self._preprocess_config,
+            "replace_preprocess": self.replace_preprocess,
             "postprocessors": self._postprocessor_config,
             "batch_size": self.batch_size,
         }
@@ -308,8 +325,6 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     allowed = set(inspect.signature(Pipeline.__init__).parameters) - {"self"}
     unknown = sorted(set(config) - allowed)
     if unknown:
-        from htrkit.registry import suggest
-
         hint = suggest(unknown[0], allowed) or ";"
         raise ConfigError(
             f"{path}: unknown key {unknown[0]!r}{hint} valid keys: {', '.join(sorted(allowed))}"

@@ -27,7 +27,7 @@ from htrkit import hookspecs
 from htrkit._version import __version__
 from htrkit.errors import PluginError
 from htrkit.registry import Registered, Registry
-from htrkit.specs import SPEC_TYPES
+from htrkit.specs import SPEC_TYPES, ComponentSpec
 
 ENTRY_POINT_GROUP = "htrkit"
 
@@ -64,6 +64,7 @@ class PluginInfo:
     builtin: bool
     components: dict[str, list[str]] = field(default_factory=dict)
     hooks: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)  # known once the CLI is built
     error: str | None = None
 
     @property
@@ -81,6 +82,7 @@ class PluginInfo:
             "builtin": self.builtin,
             "hooks": self.hooks,
             "components": self.components,
+            "commands": self.commands,
             "error": self.error,
         }
 
@@ -169,6 +171,13 @@ class PluginManager:
         )
         warnings.warn(f"{message}; skipping it", PluginWarning, stacklevel=3)
 
+    def register(self, plugin: Any, name: str) -> None:
+        """Register a plugin object in this process, without an entry point (a notebook,
+        a test, an application that embeds htrkit): its hook implementations count from
+        the next lookup on."""
+        self._register(plugin, name, ("<registered in process>", ""))
+        self._registries.clear()
+
     # -- queries ---------------------------------------------------------------------
 
     def registry(self, kind: str) -> Registry[Any]:
@@ -218,13 +227,26 @@ class PluginManager:
         """Let every plugin add its subcommands to the typer ``app``."""
         for impl in self.pm.hook.htrkit_register_commands.get_hookimpls():
             info = self._info[impl.plugin_name]
+            before = len(app.registered_commands), len(app.registered_groups)
             try:
                 impl.function(app=app)
+                added = app.registered_commands[before[0] :]
+                groups = app.registered_groups[before[1] :]
+                info.commands = [_command_name(c) for c in added] + [
+                    g.name or g.typer_instance.info.name for g in groups
+                ]
             except Exception as exc:
                 if info.builtin:
                     raise
                 dist = (info.distribution, info.version)
                 self._fail(impl.plugin_name, info.module, dist, exc, "failed to add commands")
+
+
+def _command_name(command: Any) -> str:
+    """The name typer gives a registered command: its own, or its function's, dashed."""
+    if command.name:
+        return command.name
+    return command.callback.__name__.lower().replace("_", "-")
 
 
 _manager: PluginManager | None = None
@@ -257,3 +279,40 @@ def create(kind: str, name: str, options: Any = None, /, *args: Any) -> Any:
 def list_components(kind: str, pattern: str = "*") -> list[str]:
     """Names of the registered components of ``kind`` matching ``pattern``."""
     return registry(kind).names(pattern)
+
+
+def listing(details: bool = False) -> list[dict]:
+    """The installed plugins as JSON-ready dicts (``htrkit plugins --json``, and the web
+    server's ``/api/plugins``); ``details`` adds each component's description, aliases and
+    options."""
+    manager = get_plugin_manager()
+    if not any(info.commands for info in manager._info.values()):
+        import typer
+
+        manager.add_commands(typer.Typer())  # to learn which plugin adds which command
+    data = []
+    for info in manager.plugins():
+        d = info.to_dict()
+        if details:
+            d["components"] = {
+                kind: [_describe(manager.registry(kind).entry(n).spec) for n in names]
+                for kind, names in info.components.items()
+            }
+        data.append(d)
+    return data
+
+
+def _describe(spec: ComponentSpec) -> dict:
+    from htrkit.options import field_help
+
+    extra = {}
+    for attr in ("suffixes", "suffix"):
+        if hasattr(spec, attr):
+            extra[attr] = getattr(spec, attr)
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "aliases": list(spec.aliases),
+        "options": field_help(spec.options),
+        **extra,
+    }

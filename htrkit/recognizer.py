@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,19 @@ import numpy as np
 from htrkit.alphabet import Alphabet
 from htrkit.errors import HtrkitError, ModelError
 from htrkit.modelfile import ModelConfig, load_weights, read_config, save_model
-from htrkit.preprocess.chain import PreprocessChain
+from htrkit.preprocess.chain import PreprocessChain, XMap
+
+
+@dataclass(frozen=True)
+class LineReading:
+    """What the network read on one line image."""
+
+    #: ``[frames, classes]`` log-probabilities, class 0 the CTC blank
+    log_probs: np.ndarray
+    #: frame positions (floats, ``0 .. frames``) to x positions in the image that was read
+    frames_to_x: XMap
+    #: the width of the network's input for this line
+    input_width: int
 
 
 class Recognizer:
@@ -88,10 +100,13 @@ class Recognizer:
         """Run the preprocessing chain on one line image."""
         return self.prepare_mapped(image)[0]
 
-    def prepare_mapped(self, image: np.ndarray) -> tuple[np.ndarray, Any]:
+    def prepare_mapped(self, image: np.ndarray) -> tuple[np.ndarray, XMap]:
         """Run the preprocessing chain once on one line image: the network's input, and a
         function from its x positions to the given image's."""
         out, to_input = self.preprocess.run(image)
+        return self._check(out), to_input
+
+    def _check(self, out: np.ndarray) -> np.ndarray:
         if out.ndim != 2 or out.dtype != np.uint8:
             raise ModelError(
                 f"{self.source}: preprocessing must end in a 2-D uint8 image, got "
@@ -102,23 +117,44 @@ class Recognizer:
                 f"{self.source}: preprocessing gives height {out.shape[0]}, but the model "
                 f"expects {self.config.input_height}"
             )
-        return out, to_input
-
-    def read_lines(self, images: Sequence[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
-        """Log-probabilities for raw line images, in their order: each is preprocessed, and
-        lines of similar width go through the network together."""
-        prepared = [self.prepare(im) for im in images]
-        order = sorted(range(len(prepared)), key=lambda i: prepared[i].shape[1])
-        out: list[np.ndarray] = [np.empty(0)] * len(prepared)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            for i, lp in zip(chunk, self.log_probs([prepared[i] for i in chunk])):
-                out[i] = lp
         return out
 
-    def log_probs(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def read(
+        self, images: Sequence[np.ndarray], batch_size: int = 32, *, bf16: bool = False
+    ) -> list[LineReading]:
+        """Read raw line images, the one way htrkit does (pipeline, eval, tune-decoder and
+        the trainer's validation): each is preprocessed once, lines of similar width go
+        through the network together, and each comes back, in the given order, with its
+        log-probabilities and the map from frame positions to its own x positions.
+
+        :param bf16: run the network in bfloat16 on the CPU (training validation).
+        """
+        return self.read_prepared([self.prepare_mapped(im) for im in images], batch_size, bf16=bf16)
+
+    def read_prepared(
+        self,
+        inputs: Sequence[tuple[np.ndarray, XMap | None]],
+        batch_size: int = 32,
+        *,
+        bf16: bool = False,
+    ) -> list[LineReading]:
+        """:meth:`read` for lines already preprocessed: ``(network input, its x map)`` pairs
+        from :meth:`prepare_mapped`, or ``(image, None)`` for an image that is already the
+        network's input (the training cache)."""
+        checked = [(self._check(im), to_input or _identity) for im, to_input in inputs]
+        order = sorted(range(len(checked)), key=lambda i: checked[i][0].shape[1])
+        out: list[LineReading | None] = [None] * len(checked)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            for i, lp in zip(chunk, self.log_probs([checked[i][0] for i in chunk], bf16=bf16)):
+                image, to_input = checked[i]
+                px = image.shape[1] / max(lp.shape[0], 1)  # network-input pixels per frame
+                out[i] = LineReading(lp, _frames_to_x(to_input, px), image.shape[1])
+        return out  # type: ignore[return-value]
+
+    def log_probs(self, images: Sequence[np.ndarray], *, bf16: bool = False) -> list[np.ndarray]:
         """Log-probabilities ``[frames, classes]`` for preprocessed line images, as one
-        padded batch through the network."""
+        padded batch through the network (:meth:`read` orders and batches them)."""
         import torch
 
         if not images:
@@ -130,10 +166,19 @@ class Recognizer:
         with torch.inference_mode():
             x = torch.from_numpy(batch).to(self.device)
             w = torch.tensor(widths)
-            logits = self.module(x, w.to(self.device))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = self.module(x, w.to(self.device))
             lengths = self.module.output_lengths(w).tolist()
             lp = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
         return [lp[i, : max(int(n), 0)] for i, n in enumerate(lengths)]
+
+
+def _identity(xs: np.ndarray) -> np.ndarray:
+    return np.asarray(xs, dtype=np.float64)
+
+
+def _frames_to_x(to_input: XMap, px: float) -> XMap:
+    return lambda frames: to_input(np.asarray(frames, dtype=np.float64) * px)
 
 
 def _build(config: ModelConfig, source: str) -> Any:

@@ -11,18 +11,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from typing import Any, Generic, TypeVar
 
-from htrkit.errors import PluginError, UnknownComponentError
+from htrkit.errors import PluginError, UnknownComponentError, suggest
 from htrkit.specs import ComponentSpec
 
 S = TypeVar("S", bound=ComponentSpec)
-
-
-def suggest(name: str, choices: Iterable[str]) -> str:
-    """Return ``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
-    from rapidfuzz import fuzz, process
-
-    match = process.extractOne(name, list(choices), scorer=fuzz.ratio, score_cutoff=60)
-    return f"; did you mean {match[0]!r}?" if match else ""
 
 
 @dataclass(frozen=True)

@@ -2,25 +2,29 @@
 
 Each record is frozen and names one component: its ``name``, a ``factory`` that builds it,
 an ``options`` schema (a dataclass, see :mod:`htrkit.options`), a one-line ``description``
-and ``aliases``. Factories are called only when the component is used, so a plugin keeps
-heavy imports (torch, its own dependencies) inside the factory and ``htrkit --help`` stays
-fast.
+and ``aliases``. The factory is a callable or an import string, ``"package.module:Name"``,
+imported the first time the component is built: a plugin's records then import nothing
+heavy (torch, cv2, its own dependencies) and ``htrkit --help`` stays fast.
 
-What each factory must return is described by the protocols in :mod:`htrkit.components`.
+Each record type names its kind's contract: ``protocol``, the :mod:`htrkit.components`
+class that the factory's result must satisfy, and ``call``, how the factory is called.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from htrkit import components
 from htrkit.errors import PluginError
 from htrkit.options import NoOptions, validate_options
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.+-]*$")
+_IMPORT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
 @dataclass(frozen=True)
@@ -28,12 +32,16 @@ class ComponentSpec:
     """Common fields of every registration record."""
 
     name: str
-    factory: Callable[..., Any]
+    factory: Callable[..., Any] | str
     description: str = ""
     options: type = NoOptions
     aliases: tuple[str, ...] = ()
 
     kind: ClassVar[str] = "component"
+    #: the contract of what the factory returns
+    protocol: ClassVar[type] = object
+    #: how htrkit calls the factory
+    call: ClassVar[str] = "factory(options)"
 
     def __post_init__(self) -> None:
         for n in (self.name, *self.aliases):
@@ -41,7 +49,13 @@ class ComponentSpec:
                 raise PluginError(
                     f"invalid {self.kind} name {n!r}: use lower-case letters, digits and -_.+"
                 )
-        if not callable(self.factory):
+        if isinstance(self.factory, str):
+            if not _IMPORT.match(self.factory):
+                raise PluginError(
+                    f"{self.kind} {self.name!r}: factory {self.factory!r} is not an import "
+                    "string of the form 'package.module:Name'"
+                )
+        elif not callable(self.factory):
             raise PluginError(f"{self.kind} {self.name!r}: factory is not callable")
         if not dataclasses.is_dataclass(self.options):
             raise PluginError(f"{self.kind} {self.name!r}: options must be a dataclass type")
@@ -51,95 +65,117 @@ class ComponentSpec:
         """Validate ``options`` against this component's schema and return the instance."""
         return validate_options(self.options, options, what=f"{self.kind} {self.name!r}")
 
+    def load(self) -> Callable[..., Any]:
+        """The factory itself, imported first if it is an import string.
+
+        :raises PluginError: the module or the name in it cannot be imported.
+        """
+        if not isinstance(self.factory, str):
+            return self.factory
+        module, _, attribute = self.factory.partition(":")
+        try:
+            target: Any = importlib.import_module(module)
+            for part in attribute.split("."):
+                target = getattr(target, part)
+        except (ImportError, AttributeError) as exc:
+            raise PluginError(
+                f"{self.kind} {self.name!r}: cannot import its factory {self.factory!r} ({exc})"
+            ) from None
+        if not callable(target):
+            raise PluginError(f"{self.kind} {self.name!r}: {self.factory!r} is not callable")
+        return target
+
     def create(self, options: Mapping[str, Any] | Any | None = None, /, *args: Any) -> Any:
         """Validate ``options`` and call the factory: ``factory(options, *args)``."""
-        return self.factory(self.validate(options), *args)
+        validated = self.validate(options)
+        return self.load()(validated, *args)
 
 
 @dataclass(frozen=True)
 class BackboneSpec(ComponentSpec):
-    """A network architecture. ``factory(options, num_classes)`` returns a
-    :class:`htrkit.components.Backbone` (a ``torch.nn.Module``)."""
+    """A network architecture."""
 
     kind: ClassVar[str] = "backbone"
+    protocol: ClassVar[type] = components.Backbone
+    call: ClassVar[str] = "factory(options, num_classes)"
 
 
 @dataclass(frozen=True)
 class PreprocessorSpec(ComponentSpec):
-    """An image transform applied to each line before the model.
-    ``factory(options)`` returns a :class:`htrkit.components.Preprocessor`."""
+    """An image transform applied to each line before the model."""
 
     kind: ClassVar[str] = "preprocessor"
+    protocol: ClassVar[type] = components.Preprocessor
 
 
 @dataclass(frozen=True)
 class SegmenterSpec(ComponentSpec):
-    """Finds text lines on a page. ``factory(options)`` returns a
-    :class:`htrkit.components.Segmenter`."""
+    """Finds text lines on a page."""
 
     kind: ClassVar[str] = "segmenter"
+    protocol: ClassVar[type] = components.Segmenter
 
 
 @dataclass(frozen=True)
 class DecoderSpec(ComponentSpec):
-    """Turns CTC log-probabilities into text. ``factory(options)`` returns a
-    :class:`htrkit.components.Decoder`."""
+    """Turns CTC log-probabilities into text."""
 
     kind: ClassVar[str] = "decoder"
+    protocol: ClassVar[type] = components.Decoder
 
 
 @dataclass(frozen=True)
 class PostprocessorSpec(ComponentSpec):
-    """Rewrites each recognised line. ``factory(options)`` returns a
-    :class:`htrkit.components.Postprocessor`."""
+    """Rewrites each recognised line."""
 
     kind: ClassVar[str] = "postprocessor"
+    protocol: ClassVar[type] = components.Postprocessor
 
 
 @dataclass(frozen=True)
 class MetricSpec(ComponentSpec):
-    """Scores predictions against references. ``factory(options)`` returns a
-    :class:`htrkit.metrics.Metric`."""
+    """Scores predictions against references."""
 
     kind: ClassVar[str] = "metric"
+    protocol: ClassVar[type] = components.Metric
 
 
 @dataclass(frozen=True)
 class LoaderSpec(ComponentSpec):
-    """Reads input files into pages. ``factory(options)`` returns a
-    :class:`htrkit.components.Loader`. ``suffixes`` (lower-case, with the dot) are the
+    """Reads input files into pages. ``suffixes`` (lower-case, with the dot) are the
     file types it claims when no loader is named."""
 
     suffixes: tuple[str, ...] = ()
     kind: ClassVar[str] = "loader"
+    protocol: ClassVar[type] = components.Loader
 
 
 @dataclass(frozen=True)
 class DatasetSpec(ComponentSpec):
-    """Reads a training/evaluation dataset (ALTO, PAGE-XML, IAM, CSV, ...).
-    ``factory(options)`` returns a :class:`htrkit.datasets.DatasetReader`."""
+    """Reads a training/evaluation dataset (ALTO, PAGE-XML, IAM, CSV, ...)."""
 
     kind: ClassVar[str] = "dataset"
+    protocol: ClassVar[type] = components.DatasetReader
 
 
 @dataclass(frozen=True)
 class WriterSpec(ComponentSpec):
-    """Writes results in an output format. ``factory(options)`` returns a
-    :class:`htrkit.components.Writer`; ``suffix`` is the file extension it writes;
+    """Writes results in an output format: ``suffix`` is the file extension it writes;
     ``per_input`` says it writes one document per input (XML page formats), so that
     several inputs need an output directory."""
 
     suffix: str = ".txt"
     per_input: bool = False
     kind: ClassVar[str] = "writer"
+    protocol: ClassVar[type] = components.Writer
 
 
 @dataclass(frozen=True)
 class ModelSpec(ComponentSpec):
-    """A named model file, so that ``--model NAME`` works. ``factory(options)`` returns the
-    path of an htrkit model file (see ``docs/model-format.md``)."""
+    """A named model file, so that ``--model NAME`` works."""
 
     kind: ClassVar[str] = "model"
+    protocol: ClassVar[type] = components.ModelFile
 
 
 SPEC_TYPES: dict[str, type[ComponentSpec]] = {

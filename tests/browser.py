@@ -92,7 +92,7 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-def open_page(b, url: str, **context):  # noqa: ANN001, ANN201
+def open_page(b, url: str, **context):
     """A new page on the app, its menus filled from /api/config."""
     page = b.new_context(**context).new_page()
     page.goto(url + "/")
@@ -100,15 +100,15 @@ def open_page(b, url: str, **context):  # noqa: ANN001, ANN201
     return page
 
 
-def set_mode(page, mode: str) -> None:  # noqa: ANN001
+def set_mode(page, mode: str) -> None:
     page.check(f"input[name=mode][value={mode}]")
 
 
-def result_count(page) -> int:  # noqa: ANN001
+def result_count(page) -> int:
     return int(page.get_attribute("#text", "data-seq") or 0)
 
 
-def wait_result(page, after: int, timeout: float = 60_000) -> str:  # noqa: ANN001
+def wait_result(page, after: int, timeout: float = 60_000) -> str:
     """Wait until the page shows the answer to its newest request, sent after the
     ``after``-th; returns the text shown."""
     page.wait_for_function(
@@ -120,7 +120,7 @@ def wait_result(page, after: int, timeout: float = 60_000) -> str:  # noqa: ANN0
     return page.inner_text("#text")
 
 
-def canvas_size(page) -> tuple[int, int]:  # noqa: ANN001
+def canvas_size(page) -> tuple[int, int]:
     return page.evaluate("() => [document.getElementById('pad').width, "
                          "document.getElementById('pad').height]")  # fmt: skip
 
@@ -151,7 +151,7 @@ def fit(mask: np.ndarray, width: int, height: int, fill: float = 0.7) -> np.ndar
     return out
 
 
-def draw_mouse(page, strokes, steps: int = 2) -> None:  # noqa: ANN001
+def draw_mouse(page, strokes, steps: int = 2) -> None:
     """Draw strokes (canvas pixel coordinates) on the pad with mouse events."""
     box = page.locator("#pad").bounding_box()
     w, h = canvas_size(page)
@@ -166,7 +166,7 @@ def draw_mouse(page, strokes, steps: int = 2) -> None:  # noqa: ANN001
         mouse.up()
 
 
-def draw_touch(page, strokes) -> None:  # noqa: ANN001
+def draw_touch(page, strokes) -> None:
     """Draw strokes with touch events (a finger), sent through the DevTools protocol."""
     box = page.locator("#pad").bounding_box()
     w, h = canvas_size(page)
@@ -181,7 +181,7 @@ def draw_touch(page, strokes) -> None:  # noqa: ANN001
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
-def polyline(points, every: float = 6.0) -> list[tuple[float, float]]:  # noqa: ANN001
+def polyline(points, every: float = 6.0) -> list[tuple[float, float]]:
     """Points along a polyline at most ``every`` pixels apart (a hand moves smoothly)."""
     out = [tuple(points[0])]
     for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):

@@ -69,6 +69,28 @@ def test_run_directory_json_and_decoder_options(model_path, images):
     assert all(d["lines"][0]["chars"] is not None for d in data)
 
 
+def test_run_preprocess_steps_match_the_pipeline(model_path, images):
+    from htrkit import Pipeline
+
+    steps = [("binarize", {"method": "sauvola", "window": 15}), ("deslant", {})]
+    expected = Pipeline(model=model_path, preprocess=steps)(images / "a.png").to_dict()
+    out = run_cli(
+        "run", images / "a.png", "-m", model_path, "-f", "json",
+        "--preprocess", "binarize", "--preprocess", "deslant",
+        "-P", "binarize.method=sauvola", "-P", "binarize.window=15",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == json.loads(json.dumps(expected))
+    plain = Pipeline(model=model_path)(images / "a.png").to_dict()
+    assert expected != plain  # the steps changed what the network saw
+    one = run_cli(
+        "run", images / "a.png", "-m", model_path, "-f", "json",
+        "--preprocess", "binarize", "-P", "method=sauvola", "-P", "window=15",
+    )  # fmt: skip
+    replaced = Pipeline(model=model_path, preprocess=steps[:1])(images / "a.png").to_dict()
+    assert json.loads(one.stdout) == json.loads(json.dumps(replaced))
+
+
 def test_run_glob_and_tsv_file_output(model_path, images, tmp_path):
     target = tmp_path / "out" / "pred.tsv"
     out = run_cli("run", str(images / "*.png"), "-m", model_path, "-f", "tsv", "-o", target)
@@ -142,6 +164,18 @@ def test_pixel_limit_is_a_clear_error(model_path, images):
         (["run", "x.png", "-m", "nomodel"], "neither a model file nor a known model", 1),
         (["run", "x.png", "-m", "missing.safetensors"], "missing.safetensors: no such model", 1),
         (["model", "info", "pyproject.toml"], "pyproject.toml: not a safetensors model file", 1),
+        (["run", "x.png", "-P", "k=v"], "-P) needs a --preprocess step", 2),
+        (
+            ["run", "x.png", "--preprocess", "binarize", "--preprocess", "deslant", "-P", "k=1"],
+            "say which: -P NAME.k=1",
+            2,
+        ),
+        (
+            ["run", "x.png", "--preprocess", "binarize", "-P", "deslant.k=1"],
+            "'deslant' is not one of the --preprocess steps",
+            2,
+        ),
+        (["run", "x.png", "--preprocess", "binarise", "-P", "metod=otsu"], "'metod'", 2),
     ],
 )
 def test_errors_are_one_line(args, needle, code, model_path):

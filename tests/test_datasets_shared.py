@@ -111,7 +111,3 @@ def test_dhsd_words_grouped_by_writer(dhsd):
     assert set("äöüßÄÖÜ") <= set(dhsd.report.chars)
     val = {g for g in dhsd.report.groups if split_of(g, 0.2) == "val"}
     assert 0 < len(val) < 32
-
-
-def test_reading_is_quick_enough(copiste, poilus, dhsd):
-    assert copiste.seconds + poilus.seconds + dhsd.seconds < 45

@@ -328,3 +328,31 @@ def test_field_help_no_options():
 def test_literal_of_ints_refuses_bools():
     assert "expected one of 1, 2, 3" in error({"level": True})
     assert validate({"level": "2"}).level == 2
+
+
+# -- the option() helper ------------------------------------------------------------------
+
+
+def test_option_helper_is_the_field_it_abbreviates():
+    from htrkit.options import option
+
+    @dataclass(frozen=True)
+    class Short:
+        lexicon: str = option(help="word list file")
+        beam_width: int = option(10, "beams kept", min=1, max=512)
+        char_prune: float = option(0.001, min=0.0, max=1.0)
+        tags: tuple[str, ...] = option(help="tags", factory=lambda: ("a",))
+
+    rows = {row["name"]: row for row in field_help(Short)}
+    long_rows = {row["name"]: row for row in field_help(BeamOptions)}
+    assert rows["beam_width"] == long_rows["beam_width"]
+    assert {k: rows["char_prune"][k] for k in ("min", "max", "default")} == {
+        "min": 0.0,
+        "max": 1.0,
+        "default": 0.001,
+    }
+    assert rows["lexicon"]["required"] and rows["lexicon"]["help"] == "word list file"
+    assert rows["tags"]["default"] == ("a",) and not rows["tags"]["required"]
+    assert "needs option 'lexicon'" in error({}, Short)
+    assert "must be <= 512, got 513" in error({"lexicon": "w", "beam_width": "513"}, Short)
+    assert validate({"lexicon": "w", "beam_width": "7"}, Short).beam_width == 7

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 from conftest import handwriting_like
@@ -118,10 +120,142 @@ def test_beam_decoder_with_options(model_path, line_png):
     assert pipe(line_png).ok
 
 
+@dataclass(frozen=True)
+class _TagOptions:
+    tag: str = ""
+
+
+class _Tag:
+    """A postprocessor that appends its tag: the order of several shows in the text."""
+
+    def __init__(self, options: _TagOptions):
+        self.tag = options.tag
+
+    def __call__(self, line):
+        line.text += self.tag
+        return line
+
+
 def test_postprocessors_run_in_order(model_path):
-    pipe = Pipeline(model=model_path, postprocessors=["collapse-whitespace", ("unicode", {})])
-    text = pipe(handwriting_like()).text
-    assert text == " ".join(text.split())
+    import types
+
+    import htrkit
+    from htrkit.plugins import get_plugin_manager, reset_plugin_manager
+    from htrkit.specs import PostprocessorSpec
+
+    @htrkit.hookimpl
+    def htrkit_register_postprocessors():
+        return [PostprocessorSpec("tag", _Tag, "append a tag", options=_TagOptions)]
+
+    reset_plugin_manager()
+    try:
+        get_plugin_manager().register(
+            types.SimpleNamespace(htrkit_register_postprocessors=htrkit_register_postprocessors),
+            "test-tag",
+        )
+        image = handwriting_like()
+        plain = Pipeline(model=model_path)(image).text
+        for order in (["a", "b", "c"], ["c", "a", "b"]):
+            stages = [("tag", {"tag": t}) for t in order] + ["collapse-whitespace"]
+            pipe = Pipeline(model=model_path, postprocessors=stages)
+            assert pipe(image).text == " ".join((plain + "".join(order)).split())
+        # collapse-whitespace runs before a tag of spaces, which then stays
+        stages = ["collapse-whitespace", ("tag", {"tag": "  "})]
+        pipe = Pipeline(model=model_path, postprocessors=stages)
+        assert pipe(image).text == " ".join(plain.split()) + "  "
+    finally:
+        reset_plugin_manager()
+
+
+class _Upright:
+    """A step that decides per image: a line marked as upside down (a black top-left
+    pixel) is turned 180 degrees, any other passes through; each comes with its own map."""
+
+    def __init__(self, options):
+        self.options = options
+
+    def __call__(self, image):
+        return self.apply(image)[0]
+
+    def apply(self, image):
+        if image[0, 0] != 0:
+            return image, lambda xs: np.asarray(xs, dtype=np.float64)
+        width = image.shape[1]
+        return image[::-1, ::-1].copy(), lambda xs: width - np.asarray(xs, dtype=np.float64)
+
+
+@pytest.fixture
+def upright_plugin():
+    import types
+
+    import htrkit
+    from htrkit.plugins import get_plugin_manager, reset_plugin_manager
+    from htrkit.specs import PreprocessorSpec
+
+    @htrkit.hookimpl
+    def htrkit_register_preprocessors():
+        return [PreprocessorSpec("upright", _Upright, "turn marked lines upright")]
+
+    reset_plugin_manager()
+    get_plugin_manager().register(
+        types.SimpleNamespace(htrkit_register_preprocessors=htrkit_register_preprocessors),
+        "test-upright",
+    )
+    yield
+    reset_plugin_manager()
+
+
+def test_a_preprocessor_decides_per_image_and_maps_each_back(upright_plugin):
+    from conftest import ROOT
+
+    line = ROOT / "examples" / "images" / "handwritten.png"
+    upright = np.asarray(Image.open(line).convert("L")).copy()
+    upright[0, 0], upright[-1, -1] = 255, 0
+    width = upright.shape[1]
+    turned = upright[::-1, ::-1].copy()  # its top-left pixel is now the black one
+    pipe = Pipeline(preprocess=["upright"], segmenter_options={"trim": False})
+    a, b = pipe.batch([upright, turned])
+    assert a.text == b.text and len(a.lines[0].chars) > 20
+    for c in a.lines[0].chars + b.lines[0].chars:
+        assert c.x0 <= c.x1
+    mirrored = sorted((width - c.x1, width - c.x0) for c in a.lines[0].chars)
+    np.testing.assert_allclose(sorted((c.x0, c.x1) for c in b.lines[0].chars), mirrored)
+    # without the step the turned line reads as something else: the step made them agree
+    assert Pipeline(segmenter_options={"trim": False})(turned).text != b.text
+
+
+def test_preprocess_steps_run_before_or_instead_of_the_models(model_path):
+    from htrkit.preprocess.chain import standard_steps
+
+    image = handwriting_like(width=300, height=60, seed=5)
+    plain = Pipeline(model=model_path)
+    # the model's own chain spelled out, instead of the recorded one: the same reading
+    spelled = Pipeline(
+        model=model_path, preprocess=standard_steps("line", 32), replace_preprocess=True
+    )
+    assert spelled.preprocess.names == ["grayscale", "resize-height", "pad"]
+    assert spelled(image).to_dict() == plain(image).to_dict()
+    # a step before the model's chain: binarising changes what the network sees
+    binarised = Pipeline(model=model_path, preprocess=[("binarize", {"method": "otsu"})])
+    assert binarised.preprocess.names == ["binarize", "grayscale", "resize-height", "pad"]
+    described = binarised.describe()
+    assert described["preprocess"][0]["name"] == "binarize"
+    assert described["preprocess"][0]["options"]["method"] == "otsu"
+    seen = []
+    for pipe in (plain, binarised):
+        pipe.recognizer.module.register_forward_pre_hook(lambda m, a: seen.append(a[0]))
+        pipe(image)
+    assert seen[0].shape == seen[1].shape and not np.array_equal(seen[0], seen[1])
+    with pytest.raises(ConfigError, match="replace_preprocess needs the preprocess steps"):
+        Pipeline(model=model_path, replace_preprocess=True)
+    with pytest.raises(UnknownComponentError, match="did you mean 'deslant'"):
+        Pipeline(model=model_path, preprocess=["deslnt"])
+    with pytest.raises(OptionsError, match="binarize"):
+        Pipeline(model=model_path, preprocess=[("binarize", {"metod": "otsu"})])
+    # a replacement that does not end at the model's height is refused, naming it
+    short = Pipeline(model=model_path, preprocess=["grayscale"], replace_preprocess=True)
+    with pytest.raises(ModelError, match="expects 32"):
+        short(image)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT, run_cli
@@ -147,6 +148,23 @@ def test_example_plugin_own_tests_pass(example_site):
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def install_and_test(package: Path, site: Path) -> tuple[dict[str, str], Any]:
+    """pip-install ``package`` into ``site`` and run its own tests there, from outside its
+    folder (so that they import the installed copy); returns the environment and the run."""
+    pip_install(package, site)
+    env = with_site(site)
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(package / "tests")],
+        capture_output=True,
+        text=True,
+        env=unset_load_plugins(env),
+        timeout=300,
+        cwd=site,
+    )
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    return env, tests
+
+
 def tutorial_files() -> dict[str, str]:
     """The files of the plugin that docs/plugins.md builds, from its marked code blocks."""
     text = (ROOT / "docs" / "plugins.md").read_text()
@@ -161,23 +179,16 @@ def test_tutorial_plugin_from_the_docs_works(tmp_path, model_path, line_png):
     for name, body in files.items():
         (package / name).parent.mkdir(parents=True, exist_ok=True)
         (package / name).write_text(body)
-    site = tmp_path / "site"
-    pip_install(package, site)
-    env = with_site(site)
-
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(package / "tests")],
-        capture_output=True,
-        text=True,
-        env=unset_load_plugins(env),
-        timeout=300,
-    )
-    assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "4 passed" in tests.stdout
+    env, tests = install_and_test(package, tmp_path / "site")
+    assert "5 passed" in tests.stdout
 
     listed = json.loads(run_all_plugins("plugins", "--json", env=env).stdout)
     digits = next(p for p in listed if p["name"] == "digits")
-    assert digits["components"] == {"decoder": ["digits-only"], "metric": ["ser"]}
+    assert digits["components"] == {
+        "decoder": ["digits-only"],
+        "metric": ["ser"],
+        "preprocessor": ["trim-sides"],
+    }
 
     out = run_all_plugins("run", line_png, "-m", model_path, "-d", "digits", env=env)
     assert out.returncode == 0, out.stderr
@@ -192,6 +203,22 @@ def test_tutorial_plugin_from_the_docs_works(tmp_path, model_path, line_png):
     out = run_python(code, env)
     assert out.returncode == 0, out.stderr
     assert re.fullmatch(r"'[0-9 ]*'", out.stdout.strip())
+
+    # the preprocessor, from the command line and from Python, reading the same
+    args = ("run", line_png, "-m", model_path, "-f", "json", "--preprocess", "trim-sides")
+    cli = run_all_plugins(*args, "-P", "margin=2", env=env)
+    assert cli.returncode == 0, cli.stderr
+    code = (
+        "import json\nfrom htrkit import Pipeline\n"
+        f"pipe = Pipeline(model={str(model_path)!r},\n"
+        "                preprocess=[('trim-sides', {'margin': 2})])\n"
+        f"print(json.dumps(pipe({str(line_png)!r}).to_dict()))\n"
+    )
+    api = run_python(code, env)
+    assert api.returncode == 0, api.stderr
+    assert json.loads(cli.stdout) == json.loads(api.stdout)
+    untrimmed = run_all_plugins("run", line_png, "-m", model_path, "-f", "json", env=env)
+    assert json.loads(untrimmed.stdout) != json.loads(cli.stdout)  # the step took effect
 
 
 def test_plugin_not_loaded_by_default_in_other_tests():
@@ -243,3 +270,39 @@ def test_pyctcdecode_plugin_own_tests_pass(pyctcdecode_site):
     assert out.returncode == 0, out.stdout + out.stderr
     listed = run_all_plugins("plugins", env=with_site(pyctcdecode_site))
     assert "pyctcdecode" in listed.stdout, listed.stderr
+
+
+# -- htrkit plugin new: a skeleton that installs and passes its own tests ------------------
+
+
+@pytest.mark.parametrize("kind", ["decoder", "preprocessor", "postprocessor", "metric", "writer"])
+def test_plugin_new_writes_a_package_that_passes_its_tests(kind, tmp_path):
+    name = f"my-{kind}"
+    out = run_cli("plugin", "new", name, "--kind", kind, "-o", tmp_path)
+    assert out.returncode == 0, out.stderr
+    package = tmp_path / f"htrkit-{name}"
+    assert (package / "pyproject.toml").is_file() and (package / "README.md").is_file()
+    env, tests = install_and_test(package, tmp_path / "site")
+    assert re.search(r"\b[3-9] passed", tests.stdout), tests.stdout
+    listed = json.loads(run_all_plugins("plugins", "--json", env=env).stdout)
+    plugin = next(p for p in listed if p["name"] == name)
+    assert plugin["distribution"] == f"htrkit-{name}" and plugin["components"] == {kind: [name]}
+    detail = run_all_plugins("plugins", "--all", env=env)
+    own = detail.stdout.split(f"    {kind} {name}:", 1)[1].split("\n    ", 2)[1]
+    bounds = {"decoder": "min_prob: float = 0.0 [0.0, 1.0]", "preprocessor": "= 128 [0, 255]"}
+    assert bounds.get(kind, "") in own, own  # each option with its bounds
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["Bad_Name"], "plugin name 'Bad_Name': use lower-case letters"),
+        (["ok", "--kind", "backbone"], "--kind 'backbone': one of decoder, preprocessor"),
+    ],
+)
+def test_plugin_new_refuses_bad_input_in_one_line(args, needle, tmp_path):
+    out = run_cli("plugin", "new", *args, "-o", tmp_path)
+    assert out.returncode == 2 and needle in out.stderr and len(out.stderr.splitlines()) == 1
+    assert run_cli("plugin", "new", "twice", "-o", tmp_path).returncode == 0
+    again = run_cli("plugin", "new", "twice", "-o", tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr

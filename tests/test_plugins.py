@@ -195,6 +195,68 @@ def test_registration_records_are_checked():
         spec.name = "changed"  # frozen
 
 
+LAZY_PLUGIN = """
+import htrkit
+from htrkit.specs import DecoderSpec
+
+@htrkit.hookimpl
+def htrkit_register_decoders():
+    return [
+        DecoderSpec("lazy", "htrkit_lazy_impl:Shout", "built from an import string"),
+        DecoderSpec("gone", "htrkit_lazy_nowhere:Shout", "its module is not installed"),
+    ]
+"""
+
+LAZY_IMPL = """
+import htrkit
+
+class Shout:
+    def __init__(self, options):
+        self.options = options
+    def decode(self, log_probs, alphabet):
+        return htrkit.Decoding("LAZY", 1.0, [])
+"""
+
+
+def test_import_string_factory_is_imported_on_first_use(site, tmp_path):
+    site("htrkit-lazy", "lazy", "htrkit_lazy_mod", LAZY_PLUGIN)
+    (tmp_path / "htrkit_lazy_impl.py").write_text(textwrap.dedent(LAZY_IMPL))
+    sys.modules.pop("htrkit_lazy_impl", None)
+    manager = PluginManager()
+    registry = manager.registry("decoder")
+    assert "lazy" in registry and "htrkit_lazy_impl" not in sys.modules
+    assert registry.create("lazy").decode(None, None).text == "LAZY"
+    assert "htrkit_lazy_impl" in sys.modules
+    sys.modules.pop("htrkit_lazy_impl")
+    with pytest.raises(PluginError) as info:
+        registry.create("gone")
+    message = str(info.value)
+    assert message.startswith("decoder 'gone': cannot import its factory")
+    assert "htrkit_lazy_nowhere" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("factory", ["no_colon", "a.b:", ":Name", "a b:c", "a:b c"])
+def test_malformed_import_string_is_refused_at_registration(factory):
+    from htrkit.specs import DecoderSpec
+
+    with pytest.raises(PluginError, match="is not an import string"):
+        DecoderSpec("ok", factory)
+
+
+def test_builtins_are_records_with_import_strings():
+    """The built-in plugins are their records, as a third-party package's can be: every
+    factory is an import string (no shim functions), and each one resolves."""
+    from htrkit.specs import SPEC_TYPES
+
+    manager = PluginManager(entry_points=False)
+    for kind in SPEC_TYPES:
+        for spec in manager.registry(kind):
+            if kind == "model":  # a bundled file's path, not code
+                continue
+            assert isinstance(spec.factory, str), (kind, spec.name, spec.factory)
+            assert callable(spec.load()), (kind, spec.name)
+
+
 def test_warnings_do_not_repeat_for_healthy_setups():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from htrkit.segmenters.order import reading_order
 
 
-def rows(x0, x1, ys, h=20):  # noqa: ANN001, ANN201
+def rows(x0, x1, ys, h=20):
     return [(x0, y, x1, y + h) for y in ys]
 
 

@@ -13,7 +13,7 @@ from htrkit.metrics import segmentation as seg
 from htrkit.results import LineResult, Result
 
 
-def box(x0, y0, x1, y1):  # noqa: ANN001, ANN201
+def box(x0, y0, x1, y1):
     return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 
 

@@ -57,7 +57,7 @@ def render_page(angle: float = 0.0, rules: bool = False, border: bool = False, s
     return page, centres
 
 
-def segmenter(name: str):  # noqa: ANN201
+def segmenter(name: str):
     from htrkit.plugins import registry
 
     return registry("segmenter").create(name)

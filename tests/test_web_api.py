@@ -39,7 +39,7 @@ def seven() -> bytes:
     return cv2.imencode(".png", image)[1].tobytes()
 
 
-def post(client, data: bytes, name: str = "x.png", **fields):  # noqa: ANN001, ANN201
+def post(client, data: bytes, name: str = "x.png", **fields):
     return client.post("/api/recognize", files={"image": (name, data, "image/png")}, data=fields)
 
 
@@ -298,3 +298,24 @@ def test_serve_with_a_bad_model_says_so_in_one_line():
     assert done.stderr.strip().count("\n") == 0 and "missing.safetensors" in done.stderr
     done = run_cli("serve", "--max-upload-mb", "0")
     assert done.returncode == 2 and "--max-upload-mb" in done.stderr
+
+
+def test_pipeline_cli_and_api_read_a_line_alike(client, tmp_path):
+    # one line image, three ways in: the same text, box and character positions
+    from conftest import run_cli
+
+    from htrkit import Pipeline
+
+    path = tmp_path / "line.png"
+    path.write_bytes(LINE)
+    api = post(client, LINE, mode="line").json()
+    cli = run_cli("run", path, "-f", "json")
+    assert cli.returncode == 0, cli.stderr
+    own = json.loads(json.dumps(Pipeline()(str(path)).to_dict()))
+    for body in (json.loads(cli.stdout), own):
+        assert body["text"] == api["text"]
+        (a,), (b,) = body["lines"], api["lines"]
+        assert a["bbox"] == b["bbox"]
+        assert [(c["char"], round(c["x0"], 3)) for c in a["chars"]] == [
+            (c["char"], round(c["x0"], 3)) for c in b["chars"]
+        ]

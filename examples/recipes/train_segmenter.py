@@ -38,7 +38,7 @@ SETS = [
 WORK = 512
 
 
-def pages(split: str):  # noqa: ANN201
+def pages(split: str):
     for name, path, options in SETS:
         reader = find_reader(path, "alto", options)
         for page in reader.pages(path, DatasetReport(), skip_bad=True):
@@ -46,7 +46,7 @@ def pages(split: str):  # noqa: ANN201
                 yield name, page
 
 
-def annotated_area(page, shape, scale):  # noqa: ANN001, ANN201
+def annotated_area(page, shape, scale):
     """1 where the loss counts: the text regions holding transcribed lines, grown by 3% of
     the page; the whole page when it has no regions."""
     from htrkit.metrics.segmentation import annotated
@@ -62,7 +62,7 @@ def annotated_area(page, shape, scale):  # noqa: ANN001, ANN201
     return cv2.dilate(area, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
 
 
-def targets(page, shape, scale):  # noqa: ANN001, ANN201
+def targets(page, shape, scale):
     inside = np.zeros(shape, np.uint8)
     base = np.zeros(shape, np.uint8)
     for line in page.lines:
@@ -86,7 +86,7 @@ def cache(split: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return out
 
 
-def batch(data, rng, size=8, crop=256):  # noqa: ANN001, ANN201
+def batch(data, rng, size=8, crop=256):
     xs, ts, ws = [], [], []
     for _ in range(size):
         x, inside, base, area = data[int(rng.integers(len(data)))]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from htrkit.backbones.base import ConvBiLSTM
 from htrkit.backbones.options import CRNNSmallOptions
-from htrkit.backbones.padding import ConvBiLSTM
 
 
 def _block(cin: int, cout: int, pool: tuple[int, int]) -> nn.Sequential:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
+
+from htrkit.options import option
 
 
 @dataclass(frozen=True)
 class CRNNSmallOptions:
-    height: int = field(default=32, metadata={"help": "input height (a multiple of 8)", "min": 8})
-    hidden: int = field(default=128, metadata={"help": "LSTM units per direction", "min": 8})
-    dropout: float = field(
-        default=0.2, metadata={"help": "dropout before the LSTM", "min": 0.0, "max": 0.9}
-    )
+    height: int = option(32, "input height (a multiple of 8)", min=8)
+    hidden: int = option(128, "LSTM units per direction", min=8)
+    dropout: float = option(0.2, "dropout before the LSTM", min=0.0, max=0.9)
 
     def __post_init__(self) -> None:
         if self.height % 8:
@@ -21,15 +21,9 @@ class CRNNSmallOptions:
 
 @dataclass(frozen=True)
 class CRNNVGGOptions:
-    height: int = field(
-        default=32,
-        metadata={"help": "input height (a multiple of 16, at least 32)", "min": 32},
-    )
-    hidden: int = field(default=256, metadata={"help": "LSTM units per direction", "min": 8})
-    dropout: float = field(
-        default=0.2,
-        metadata={"help": "dropout before and between the LSTMs", "min": 0.0, "max": 0.9},
-    )
+    height: int = option(32, "input height (a multiple of 16, at least 32)", min=32)
+    hidden: int = option(256, "LSTM units per direction", min=8)
+    dropout: float = option(0.2, "dropout before and between the LSTMs", min=0.0, max=0.9)
 
     def __post_init__(self) -> None:
         # four pools halve the height 16x, then the unpadded 2x2 conv takes one row off:
@@ -40,20 +34,11 @@ class CRNNVGGOptions:
 
 @dataclass(frozen=True)
 class ResNetBLSTMOptions:
-    height: int = field(default=32, metadata={"help": "input height (a multiple of 16)", "min": 16})
-    hidden: int = field(
-        default=256, metadata={"help": "units per direction of the first BiLSTM", "min": 8}
-    )
-    hidden2: int = field(
-        default=64, metadata={"help": "units per direction of the second BiLSTM", "min": 8}
-    )
-    dropout: float = field(
-        default=0.2,
-        metadata={
-            "help": "dropout after each residual block and each BiLSTM",
-            "min": 0.0,
-            "max": 0.9,
-        },
+    height: int = option(32, "input height (a multiple of 16)", min=16)
+    hidden: int = option(256, "units per direction of the first BiLSTM", min=8)
+    hidden2: int = option(64, "units per direction of the second BiLSTM", min=8)
+    dropout: float = option(
+        0.2, "dropout after each residual block and each BiLSTM", min=0.0, max=0.9
     )
 
     def __post_init__(self) -> None:
@@ -64,38 +49,23 @@ class ResNetBLSTMOptions:
 
 @dataclass(frozen=True)
 class PPOCROptions:
-    size: Literal["tiny", "small"] = field(
-        default="tiny",
-        metadata={
-            "help": "PP-OCRv6 size: 'tiny' or 'small' (0.56 or 3.0 M parameters at 158 classes)"
-        },
+    size: Literal["tiny", "small"] = option(
+        "tiny", "PP-OCRv6 size: 'tiny' or 'small' (0.56 or 3.0 M parameters at 158 classes)"
     )
-    height: int = field(
-        default=48,
-        metadata={
-            "help": "input height (a multiple of 16; the released weights use 48)",
-            "min": 16,
-        },
+    height: int = option(48, "input height (a multiple of 16; the released weights use 48)", min=16)
+    dropout: float = option(
+        0.1,
+        "dropout in the SVTR neck's MLPs and attention output (small), before the CTC head (tiny)",
+        min=0.0,
+        max=0.9,
     )
-    dropout: float = field(
-        default=0.1,
-        metadata={
-            "help": "dropout in the SVTR neck's MLPs and attention output (small), before "
-            "the CTC head (tiny)",
-            "min": 0.0,
-            "max": 0.9,
-        },
+    attention_dropout: float = option(
+        0.1, "dropout on the attention weights (small only)", min=0.0, max=0.9
     )
-    attention_dropout: float = field(
-        default=0.1,
-        metadata={"help": "dropout on the attention weights (small only)", "min": 0.0, "max": 0.9},
-    )
-    freeze_norm: bool = field(
-        default=False,
-        metadata={
-            "help": "batch norms keep their running statistics in training too (for "
-            "fine-tuning with small batches)"
-        },
+    freeze_norm: bool = option(
+        False,
+        "batch norms keep their running statistics in training too (for "
+        "fine-tuning with small batches)",
     )
 
     def __post_init__(self) -> None:

@@ -47,8 +47,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from htrkit.backbones.base import zero_right
 from htrkit.backbones.options import PPOCROptions
-from htrkit.backbones.padding import zero_right
 
 #: per size: the stem's (middle, output) channels, then each block's
 #: (input channels, output channels, height stride, squeeze-excite)
@@ -122,7 +122,7 @@ class TinyStem(nn.Module):
         self.conv1 = ConvNorm(nn.Conv2d(1, mid, 3, 2, 1, bias=False))
         self.conv2 = ConvNorm(nn.Conv2d(mid, out, 3, 2, 1, bias=False))
 
-    def forward(self, x: torch.Tensor, widths: torch.Tensor | None):  # noqa: ANN201
+    def forward(self, x: torch.Tensor, widths: torch.Tensor | None):
         w1, w2 = _half(widths), _half(_half(widths))
         x = F.gelu(self.conv1(zero_right(x, widths), w1))
         return self.conv2(zero_right(x, w1), w2), w2
@@ -140,7 +140,7 @@ class BranchStem(nn.Module):
         self.conv3 = nn.Conv2d(2 * mid, mid, 3, 2, 1)
         self.conv4 = nn.Conv2d(mid, out, 1)
 
-    def forward(self, x: torch.Tensor, widths: torch.Tensor | None):  # noqa: ANN201
+    def forward(self, x: torch.Tensor, widths: torch.Tensor | None):
         w1, w2 = _half(widths), _half(_half(widths))
         x = F.relu(self.conv1(zero_right(x, widths)))
         branch = F.relu(self.conv2a(_pad_same(x, w1)))

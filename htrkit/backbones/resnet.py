@@ -38,8 +38,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from htrkit.backbones.base import bilstm, zero_right
 from htrkit.backbones.options import ResNetBLSTMOptions
-from htrkit.backbones.padding import bilstm, zero_right
 
 #: (output channels, stride (height, width), 1x1 conv shortcut)
 _BLOCKS: tuple[tuple[int, tuple[int, int], bool], ...] = (

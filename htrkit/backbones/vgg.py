@@ -27,8 +27,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from htrkit.backbones.base import ConvBiLSTM
 from htrkit.backbones.options import CRNNVGGOptions
-from htrkit.backbones.padding import ConvBiLSTM
 
 #: (output channels, kernel, max-pool after it or None, batch norm after it)
 _LAYERS: tuple[tuple[int, int, tuple[int, int] | None, bool], ...] = (

@@ -61,7 +61,7 @@ def build_app() -> typer.Typer:
     return app
 
 
-def _format_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
+def _format_warning(message, category, filename, lineno, line=None) -> str:
     return f"htrkit: warning: {message}\n"
 
 

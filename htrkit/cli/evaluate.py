@@ -128,12 +128,12 @@ def _predict(
     split,
     val_fraction,
     seed,
-    skip_bad,  # noqa: ANN001
+    skip_bad,
     decoder,
     option,
     batch_size,
     keep_images,
-):  # noqa: ANN001
+):
     from htrkit.datasets import DatasetReport, read_dataset, split_of
     from htrkit.options import parse_key_values
     from htrkit.pipeline import Pipeline
@@ -185,7 +185,7 @@ def _worst(pairs: list[tuple[str, str, str]], n: int) -> list[tuple[str, str, st
     return [row for row in rows[:n] if row[3] > 0]
 
 
-def _write_grid(path: Path, rows, images) -> None:  # noqa: ANN001
+def _write_grid(path: Path, rows, images) -> None:
     """A PNG: each worst line image with its ground truth and the model's reading."""
     import matplotlib
 
@@ -212,7 +212,7 @@ def _write_grid(path: Path, rows, images) -> None:  # noqa: ANN001
     plt.close(fig)
 
 
-def _print_table(scores, descriptions, samples, worst) -> None:  # noqa: ANN001
+def _print_table(scores, descriptions, samples, worst) -> None:
     from rich.console import Console
     from rich.table import Table
 

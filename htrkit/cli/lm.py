@@ -76,7 +76,7 @@ def build(
     )
 
 
-def _sentences(paths: list[Path], tokenize):  # noqa: ANN001, ANN202
+def _sentences(paths: list[Path], tokenize):
     for path in paths:
         try:
             with open(path, encoding="utf-8") as fh:

@@ -35,6 +35,23 @@ def run(
     segmenter_option: list[str] = typer.Option(
         [], "--segmenter-option", help="Segmenter option key=value (repeatable)."
     ),
+    preprocess: list[str] = typer.Option(
+        [],
+        "--preprocess",
+        help="Preprocessor run on each line before the model's own steps (repeatable, in order).",
+    ),
+    preprocess_option: list[str] = typer.Option(
+        [],
+        "--preprocess-option",
+        "-P",
+        help="Preprocessor option key=value, or NAME.key=value with several --preprocess "
+        "(repeatable).",
+    ),
+    replace_preprocess: Optional[bool] = typer.Option(
+        None,
+        "--replace-preprocess/--keep-preprocess",
+        help="Run the --preprocess steps instead of the model's own [default: before them].",
+    ),
     postprocess: list[str] = typer.Option(
         [], "--postprocess", "-p", help="Postprocessor name (repeatable, in order)."
     ),
@@ -82,10 +99,14 @@ def run(
         "segmenter": segmenter,
         "batch_size": batch_size,
         "postprocessors": postprocess or None,
+        "preprocess": _preprocess_steps(preprocess, preprocess_option) if preprocess else None,
+        "replace_preprocess": replace_preprocess,
         "device": device,
         "loader": loader,
     }
     settings.update({k: v for k, v in overrides.items() if v is not None})
+    if preprocess_option and not preprocess:
+        raise ConfigError("--preprocess-option (-P) needs a --preprocess step to apply to")
     if option:
         settings["decoder_options"] = {
             **settings.get("decoder_options", {}),
@@ -156,6 +177,33 @@ def run(
     if failed:
         sys.stderr.write(f"htrkit: {failed} of {len(items)} inputs failed\n")
         raise typer.Exit(1)
+
+
+def _preprocess_steps(names: list[str], pairs: list[str]) -> list[dict]:
+    """``--preprocess`` steps with their ``-P`` options: ``key=value`` for a single step,
+    ``NAME.key=value`` to say which of several."""
+    from htrkit.options import parse_key_values
+
+    steps = [{"name": name, "options": {}} for name in names]
+    for pair in pairs:
+        target, dot, rest = pair.partition("=")[0].rpartition(".")
+        ((key, value),) = parse_key_values([pair[len(target) + len(dot) :]]).items()
+        if not dot:
+            if len(steps) > 1:
+                raise ConfigError(
+                    f"-P {key}={value}: with several --preprocess steps, say which: "
+                    f"-P NAME.{key}={value} (NAME one of {', '.join(names)})"
+                )
+            target = names[0]
+        chosen = [s for s in steps if s["name"] == target]
+        if not chosen:
+            raise ConfigError(
+                f"-P {target}.{key}={value}: {target!r} is not one of the --preprocess steps "
+                f"({', '.join(names)})"
+            )
+        for step in chosen:
+            step["options"][key] = value
+    return steps
 
 
 def expand_inputs(patterns: list[str], suffixes: list[str]) -> Iterator[str | InputError]:

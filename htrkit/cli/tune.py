@@ -126,7 +126,7 @@ def _grid(items: list[str], default: dict[str, list[Any]]) -> dict[str, list[str
     return space
 
 
-def _log_probs(path, model, fmt, dataset_option, split, val_fraction, seed, limit):  # noqa: ANN001, ANN202
+def _log_probs(path, model, fmt, dataset_option, split, val_fraction, seed, limit):
     """The model's log-probabilities for the dataset's lines, and their texts."""
     from htrkit.datasets import read_dataset, split_of
     from htrkit.options import parse_key_values
@@ -145,7 +145,7 @@ def _log_probs(path, model, fmt, dataset_option, split, val_fraction, seed, limi
             break
     if not refs:
         raise ConfigError(f"{path}: no lines to tune on (split {split!r})")
-    return recognizer, recognizer.read_lines(images), refs
+    return recognizer, [r.log_probs for r in recognizer.read(images)], refs
 
 
 def _say(message: str) -> None:
@@ -163,7 +163,7 @@ def _toml(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
 
 
-def _write_config(path: Path, model, decoder, options, dataset, n, base, best) -> None:  # noqa: ANN001
+def _write_config(path: Path, model, decoder, options, dataset, n, base, best) -> None:
     from dataclasses import asdict
 
     lines = [

@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from htrkit.components import DatasetReader as DatasetReader  # the contract, re-exported
 from htrkit.errors import InputError
 
 
@@ -90,19 +91,6 @@ class DatasetReport:
                 "max": int(widths.max()),
             },
         }
-
-
-class DatasetReader(Protocol):
-    """What a dataset reader's factory returns."""
-
-    def detect(self, path: Path) -> bool:
-        """Whether ``path`` looks like this reader's format (cheap: no image decoding)."""
-        ...
-
-    def samples(self, path: Path, report: DatasetReport, skip_bad: bool) -> Iterator[Sample]:
-        """The samples under ``path``. A bad row raises :class:`DatasetError` naming the
-        file and line, or, with ``skip_bad``, is counted with ``report.skip`` and left out."""
-        ...
 
 
 def find_reader(path: Path, name: str | None = None, options: Mapping[str, Any] | None = None):

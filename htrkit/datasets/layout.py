@@ -144,7 +144,8 @@ def crop(image: Any, line: LineTruth) -> Any:
     ys = [p[1] for p in line.polygon]
     bbox = (math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys)))
     region = LineRegion(bbox, list(line.polygon), list(line.baseline), line.id, line.text)
-    out = crop_line(image, region)
+    # ground truth past the page is annotation slop: clipped, as the training cache has it
+    out = crop_line(image, region, pad=False)
     return out.copy() if out.base is not None else out
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
+
+from htrkit.options import option
 
 
 def _check_regex(name: str, pattern: str | None) -> None:
@@ -20,34 +22,26 @@ def _check_regex(name: str, pattern: str | None) -> None:
 class PageOptions:
     """Options of the page-layout readers (``alto`` and ``page``)."""
 
-    group_by: Literal["page", "document", "folder"] = field(
-        default="page",
-        metadata={
-            "help": "keep together in splits each page, each document (pages whose file "
-            "names share a document_pattern match) or each folder (the pages of one "
-            "sub-folder, as HTR-United repositories keep one manuscript per folder)"
-        },
+    group_by: Literal["page", "document", "folder"] = option(
+        "page",
+        "keep together in splits each page, each document (pages whose file "
+        "names share a document_pattern match) or each folder (the pages of one "
+        "sub-folder, as HTR-United repositories keep one manuscript per folder)",
     )
-    document_pattern: str | None = field(
-        default=None,
-        metadata={
-            "help": "regex searched in the page file name giving its document "
-            r"(group 1 if any), e.g. '^(?:imp_|oldbatch_)?wikitexte_\d+' for Copiste"
-        },
+    document_pattern: str | None = option(
+        None,
+        "regex searched in the page file name giving its document "
+        r"(group 1 if any), e.g. '^(?:imp_|oldbatch_)?wikitexte_\d+' for Copiste",
     )
-    line_types: tuple[str, ...] = field(
-        default=(),
-        metadata={
-            "help": "keep only lines of these types (ALTO TAGREFS labels, PAGE "
-            "'structure {type:...}'), e.g. DefaultLine,HeadingLine; empty keeps all"
-        },
+    line_types: tuple[str, ...] = option(
+        (),
+        "keep only lines of these types (ALTO TAGREFS labels, PAGE "
+        "'structure {type:...}'), e.g. DefaultLine,HeadingLine; empty keeps all",
     )
-    exclude_pattern: str | None = field(
-        default=None,
-        metadata={
-            "help": "regex searched in each line's text; matching lines are left out "
-            r"(e.g. '(?i)wiki\s*texte' for Copiste's page-reference lines)"
-        },
+    exclude_pattern: str | None = option(
+        None,
+        "regex searched in each line's text; matching lines are left out "
+        r"(e.g. '(?i)wiki\s*texte' for Copiste's page-reference lines)",
     )
 
     def __post_init__(self) -> None:
@@ -59,63 +53,45 @@ class PageOptions:
 
 @dataclass(frozen=True)
 class IamOptions:
-    level: Literal["words", "lines"] = field(
-        default="lines", metadata={"help": "read ascii/words.txt or ascii/lines.txt"}
-    )
-    skip_err: bool = field(
-        default=False,
-        metadata={"help": "leave out rows whose segmentation result is 'err'"},
-    )
+    level: Literal["words", "lines"] = option("lines", "read ascii/words.txt or ascii/lines.txt")
+    skip_err: bool = option(False, "leave out rows whose segmentation result is 'err'")
 
 
 @dataclass(frozen=True)
 class TableOptions:
-    delimiter: Literal["auto", "comma", "tab", "semicolon"] = field(
-        default="auto", metadata={"help": "column separator; auto tells tab from comma"}
+    delimiter: Literal["auto", "comma", "tab", "semicolon"] = option(
+        "auto", "column separator; auto tells tab from comma"
     )
-    header: bool | None = field(
-        default=None, metadata={"help": "whether the first row names the columns; none guesses"}
+    header: bool | None = option(None, "whether the first row names the columns; none guesses")
+    image_column: str | None = option(None, "column of image paths (by header name)")
+    text_column: str | None = option(None, "column of transcriptions (by header name)")
+    group_column: str | None = option(
+        None, "column kept together in splits; default 'writer' or 'group' if any"
     )
-    image_column: str | None = field(
-        default=None, metadata={"help": "column of image paths (by header name)"}
+    image_dir: str | None = option(
+        None, "folder the image paths are relative to (default: the table's)"
     )
-    text_column: str | None = field(
-        default=None, metadata={"help": "column of transcriptions (by header name)"}
-    )
-    group_column: str | None = field(
-        default=None,
-        metadata={"help": "column kept together in splits; default 'writer' or 'group' if any"},
-    )
-    image_dir: str | None = field(
-        default=None,
-        metadata={"help": "folder the image paths are relative to (default: the table's)"},
-    )
-    drop_labels: tuple[str, ...] = field(
-        default=("UNREADABLE",),
-        metadata={"help": "labels meaning 'no transcription' (any case), left out"},
+    drop_labels: tuple[str, ...] = option(
+        ("UNREADABLE",), "labels meaning 'no transcription' (any case), left out"
     )
 
 
 @dataclass(frozen=True)
 class FolderLabelsOptions:
-    separator: str | None = field(
-        default="_",
-        metadata={
-            "help": "a numeric suffix after this separator is not part of the label "
-            "('abc_2.png' reads 'abc'); empty or none keeps the whole file stem"
-        },
+    separator: str | None = option(
+        "_",
+        "a numeric suffix after this separator is not part of the label "
+        "('abc_2.png' reads 'abc'); empty or none keeps the whole file stem",
     )
-    group_by: Literal["file", "label"] = field(
-        default="file",
-        metadata={"help": "keep together in splits each file, or all files of one label"},
+    group_by: Literal["file", "label"] = option(
+        "file", "keep together in splits each file, or all files of one label"
     )
 
 
 @dataclass(frozen=True)
 class GtPairsOptions:
-    group_by: Literal["folder", "file"] = field(
-        default="folder",
-        metadata={"help": "keep together in splits each folder, or each line image"},
+    group_by: Literal["folder", "file"] = option(
+        "folder", "keep together in splits each folder, or each line image"
     )
 
 
@@ -123,35 +99,26 @@ class GtPairsOptions:
 class SynthOptions:
     """Options of the ``synth`` reader: lines rendered on the fly from a corpus file."""
 
-    n: int = field(default=1000, metadata={"help": "lines to render", "min": 1})
-    fonts: tuple[str, ...] = field(
-        default=(),
-        metadata={
-            "help": "font files or folders, relative to the corpus file's folder unless "
-            "absolute; empty uses the fonts bundled with htrkit"
-        },
+    n: int = option(1000, "lines to render", min=1)
+    fonts: tuple[str, ...] = option(
+        (),
+        "font files or folders, relative to the corpus file's folder unless "
+        "absolute; empty uses the fonts bundled with htrkit",
     )
-    seed: int = field(default=0, metadata={"help": "the same seed renders the same lines"})
-    min_words: int = field(default=1, metadata={"help": "fewest words per line", "min": 1})
-    max_words: int = field(default=6, metadata={"help": "most words per line", "min": 1})
-    charset: str = field(
-        default="",
-        metadata={
-            "help": "draw only texts made of these characters (others are replaced by "
-            "another draw); empty allows any"
-        },
+    seed: int = option(0, "the same seed renders the same lines")
+    min_words: int = option(1, "fewest words per line", min=1)
+    max_words: int = option(6, "most words per line", min=1)
+    charset: str = option(
+        "",
+        "draw only texts made of these characters (others are replaced by "
+        "another draw); empty allows any",
     )
-    render: Any = field(
-        default_factory=dict,
-        metadata={"help": "renderer options (docs/synthetic.md), e.g. {slant = 20}"},
-    )
-    kind: Literal["text", "capitals", "numbers", "form"] = field(
-        default="text",
-        metadata={
-            "help": "what to draw: corpus text; capitals (letter-spaced or boxed); numbers "
-            "(dates, amounts, digits); form (a printed label, not transcribed, and a rule "
-            "beside handwriting)"
-        },
+    render: Any = option("renderer options (docs/synthetic.md), e.g. {slant = 20}", factory=dict)
+    kind: Literal["text", "capitals", "numbers", "form"] = option(
+        "text",
+        "what to draw: corpus text; capitals (letter-spaced or boxed); numbers "
+        "(dates, amounts, digits); form (a printed label, not transcribed, and a rule "
+        "beside handwriting)",
     )
 
     def __post_init__(self) -> None:
@@ -163,33 +130,26 @@ class SynthOptions:
 class DigitsOptions:
     """Options of the ``digits`` reader: MNIST-style arrays in a ``.npz`` file."""
 
-    images_key: str = field(default="images", metadata={"help": "array of [N, H, W] images"})
-    labels_key: str = field(default="labels", metadata={"help": "array of N digit labels"})
-    strings: int = field(
-        default=0,
-        metadata={
-            "help": "compose this many digit strings from the images (0: one sample per "
-            "image, unchanged)",
-            "min": 0,
-        },
+    images_key: str = option("images", "array of [N, H, W] images")
+    labels_key: str = option("labels", "array of N digit labels")
+    strings: int = option(
+        0,
+        "compose this many digit strings from the images (0: one sample per image, unchanged)",
+        min=0,
     )
-    min_digits: int = field(default=1, metadata={"help": "fewest digits per string", "min": 1})
-    max_digits: int = field(default=6, metadata={"help": "most digits per string", "min": 1})
-    blocks: int = field(
-        default=20,
-        metadata={
-            "help": "images are cut into this many groups by index; a string takes all its "
-            "digits from one, so no image is on both sides of a split",
-            "min": 1,
-        },
+    min_digits: int = option(1, "fewest digits per string", min=1)
+    max_digits: int = option(6, "most digits per string", min=1)
+    blocks: int = option(
+        20,
+        "images are cut into this many groups by index; a string takes all its "
+        "digits from one, so no image is on both sides of a split",
+        min=1,
     )
-    seed: int = field(default=0, metadata={"help": "the same seed composes the same strings"})
-    invert: Literal["auto", "yes", "no"] = field(
-        default="auto",
-        metadata={
-            "help": "turn light-on-dark digits (MNIST) into dark ink on paper; auto "
-            "decides from the border pixels"
-        },
+    seed: int = option(0, "the same seed composes the same strings")
+    invert: Literal["auto", "yes", "no"] = option(
+        "auto",
+        "turn light-on-dark digits (MNIST) into dark ink on paper; auto "
+        "decides from the border pixels",
     )
 
     def __post_init__(self) -> None:

@@ -68,7 +68,7 @@ class SynthReader:
             written += 1
             yield Sample(name, text, name, image, str(path))
 
-    def _kind(self, i, source, fonts, renderer, synth):  # noqa: ANN001, ANN202
+    def _kind(self, i, source, fonts, renderer, synth):
         import numpy as np
 
         from htrkit.synth.dataset import choose

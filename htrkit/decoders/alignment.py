@@ -37,7 +37,7 @@ def readable(log_probs: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _viterbi(lp, labels):  # noqa: ANN001, ANN202
+def _viterbi(lp, labels):
     """Per label its frames ``[start, end)`` on the best path, and the path's log
     probability (-inf when none fits). States alternate blank and label (``2k + 1`` is
     label k); a state is entered from itself, the one before, or two before when that
@@ -115,7 +115,7 @@ def align_text(
 
 
 @njit(cache=True)
-def _peaks(lp, spans, labels):  # noqa: ANN001, ANN202
+def _peaks(lp, spans, labels):
     """Per label its highest log probability over its frames."""
     out = np.empty(labels.shape[0])
     for k in range(labels.shape[0]):

@@ -46,7 +46,7 @@ class WordTrie:
         hot_len = [0]
         hot = [False]
 
-        def walk(text: str, on_node) -> None:  # noqa: ANN001
+        def walk(text: str, on_node) -> None:
             node = 0
             on_node(node)
             for ch in text:
@@ -172,7 +172,7 @@ class CompiledKenLM:
 
 
 @njit(cache=True, inline="always")
-def _lae(a, b):  # noqa: ANN001, ANN202
+def _lae(a, b):
     if a == NEG:
         return b
     if b == NEG:
@@ -186,7 +186,7 @@ _MEMO = 4096
 
 
 @njit(cache=True, inline="always")
-def _lm(hist, row, n, tok, key, m_key, m_len, m_val, tables):  # noqa: ANN001, ANN202
+def _lm(hist, row, n, tok, key, m_key, m_len, m_val, tables):
     """log10 p(tok | hist[row, :n]), remembered in a direct-mapped table."""
     for j in range(n):
         key[j] = hist[row, j]
@@ -212,7 +212,7 @@ def _lm(hist, row, n, tok, key, m_key, m_len, m_val, tables):  # noqa: ANN001, A
 
 
 @njit(cache=True, inline="always")
-def _trie_child(node, sym, first, child_sym, child_node):  # noqa: ANN001, ANN202
+def _trie_child(node, sym, first, child_sym, child_node):
     if node < 0 or sym < 0:
         return -1
     lo = first[node]
@@ -230,7 +230,7 @@ def _trie_child(node, sym, first, child_sym, child_node):  # noqa: ANN001, ANN20
 
 
 @njit(cache=True, error_model="numpy")
-def _search(  # noqa: ANN201, C901, PLR0912, PLR0915
+def _search(
     lp, threshold, width, beam_prune, char_level, a10, beta, unk, lp_bound, hot_weight, space,
     class_token, class_symbol, first, child_sym, child_node, t_word, t_known, t_hot_len,
     t_hot, order, bos, eos, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
@@ -521,7 +521,7 @@ def _search(  # noqa: ANN201, C901, PLR0912, PLR0915
 
 
 @njit(cache=True, inline="always")
-def _push(hist, hlen, node, ch, tok, h, order):  # noqa: ANN001, ANN202
+def _push(hist, hlen, node, ch, tok, h, order):
     """The history of ``ch``: that of ``node`` with ``tok`` appended, its last order-1."""
     if order == 1:
         hlen[ch] = 0

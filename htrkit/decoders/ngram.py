@@ -57,7 +57,7 @@ def load_kenlm(path: str, what: str = "word LM") -> tuple[Any, Path]:
 
 
 @contextlib.contextmanager
-def _quiet_stderr():  # noqa: ANN202
+def _quiet_stderr():
     """Send what C++ code writes to file descriptor 2 to /dev/null for a while."""
     try:
         sys.stderr.flush()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
+
+from htrkit.options import option
 
 
 @dataclass(frozen=True)
@@ -11,16 +13,21 @@ class GreedyOptions:
     """The greedy decoder takes no tuning."""
 
 
+def _fallback_below():  # one field, in each constrained decoder's options
+    return option(
+        1e-4,
+        "decode without the constraint (and flag the line) when the best "
+        "allowed reading is less than this times as probable as the best path",
+        min=0.0,
+        max=1.0,
+    )
+
+
 @dataclass(frozen=True)
 class BeamOptions:
-    beam_width: int = field(default=10, metadata={"help": "prefixes kept per frame", "min": 1})
-    char_prune: float = field(
-        default=1e-3,
-        metadata={
-            "help": "ignore characters below this probability in a frame",
-            "min": 0.0,
-            "max": 1.0,
-        },
+    beam_width: int = option(10, "prefixes kept per frame", min=1)
+    char_prune: float = option(
+        1e-3, "ignore characters below this probability in a frame", min=0.0, max=1.0
     )
 
 
@@ -28,86 +35,54 @@ class BeamOptions:
 class SearchOptions:
     """The beam-search settings that every guided decoder shares."""
 
-    beam_width: int = field(default=16, metadata={"help": "prefixes kept per frame", "min": 1})
-    char_prune: float = field(
-        default=1e-3,
-        metadata={
-            "help": "ignore characters below this probability in a frame",
-            "min": 0.0,
-            "max": 1.0,
-        },
+    beam_width: int = option(16, "prefixes kept per frame", min=1)
+    char_prune: float = option(
+        1e-3, "ignore characters below this probability in a frame", min=0.0, max=1.0
     )
-    beam_prune: float = field(
-        default=0.0,
-        metadata={
-            "help": "drop prefixes scoring this far (natural log) below the best; 0: keep "
-            "beam_width",
-            "min": 0.0,
-        },
+    beam_prune: float = option(
+        0.0,
+        "drop prefixes scoring this far (natural log) below the best; 0: keep beam_width",
+        min=0.0,
     )
 
 
 @dataclass(frozen=True)
 class WordBeamOptions(SearchOptions):
-    lexicon: str = field(
-        default="default",
-        metadata={
-            "help": "word list (a word per line, optionally with a count) or corpus; "
-            "'default': the bundled one"
-        },
+    lexicon: str = option(
+        "default",
+        "word list (a word per line, optionally with a count) or corpus; "
+        "'default': the bundled one",
     )
-    mode: Literal["words", "ngrams", "ngrams+forecast"] = field(
-        default="ngrams",
-        metadata={"help": "words: constraint only; ngrams: bigram scores; +forecast: "
-                  "score words being written by what they may become"},
-    )  # fmt: skip
-    lm_weight: float = field(
-        default=1.0, metadata={"help": "weight of the bigram log probabilities", "min": 0.0}
+    mode: Literal["words", "ngrams", "ngrams+forecast"] = option(
+        "ngrams",
+        "words: constraint only; ngrams: bigram scores; +forecast: "
+        "score words being written by what they may become",
     )
-    ignore_case: bool = field(default=True, metadata={"help": "match words whatever their case"})
-    fallback_below: float = field(
-        default=1e-4,
-        metadata={
-            "help": "decode without the constraint (and flag the line) when the best "
-            "allowed reading is less than this times as probable as the best path",
-            "min": 0.0,
-            "max": 1.0,
-        },
-    )
+    lm_weight: float = option(1.0, "weight of the bigram log probabilities", min=0.0)
+    ignore_case: bool = option(True, "match words whatever their case")
+    fallback_below: float = _fallback_below()
 
 
 @dataclass(frozen=True)
 class KenLMOptions(SearchOptions):
-    lm: str = field(
-        default="default",
-        metadata={"help": "KenLM model (ARPA or binary); 'default': the bundled word model"},
+    lm: str = option("default", "KenLM model (ARPA or binary); 'default': the bundled word model")
+    alpha: float = option(0.5, "language model weight", min=0.0)
+    beta: float = option(1.0, "bonus per word (per character for a character LM)")
+    level: Literal["auto", "word", "char"] = option(
+        "auto", "word or character tokens; auto: char when the LM knows '<sp>'"
     )
-    alpha: float = field(default=0.5, metadata={"help": "language model weight", "min": 0.0})
-    beta: float = field(
-        default=1.0, metadata={"help": "bonus per word (per character for a character LM)"}
+    unk_offset: float = option(
+        -20.0, "score (times alpha) for a word being written that begins no known word"
     )
-    level: Literal["auto", "word", "char"] = field(
-        default="auto",
-        metadata={"help": "word or character tokens; auto: char when the LM knows '<sp>'"},
+    hotwords: tuple[str, ...] = option((), "words to favour (comma-separated)")
+    hotword_weight: float = option(10.0, "bonus (natural log) for writing a hotword", min=0.0)
+    lowercase: bool = option(False, "query the LM with lower-cased words")
+    engine: Literal["auto", "compiled", "python"] = option(
+        "auto",
+        "compiled: the numba search over an ARPA file's tables (same "
+        "readings, much faster); python: via the kenlm module (any KenLM file); "
+        "auto: compiled when the LM is an ARPA file",
     )
-    unk_offset: float = field(
-        default=-20.0,
-        metadata={"help": "score (times alpha) for a word being written that begins no "
-                  "known word"},
-    )  # fmt: skip
-    hotwords: tuple[str, ...] = field(
-        default=(), metadata={"help": "words to favour (comma-separated)"}
-    )
-    hotword_weight: float = field(
-        default=10.0, metadata={"help": "bonus (natural log) for writing a hotword", "min": 0.0}
-    )
-    lowercase: bool = field(default=False, metadata={"help": "query the LM with lower-cased words"})
-    engine: Literal["auto", "compiled", "python"] = field(
-        default="auto",
-        metadata={"help": "compiled: the numba search over an ARPA file's tables (same "
-                  "readings, much faster); python: via the kenlm module (any KenLM file); "
-                  "auto: compiled when the LM is an ARPA file"},
-    )  # fmt: skip
 
 
 #: regular expressions for common fields, usable as ``pattern=@name``
@@ -128,21 +103,13 @@ PRESETS = {
 
 @dataclass(frozen=True)
 class PatternOptions(SearchOptions):
-    pattern: str = field(
-        default="",
-        metadata={"help": "regular expression the whole line must match, or @name of a "
-                  "preset: " + ", ".join("@" + k for k in PRESETS)},
-    )  # fmt: skip
-    ignore_case: bool = field(default=False, metadata={"help": "match letters in any case"})
-    fallback_below: float = field(
-        default=1e-4,
-        metadata={
-            "help": "decode without the constraint (and flag the line) when the best "
-            "allowed reading is less than this times as probable as the best path",
-            "min": 0.0,
-            "max": 1.0,
-        },
+    pattern: str = option(
+        "",
+        "regular expression the whole line must match, or @name of a "
+        "preset: " + ", ".join("@" + k for k in PRESETS),
     )
+    ignore_case: bool = option(False, "match letters in any case")
+    fallback_below: float = _fallback_below()
 
     def __post_init__(self) -> None:
         if not self.pattern:

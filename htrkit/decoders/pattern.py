@@ -40,7 +40,7 @@ class PatternTooComplex(OptionsError):
     """A pattern whose automaton is too large or too slow to build."""
 
 
-def compile_pattern(pattern: str, max_states: int = MAX_STATES, max_seconds: float = MAX_SECONDS):  # noqa: ANN201
+def compile_pattern(pattern: str, max_states: int = MAX_STATES, max_seconds: float = MAX_SECONDS):
     """interegular's automaton for ``pattern``, built within the bounds."""
     import interegular
     from interegular import fsm as fsm_module
@@ -120,7 +120,7 @@ class PatternScorer:
             fsm = compile_pattern(pattern)
         except PatternTooComplex:
             raise
-        except Exception as exc:  # noqa: BLE001 - the parser raises several kinds
+        except Exception as exc:  # the parser raises several kinds
             raise OptionsError(
                 f"pattern {pattern!r} is not a usable regular expression: {exc}"
             ) from None

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from htrkit.errors import InputError
+from htrkit.models import FOLDER as _MODELS
 
-_MODELS = Path(__file__).resolve().parent.parent / "models"
 #: what ``default`` names, per kind of file (built by ``examples/recipes/build_default_lm.py``)
 BUNDLED = {
     "lexicon": _MODELS / "default-lexicon.txt",

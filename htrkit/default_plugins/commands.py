@@ -7,12 +7,25 @@ from htrkit.hookspecs import hookimpl
 
 @hookimpl
 def htrkit_register_commands(app) -> None:
-    from htrkit.cli import data, evalseg, evaluate, inspect, lm, model, run, serve, train, tune
+    from htrkit.cli import (
+        data,
+        evalseg,
+        evaluate,
+        lm,
+        model,
+        plugins,
+        run,
+        scaffold,
+        serve,
+        train,
+        tune,
+    )
 
     run.register(app)
     evaluate.register(app)
     evalseg.register(app)
-    inspect.register(app)
+    plugins.register(app)
+    scaffold.register(app)
     model.register(app)
     data.register(app)
     train.register(app)

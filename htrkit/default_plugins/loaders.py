@@ -21,13 +21,16 @@ IMAGE_SUFFIXES = (
     ".pnm",
 )
 
-
-def _image(options: object):
-    from htrkit.loaders.image import ImageLoader
-
-    return ImageLoader(options)
+LOADERS = [
+    LoaderSpec(
+        "image",
+        "htrkit.loaders.image:ImageLoader",
+        "image files (first frame)",
+        suffixes=IMAGE_SUFFIXES,
+    )
+]
 
 
 @hookimpl
 def htrkit_register_loaders() -> list[LoaderSpec]:
-    return [LoaderSpec("image", _image, "image files (first frame)", suffixes=IMAGE_SUFFIXES)]
+    return LOADERS

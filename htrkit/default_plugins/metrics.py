@@ -5,45 +5,53 @@ from __future__ import annotations
 from htrkit.hookspecs import hookimpl
 from htrkit.specs import MetricSpec
 
-_METRICS = {
-    # name: (class in htrkit.metrics.text, description, aliases)
-    "cer": ("CharacterErrorRate", "character error rate: edits / reference characters", ()),
-    "cer-caseless": (
-        "CaselessCharacterErrorRate",
+_TEXT = "htrkit.metrics.text"
+
+METRICS = [
+    MetricSpec(
+        "cer", f"{_TEXT}:CharacterErrorRate", "character error rate: edits / reference characters"
+    ),
+    MetricSpec(
+        "cer-caseless",
+        f"{_TEXT}:CaselessCharacterErrorRate",
         "CER ignoring case (both texts case-folded)",
-        (),
     ),
-    "cer-spaceless": (
-        "SpacelessCharacterErrorRate",
+    MetricSpec(
+        "cer-spaceless",
+        f"{_TEXT}:SpacelessCharacterErrorRate",
         "CER ignoring spaces (removed from both texts)",
-        ("cer-nospace",),
+        aliases=("cer-nospace",),
     ),
-    "wer": ("WordErrorRate", "word error rate: word edits / reference words", ()),
-    "levenshtein": ("EditDistance", "Levenshtein distance, mean per sample", ("edit-distance",)),
-    "ned": (
-        "NormalizedEditDistance",
+    MetricSpec("wer", f"{_TEXT}:WordErrorRate", "word error rate: word edits / reference words"),
+    MetricSpec(
+        "levenshtein",
+        f"{_TEXT}:EditDistance",
+        "Levenshtein distance, mean per sample",
+        aliases=("edit-distance",),
+    ),
+    MetricSpec(
+        "ned",
+        f"{_TEXT}:NormalizedEditDistance",
         "edits / length of the longer string",
-        ("normalized-edit-distance",),
+        aliases=("normalized-edit-distance",),
     ),
-    "jaro-winkler": ("JaroWinklerSimilarity", "Jaro-Winkler similarity, mean per sample", ("jw",)),
-    "char-accuracy": ("CharacterAccuracy", "1 - CER, floored at 0 per sample", ()),
-    "word-accuracy": ("WordAccuracy", "1 - WER, floored at 0 per sample", ()),
-    "exact-match": ("ExactMatch", "share of samples read exactly right", ("sequence-accuracy",)),
-}
-
-
-def _factory(class_name: str):
-    def build(options: object):
-        from htrkit.metrics import text
-
-        return getattr(text, class_name)()
-
-    return build
+    MetricSpec(
+        "jaro-winkler",
+        f"{_TEXT}:JaroWinklerSimilarity",
+        "Jaro-Winkler similarity, mean per sample",
+        aliases=("jw",),
+    ),
+    MetricSpec("char-accuracy", f"{_TEXT}:CharacterAccuracy", "1 - CER, floored at 0 per sample"),
+    MetricSpec("word-accuracy", f"{_TEXT}:WordAccuracy", "1 - WER, floored at 0 per sample"),
+    MetricSpec(
+        "exact-match",
+        f"{_TEXT}:ExactMatch",
+        "share of samples read exactly right",
+        aliases=("sequence-accuracy",),
+    ),
+]
 
 
 @hookimpl
 def htrkit_register_metrics() -> list[MetricSpec]:
-    return [
-        MetricSpec(name, _factory(cls), description, aliases=aliases)
-        for name, (cls, description, aliases) in _METRICS.items()
-    ]
+    return METRICS

@@ -8,12 +8,11 @@ weights, say) is simply not registered.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from htrkit.hookspecs import hookimpl
+from htrkit.models import FOLDER
 from htrkit.specs import ModelSpec
 
-MODELS = Path(__file__).resolve().parent.parent / "models"
+MODELS = FOLDER
 
 BUNDLED = (
     ("default", "default.safetensors", "handwritten lines in English, French and German"),

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from htrkit.hookspecs import hookimpl
-from htrkit.postprocess import CollapseWhitespace, UnicodeNormalize, UnicodeOptions
+from htrkit.postprocess import UnicodeOptions
 from htrkit.specs import PostprocessorSpec
+
+POSTPROCESSORS = [
+    PostprocessorSpec(
+        "unicode",
+        "htrkit.postprocess:UnicodeNormalize",
+        "Unicode normalisation (NFC by default)",
+        options=UnicodeOptions,
+        aliases=("nfc",),
+    ),
+    PostprocessorSpec(
+        "collapse-whitespace",
+        "htrkit.postprocess:CollapseWhitespace",
+        "strip lines, collapse runs of spaces",
+    ),
+]
 
 
 @hookimpl
 def htrkit_register_postprocessors() -> list[PostprocessorSpec]:
-    return [
-        PostprocessorSpec(
-            "unicode",
-            UnicodeNormalize,
-            "Unicode normalisation (NFC by default)",
-            options=UnicodeOptions,
-            aliases=("nfc",),
-        ),
-        PostprocessorSpec(
-            "collapse-whitespace", CollapseWhitespace, "strip lines, collapse runs of spaces"
-        ),
-    ]
+    return POSTPROCESSORS

@@ -140,7 +140,7 @@ def estimate(sentences: Iterable[Sequence[str]], order: int) -> NGramModel:
     return NGramModel(order, grams, discounts)
 
 
-def _lower(probs, gammas, gram: Gram, vocab_size: int) -> float:  # noqa: ANN001
+def _lower(probs, gammas, gram: Gram, vocab_size: int) -> float:
     """The interpolated probability of ``gram`` at its own order, listed or not."""
     k = len(gram) - 1
     if gram in probs[k]:

@@ -171,7 +171,7 @@ def read_arpa(path: Path) -> NGramTables:
 
 
 @njit(cache=True, inline="always")
-def _hash(toks, start, length):  # noqa: ANN001, ANN202
+def _hash(toks, start, length):
     h = _FNV_OFFSET
     for j in range(start, start + length):
         h = (h ^ np.uint64(toks[j] + 1)) * _FNV_PRIME
@@ -179,7 +179,7 @@ def _hash(toks, start, length):  # noqa: ANN001, ANN202
 
 
 @njit(cache=True)
-def _fill(table, toks):  # noqa: ANN001, ANN202
+def _fill(table, toks):
     mask = np.uint64(table.shape[0] - 1)
     k = toks.shape[1]
     flat = toks.ravel()
@@ -191,7 +191,7 @@ def _fill(table, toks):  # noqa: ANN001, ANN202
 
 
 @njit(cache=True, inline="always")
-def find(key, start, k, slot_base, slot_mask, slots, words, word_base):  # noqa: ANN001, ANN201
+def find(key, start, k, slot_base, slot_mask, slots, words, word_base):
     """The index within order ``k`` of the n-gram ``key[start:start + k]``, or -1."""
     mask = np.uint64(slot_mask[k])
     s = _hash(key, start, k) & mask
@@ -212,7 +212,7 @@ def find(key, start, k, slot_base, slot_mask, slots, words, word_base):  # noqa:
 
 
 @njit(cache=True)
-def score(  # noqa: ANN201
+def score(
     hist, hist_len, token, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
     word_base, prob, backoff,
 ):  # fmt: skip
@@ -227,7 +227,7 @@ def score(  # noqa: ANN201
 
 
 @njit(cache=True, inline="always")
-def score_key(  # noqa: ANN201
+def score_key(
     key, length, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words, word_base, prob,
     backoff,
 ):  # fmt: skip

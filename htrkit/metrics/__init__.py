@@ -18,6 +18,9 @@ class Metric(ABC):
     #: whether a larger score is better (accuracy) or worse (error rate)
     higher_is_better: bool = False
 
+    def __init__(self, options: object = None):
+        self.options = options
+
     @abstractmethod
     def statistics(self, prediction: str, reference: str) -> tuple[float, float]:
         """The ``(numerator, denominator)`` contribution of one pair."""

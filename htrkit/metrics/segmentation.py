@@ -48,7 +48,7 @@ def _scale(width: int, height: int, grid: int) -> float:
     return min(1.0, grid / max(width, height, 1))
 
 
-def _masks(polys: Sequence[Sequence[Point]], s: float):  # noqa: ANN202
+def _masks(polys: Sequence[Sequence[Point]], s: float):
     """Per polygon: its box on the grid and its filled mask within the box."""
     import cv2
 
@@ -223,7 +223,7 @@ def inside_regions(
     return _inside(_masks(polygons, s), _region_mask(regions, width, height, s), share)
 
 
-def _region_mask(regions: Sequence[Sequence[Point]], width: int, height: int, s: float):  # noqa: ANN202
+def _region_mask(regions: Sequence[Sequence[Point]], width: int, height: int, s: float):
     import cv2
 
     shape = (max(int(np.ceil(height * s)) + 1, 1), max(int(np.ceil(width * s)) + 1, 1))

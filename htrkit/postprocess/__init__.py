@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from htrkit.options import option
 from htrkit.results import LineResult
 
 
 @dataclass(frozen=True)
 class UnicodeOptions:
-    form: Literal["NFC", "NFD", "NFKC", "NFKD"] = field(
-        default="NFC", metadata={"help": "Unicode normal form"}
-    )
+    form: Literal["NFC", "NFD", "NFKC", "NFKD"] = option("NFC", "Unicode normal form")
 
 
 class UnicodeNormalize:

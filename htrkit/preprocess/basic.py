@@ -16,6 +16,16 @@ def grayscale(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_RGB2GRAY)
 
 
+class Grayscale:
+    """The ``grayscale`` preprocessor: :func:`grayscale` as a step (it takes no options)."""
+
+    def __init__(self, options: object = None):
+        self.options = options
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        return grayscale(image)
+
+
 class ResizeHeight:
     """Scale to a fixed height, keeping the aspect ratio (width clamped to a range)."""
 

@@ -32,7 +32,14 @@ def standard_steps(kind: Any, height: int) -> list[dict[str, Any]]:
 
 
 class PreprocessChain:
-    """Preprocessors applied in order, remembering how to map x positions back."""
+    """Preprocessors applied in order, remembering how to map x positions back.
+
+    A step is a callable ``(image) -> image``. Its x positions are mapped back by, in this
+    order of preference: its ``apply(image) -> (image, xmap)``, which returns the image and
+    the map for that image alone (a step that decides per image: turn this line, trim that
+    one); its ``inverse_x(xs, in_shape, out_shape)``, a fixed rule; or, for neither, the
+    ratio of the widths.
+    """
 
     def __init__(self, steps: Sequence[Any], names: Sequence[str] = ()):
         self.steps = list(steps)
@@ -51,6 +58,9 @@ class PreprocessChain:
             raise ModelError(f"{source}: preprocess: {exc}") from None
         return cls(steps, [s["name"] for s in config])
 
+    def __add__(self, other: PreprocessChain) -> PreprocessChain:
+        return PreprocessChain(self.steps + other.steps, self.names + other.names)
+
     def __call__(self, image: np.ndarray) -> np.ndarray:
         return self.run(image)[0]
 
@@ -58,6 +68,11 @@ class PreprocessChain:
         """The processed image and a function from its x positions to the input's."""
         maps = []
         for step in self.steps:
+            apply = getattr(step, "apply", None)
+            if apply is not None:
+                image, inverse = apply(image)
+                maps.append(inverse)
+                continue
             before = image.shape
             image = step(image)
             maps.append(_inverse(step, before, image.shape))

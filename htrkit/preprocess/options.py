@@ -2,47 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
+
+from htrkit.options import option
 
 
 @dataclass(frozen=True)
 class ResizeHeightOptions:
-    height: int = field(default=32, metadata={"help": "output height in pixels", "min": 4})
-    min_width: int = field(default=16, metadata={"help": "narrowest output", "min": 1})
-    max_width: int = field(
-        default=4096, metadata={"help": "widest output; wider lines are squeezed", "min": 1}
-    )
+    height: int = option(32, "output height in pixels", min=4)
+    min_width: int = option(16, "narrowest output", min=1)
+    max_width: int = option(4096, "widest output; wider lines are squeezed", min=1)
 
 
 @dataclass(frozen=True)
 class PadOptions:
-    left: int = field(default=8, metadata={"help": "white pixels added on the left", "min": 0})
-    right: int = field(default=8, metadata={"help": "white pixels added on the right", "min": 0})
+    left: int = option(8, "white pixels added on the left", min=0)
+    right: int = option(8, "white pixels added on the right", min=0)
 
 
 @dataclass(frozen=True)
 class NormalizeContrastOptions:
-    low: float = field(
-        default=1.0,
-        metadata={"help": "percentile of grey values mapped to black (ink)", "min": 0, "max": 100},
-    )
-    high: float = field(
-        default=90.0,
-        metadata={
-            "help": "percentile of grey values mapped to white (paper)",
-            "min": 0,
-            "max": 100,
-        },
-    )
-    min_range: float = field(
-        default=32.0,
-        metadata={
-            "help": "smallest ink-to-paper spread that is stretched to 0..255, so that a "
-            "blank page is not turned into amplified noise",
-            "min": 1,
-            "max": 255,
-        },
+    low: float = option(1.0, "percentile of grey values mapped to black (ink)", min=0, max=100)
+    high: float = option(90.0, "percentile of grey values mapped to white (paper)", min=0, max=100)
+    min_range: float = option(
+        32.0,
+        "smallest ink-to-paper spread that is stretched to 0..255, so that a "
+        "blank page is not turned into amplified noise",
+        min=1,
+        max=255,
     )
 
     def __post_init__(self) -> None:
@@ -52,34 +40,21 @@ class NormalizeContrastOptions:
 
 @dataclass(frozen=True)
 class DeslantOptions:
-    max_angle: float = field(
-        default=45.0,
-        metadata={"help": "largest slant corrected, in degrees either way", "min": 0, "max": 70},
-    )
-    step: float = field(
-        default=1.0, metadata={"help": "angle search step in degrees", "min": 0.1, "max": 10}
-    )
+    max_angle: float = option(45.0, "largest slant corrected, in degrees either way", min=0, max=70)
+    step: float = option(1.0, "angle search step in degrees", min=0.1, max=10)
 
 
 @dataclass(frozen=True)
 class BinarizeOptions:
-    method: Literal["otsu", "sauvola"] = field(
-        default="otsu",
-        metadata={"help": "otsu: one global threshold; sauvola: local, for uneven lighting"},
+    method: Literal["otsu", "sauvola"] = option(
+        "otsu", "otsu: one global threshold; sauvola: local, for uneven lighting"
     )
-    window: int = field(
-        default=25, metadata={"help": "sauvola window size in pixels", "min": 3, "max": 1001}
-    )
-    k: float = field(
-        default=0.2,
-        metadata={"help": "sauvola sensitivity: higher keeps less ink", "min": 0, "max": 1},
-    )
+    window: int = option(25, "sauvola window size in pixels", min=3, max=1001)
+    k: float = option(0.2, "sauvola sensitivity: higher keeps less ink", min=0, max=1)
 
 
 @dataclass(frozen=True)
 class ResizeFixedOptions:
-    height: int = field(default=32, metadata={"help": "output height in pixels", "min": 4})
-    width: int = field(default=128, metadata={"help": "output width in pixels", "min": 4})
-    align: Literal["left", "center"] = field(
-        default="left", metadata={"help": "where the scaled image sits horizontally"}
-    )
+    height: int = option(32, "output height in pixels", min=4)
+    width: int = option(128, "output width in pixels", min=4)
+    align: Literal["left", "center"] = option("left", "where the scaled image sits horizontally")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from htrkit.geometry import region_from_polygon
 from htrkit.results import LineRegion
 from htrkit.segmenters.options import AStarOptions
 from htrkit.segmenters.projection import (
@@ -103,19 +104,9 @@ class AStarSegmenter:
             bottom_pts = np.stack([keep[::-1], lower[keep[::-1]]], 1).astype(np.float64)
             poly = _back(np.vstack([top_pts, bottom_pts]), inverse) / scale
             line = _back(np.array([[x0, base], [x1, base]], np.float64), inverse) / scale
-            poly[:, 0] = poly[:, 0].clip(0, w)
-            poly[:, 1] = poly[:, 1].clip(0, h)
-            bx0, by0 = np.floor(poly.min(axis=0)).astype(int)
-            bx1, by1 = np.ceil(poly.max(axis=0)).astype(int)
-            if bx1 - bx0 < 2 or by1 - by0 < 2:
-                continue
-            regions.append(
-                LineRegion(
-                    bbox=(int(bx0), int(by0), int(bx1), int(by1)),
-                    polygon=[(float(x), float(y)) for x, y in poly],
-                    baseline=[(float(x), float(y)) for x, y in line],
-                )
-            )
+            region = region_from_polygon(poly, line, w, h)
+            if region is not None:
+                regions.append(region)
         return regions
 
 
@@ -124,7 +115,7 @@ def _back(points: np.ndarray, inverse: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _astar(cost, start):  # noqa: ANN001, ANN202
+def _astar(cost, start):
     """The cheapest path from row ``start`` of the first column to any row of the last,
     moving right, diagonally right, or up and down; the path's row per column (the lowest
     row where it runs vertically)."""

@@ -22,14 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from htrkit.errors import InputError
+from htrkit.geometry import region_from_polygon
+from htrkit.models import FOLDER
 from htrkit.results import LineRegion
 from htrkit.segmenters.options import LearnedOptions
 from htrkit.segmenters.order import reading_order
 
-BUNDLED = Path(__file__).resolve().parent.parent / "models" / "segmenter.safetensors"
+BUNDLED = FOLDER / "segmenter.safetensors"
 
 
-def build_net(width: int = 16):  # noqa: ANN201
+def build_net(width: int = 16):
     import torch
     from torch import nn
 
@@ -90,7 +92,7 @@ def save_model(net: object, path: Path, config: dict) -> None:
     save_file(state, str(path), metadata={"htrkit_segmenter": json.dumps(config)})
 
 
-def load_model(path: Path):  # noqa: ANN201
+def load_model(path: Path):
     from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
@@ -295,22 +297,11 @@ def lines_from_maps(
         contour = cv2.approxPolyDP(contour, 1.0, True)[:, 0, :]
         if len(contour) < 3:
             continue
-        poly = contour.astype(np.float64) / scale
-        poly[:, 0] = poly[:, 0].clip(0, width)
-        poly[:, 1] = poly[:, 1].clip(0, height)
         step = max(len(cols) // 16, 1)
         keep = np.r_[np.arange(0, len(cols), step), len(cols) - 1]
         line = np.stack([cols[keep], ycol[keep]], 1) / scale
-        x0, y0 = np.floor(poly.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(poly.max(axis=0)).astype(int)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            continue
-        regions.append(
-            LineRegion(
-                bbox=(int(x0), int(y0), int(x1), int(y1)),
-                polygon=[(float(x), float(y)) for x, y in poly],
-                baseline=[(float(x), float(y)) for x, y in line],
-            )
-        )
+        region = region_from_polygon(contour.astype(np.float64) / scale, line, width, height)
+        if region is not None:
+            regions.append(region)
     order = reading_order([r.bbox for r in regions], min_gap=max(2.0, 0.2 * spacing / scale))
     return [regions[i] for i in order]

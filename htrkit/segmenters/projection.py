@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from htrkit.geometry import region_from_polygon
 from htrkit.results import LineRegion
 from htrkit.segmenters.options import ProjectionOptions
 
@@ -64,20 +65,9 @@ class ProjectionSegmenter:
             corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
             baseline = np.array([[x0, base], [x1, base]], np.float64)
             poly = _back(corners, inverse) / scale
-            line = _back(baseline, inverse) / scale
-            poly[:, 0] = poly[:, 0].clip(0, w)
-            poly[:, 1] = poly[:, 1].clip(0, h)
-            bx0, by0 = np.floor(poly.min(axis=0)).astype(int)
-            bx1, by1 = np.ceil(poly.max(axis=0)).astype(int)
-            if bx1 - bx0 < 2 or by1 - by0 < 2:
-                continue
-            regions.append(
-                LineRegion(
-                    bbox=(int(bx0), int(by0), int(bx1), int(by1)),
-                    polygon=[(float(x), float(y)) for x, y in poly],
-                    baseline=[(float(x), float(y)) for x, y in line],
-                )
-            )
+            region = region_from_polygon(poly, _back(baseline, inverse) / scale, w, h)
+            if region is not None:
+                regions.append(region)
         return regions
 
 
@@ -108,7 +98,7 @@ def ink_mask(grey: np.ndarray) -> np.ndarray | None:
     return ink if ink.any() else None
 
 
-def remove_rules(ink: np.ndarray, with_rows: bool = False):  # noqa: ANN201
+def remove_rules(ink: np.ndarray, with_rows: bool = False):
     """``ink`` without ruled lines: long, thin horizontal runs (on a deskewed page). With
     ``with_rows``, also the rows a rule crossed (a boolean per row), where the profile
     lost the writing that sat on the rule."""

@@ -20,8 +20,8 @@ class WholeImageSegmenter:
             if box is None:  # a blank image: nothing to read (not a guess at noise)
                 return []
             m = self.options.margin + round(self.options.margin_share * (box[3] - box[1]))
-            x0, y0 = max(box[0] - m, 0), max(box[1] - m, 0)
-            x1, y1 = min(box[2] + m, w), min(box[3] + m, h)
+            # the margin may reach past the page: the crop is padded with paper there
+            x0, y0, x1, y1 = box[0] - m, box[1] - m, box[2] + m, box[3] + m
         mid = (y0 + y1) / 2
         return [LineRegion(bbox=(x0, y0, x1, y1), baseline=[(x0, mid), (x1, mid)])]
 

@@ -133,7 +133,7 @@ def paper_tone(image: np.ndarray) -> float:
     return float(np.percentile(image, 90))
 
 
-def print_font(size: int):  # noqa: ANN201
+def print_font(size: int):
     """A printed face: DejaVu Sans where the system has it, else Pillow's own."""
     from PIL import ImageFont
 
@@ -199,7 +199,7 @@ def boxed_capitals(text: str, font: Font, rng: np.random.Generator) -> np.ndarra
 
 def compose(mask: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
     """Ink coverage over paper, with the renderer's tones and noise."""
-    return Renderer()._compose(mask, rng, size)  # noqa: SLF001 - same paper as every kind
+    return Renderer()._compose(mask, rng, size)  # same paper as every kind
 
 
 def add_label_and_rule(
@@ -240,7 +240,7 @@ def draw(
     fonts: Sequence[Font],
     renderer: Renderer,
     rng: np.random.Generator,
-    choose,  # noqa: ANN001 - (text, rng) -> Font | None
+    choose,  # (text, rng) -> Font | None
 ) -> tuple[str, np.ndarray] | None:
     """One sample of ``kind``: its text and grey image, or None if no font can draw it."""
     if kind == "capitals" or (kind == "form" and rng.random() < 0.5):

@@ -9,64 +9,33 @@ margin, then composed over a paper tone with texture and noise.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from htrkit.options import option
 from htrkit.synth.fonts import Font
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    size_min: int = field(default=36, metadata={"help": "smallest font size in pixels", "min": 8})
-    size_max: int = field(default=64, metadata={"help": "largest font size in pixels", "min": 8})
-    slant: float = field(
-        default=12.0, metadata={"help": "largest slant either way, degrees", "min": 0, "max": 45}
-    )
-    spacing: float = field(
-        default=0.06,
-        metadata={"help": "largest extra letter spacing per line (fraction of size)", "min": 0},
-    )
-    spacing_jitter: float = field(
-        default=0.03, metadata={"help": "per-letter spacing noise (fraction of size)", "min": 0}
-    )
-    word_spacing: float = field(
-        default=0.4, metadata={"help": "relative variation of word gaps", "min": 0, "max": 1}
-    )
-    word_gap: float = field(
-        default=0.0, metadata={"help": "extra gap between words (fraction of size)", "min": 0}
-    )
-    joined: float = field(
-        default=0.3,
-        metadata={"help": "chance a word is drawn whole (keeps cursive joins)", "min": 0, "max": 1},
-    )
-    baseline_jitter: float = field(
-        default=0.025, metadata={"help": "per-letter baseline noise (fraction of size)", "min": 0}
-    )
-    baseline_wave: float = field(
-        default=0.06, metadata={"help": "largest baseline drift (fraction of size)", "min": 0}
-    )
-    bold: float = field(
-        default=0.25, metadata={"help": "chance of a thicker pen", "min": 0, "max": 1}
-    )
-    ink_max: int = field(
-        default=90, metadata={"help": "lightest ink tone (0 is black)", "min": 0, "max": 160}
-    )
-    paper_min: int = field(
-        default=200, metadata={"help": "darkest paper tone", "min": 170, "max": 255}
-    )
-    texture: float = field(
-        default=20.0, metadata={"help": "largest paper blotchiness in grey levels", "min": 0}
-    )
-    noise: float = field(
-        default=6.0, metadata={"help": "largest pixel noise in grey levels", "min": 0}
-    )
-    margin: float = field(
-        default=0.15, metadata={"help": "margin around the ink (fraction of size)", "min": 0}
-    )
-    height: int = field(
-        default=0, metadata={"help": "scale lines to this height (0 keeps it)", "min": 0}
-    )
+    size_min: int = option(36, "smallest font size in pixels", min=8)
+    size_max: int = option(64, "largest font size in pixels", min=8)
+    slant: float = option(12.0, "largest slant either way, degrees", min=0, max=45)
+    spacing: float = option(0.06, "largest extra letter spacing per line (fraction of size)", min=0)
+    spacing_jitter: float = option(0.03, "per-letter spacing noise (fraction of size)", min=0)
+    word_spacing: float = option(0.4, "relative variation of word gaps", min=0, max=1)
+    word_gap: float = option(0.0, "extra gap between words (fraction of size)", min=0)
+    joined: float = option(0.3, "chance a word is drawn whole (keeps cursive joins)", min=0, max=1)
+    baseline_jitter: float = option(0.025, "per-letter baseline noise (fraction of size)", min=0)
+    baseline_wave: float = option(0.06, "largest baseline drift (fraction of size)", min=0)
+    bold: float = option(0.25, "chance of a thicker pen", min=0, max=1)
+    ink_max: int = option(90, "lightest ink tone (0 is black)", min=0, max=160)
+    paper_min: int = option(200, "darkest paper tone", min=170, max=255)
+    texture: float = option(20.0, "largest paper blotchiness in grey levels", min=0)
+    noise: float = option(6.0, "largest pixel noise in grey levels", min=0)
+    margin: float = option(0.15, "margin around the ink (fraction of size)", min=0)
+    height: int = option(0, "scale lines to this height (0 keeps it)", min=0)
 
     def __post_init__(self) -> None:
         if self.size_min > self.size_max:

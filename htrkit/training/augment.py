@@ -12,97 +12,60 @@ no ink leaves the image.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from htrkit.options import option
+
 
 def _p(default: float, what: str):
-    return field(default=default, metadata={"help": f"chance of {what}", "min": 0, "max": 1})
+    return option(default, f"chance of {what}", min=0, max=1)
 
 
 @dataclass(frozen=True)
 class AugmentOptions:
-    enabled: bool = field(default=True, metadata={"help": "false returns images unchanged"})
+    enabled: bool = option(True, "false returns images unchanged")
     probability: float = _p(1.0, "augmenting an image at all")
     crop_p: float = _p(0.0, "a tighter or looser crop (rows cut off or paper added)")
-    crop_tight: float = field(
-        default=0.15,
-        metadata={
-            "help": "largest share of the height cut off at top or bottom",
-            "min": 0,
-            "max": 0.4,
-        },
+    crop_tight: float = option(
+        0.15, "largest share of the height cut off at top or bottom", min=0, max=0.4
     )
-    crop_loose: float = field(
-        default=0.3,
-        metadata={
-            "help": "largest paper margin added at top or bottom (share of the height)",
-            "min": 0,
-            "max": 1,
-        },
+    crop_loose: float = option(
+        0.3, "largest paper margin added at top or bottom (share of the height)", min=0, max=1
     )
     neighbours_p: float = _p(
         0.0, "ink of the lines above and below (another training line's descenders and ascenders)"
     )
-    neighbours: float = field(
-        default=0.25,
-        metadata={
-            "help": "largest height of a neighbour's strip (share of the height)",
-            "min": 0,
-            "max": 0.5,
-        },
+    neighbours: float = option(
+        0.25, "largest height of a neighbour's strip (share of the height)", min=0, max=0.5
     )
     affine_p: float = _p(0.5, "an affine transform")
-    rotation: float = field(
-        default=2.0, metadata={"help": "largest rotation in degrees", "min": 0, "max": 15}
-    )
-    shear: float = field(
-        default=15.0,
-        metadata={"help": "largest shear (slant change) in degrees", "min": 0, "max": 45},
-    )
-    scale: float = field(
-        default=0.1, metadata={"help": "largest relative change of size", "min": 0, "max": 0.5}
-    )
+    rotation: float = option(2.0, "largest rotation in degrees", min=0, max=15)
+    shear: float = option(15.0, "largest shear (slant change) in degrees", min=0, max=45)
+    scale: float = option(0.1, "largest relative change of size", min=0, max=0.5)
     elastic_p: float = _p(0.3, "an elastic distortion")
-    elastic_alpha: float = field(
-        default=1.5,
-        metadata={"help": "largest displacement in pixels (per 32 px of height)", "min": 0},
+    elastic_alpha: float = option(
+        1.5, "largest displacement in pixels (per 32 px of height)", min=0
     )
-    elastic_grid: float = field(
-        default=8.0,
-        metadata={"help": "distortion wavelength in pixels (per 32 px of height)", "min": 1},
+    elastic_grid: float = option(
+        8.0, "distortion wavelength in pixels (per 32 px of height)", min=1
     )
     thickness_p: float = _p(0.3, "thicker or thinner strokes")
-    thickness: int = field(
-        default=2,
-        metadata={"help": "largest erosion/dilation kernel (per 32 px of height)", "min": 1},
-    )
+    thickness: int = option(2, "largest erosion/dilation kernel (per 32 px of height)", min=1)
     background_p: float = _p(0.3, "a paper texture (blotches, ruled lines)")
-    background: float = field(
-        default=40.0,
-        metadata={
-            "help": "how much darker the paper may get, in grey levels",
-            "min": 0,
-            "max": 150,
-        },
+    background: float = option(
+        40.0, "how much darker the paper may get, in grey levels", min=0, max=150
     )
     contrast_p: float = _p(0.5, "a brightness and contrast change")
-    brightness: float = field(
-        default=25.0, metadata={"help": "largest brightness shift in grey levels", "min": 0}
-    )
-    contrast: float = field(
-        default=0.3,
-        metadata={"help": "largest relative change of ink-to-paper contrast", "min": 0, "max": 0.7},
+    brightness: float = option(25.0, "largest brightness shift in grey levels", min=0)
+    contrast: float = option(
+        0.3, "largest relative change of ink-to-paper contrast", min=0, max=0.7
     )
     blur_p: float = _p(0.2, "a Gaussian blur")
-    blur_sigma: float = field(
-        default=1.0, metadata={"help": "largest blur sigma (per 32 px of height)", "min": 0}
-    )
+    blur_sigma: float = option(1.0, "largest blur sigma (per 32 px of height)", min=0)
     noise_p: float = _p(0.3, "Gaussian pixel noise")
-    noise_std: float = field(
-        default=10.0, metadata={"help": "largest noise deviation in grey levels", "min": 0}
-    )
+    noise_std: float = option(10.0, "largest noise deviation in grey levels", min=0)
 
 
 #: the transforms, in the order they are applied (the crop and the neighbours first)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from htrkit.errors import ConfigError
-from htrkit.options import validate_options
+from htrkit.options import option, validate_options
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,14 @@ class Source:
     skip_bad: bool = False
     #: how often each epoch sees this source's samples (to balance datasets): 2 repeats
     #: every sample, 0.5 draws a random half, each epoch anew
-    weight: float = field(default=1.0, metadata={"min": 0})
+    weight: float = option(1.0, min=0)
     #: "auto": split by group with ``val_fraction``; "train": never used for validation
     #: (synthetic data, say, so that validation measures real handwriting only); "val":
     #: only used for validation (a dataset's own test folder)
     split: Literal["auto", "train", "val"] = "auto"
     #: this source's share of groups for validation ("auto" split); -1 takes
     #: ``[data] val_fraction`` (a source with few documents may need a larger share)
-    val_fraction: float = field(default=-1.0, metadata={"min": -1, "max": 1})
+    val_fraction: float = option(-1.0, min=-1, max=1)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 from htrkit.alphabet import Alphabet
 from htrkit.datasets import DatasetReport, read_dataset, split_of
-from htrkit.errors import InputError
+from htrkit.errors import ConfigError, InputError
 from htrkit.preprocess.chain import PreprocessChain
 
 
@@ -33,7 +33,7 @@ class LineRecord:
 def read_records(
     sources: Iterable[Any],
     chain: PreprocessChain,
-    resolve,  # noqa: ANN001 - config.resolve
+    resolve,  # config.resolve
     report: DatasetReport,
 ) -> Iterator[LineRecord]:
     """Read every source and preprocess its samples."""
@@ -115,7 +115,7 @@ class LmdbStore(Sequence[LineRecord]):
         self.meta = json.loads(raw)
         self._len = int(self.meta["count"])
 
-    def _open(self):  # noqa: ANN202
+    def _open(self):
         # LMDB allows one handle per file and process: share it, and reopen after a fork.
         import lmdb
 
@@ -146,7 +146,7 @@ class LmdbStore(Sequence[LineRecord]):
         empty = np.zeros((0, width), np.uint8)
         return LineRecord(head["id"], head["text"], head["group"], empty, head.get("source", 0))
 
-    def __getitem__(self, index):  # noqa: ANN001, ANN204
+    def __getitem__(self, index):
         import cv2
 
         if isinstance(index, slice):
@@ -192,7 +192,7 @@ class LineDataset:
         store: Sequence[LineRecord],
         indices: Sequence[int],
         alphabet: Alphabet,
-        augmenter=None,  # noqa: ANN001
+        augmenter=None,
         seed: int = 0,
     ):
         self.store = store
@@ -205,7 +205,7 @@ class LineDataset:
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, i: int):  # noqa: ANN204
+    def __getitem__(self, i: int):
         # i >= len(self) is a repeat of item i % len(self) within an epoch (source weights)
         repeat, i = divmod(i, len(self.indices))
         record = self.store[self.indices[i]]
@@ -222,7 +222,7 @@ class LineDataset:
         return 1.0 - image.astype(np.float32) / 255.0, label, record.text
 
 
-def collate(items):  # noqa: ANN001, ANN201
+def collate(items):
     """Right-pad images to the widest; concatenate CTC targets."""
     import torch
 
@@ -239,3 +239,91 @@ def collate(items):  # noqa: ANN001, ANN201
         "target_lengths": torch.tensor([len(label) for _, label, _ in items], dtype=torch.long),
         "texts": [text for _, _, text in items],
     }
+
+
+@dataclass
+class Lines:
+    """A configuration's lines, preprocessed: the records (a list, or an LMDB cache) and
+    which of them train and which validate."""
+
+    store: Any  # list[LineRecord] | LmdbStore
+    train: list[int]
+    val: list[int]
+    report: DatasetReport
+
+    def head(self, index: int) -> LineRecord:
+        """A record with at least its source and its image width (cheap for a cache)."""
+        head = getattr(self.store, "head", None)
+        return head(index) if head else self.store[index]
+
+
+def load_lines(
+    config: Any,
+    steps: list[dict[str, Any]],
+    *,
+    build: bool = True,
+    log: Any = print,
+    wait: Any = lambda: None,
+) -> Lines:
+    """Read and preprocess a :class:`~htrkit.training.config.TrainConfig`'s lines with
+    ``steps``, through its ``[data] cache`` when it names one (written when missing, by
+    the process with ``build``; the others ``wait``), and split them.
+
+    :raises InputError: there are no training or no validation lines.
+    :raises ConfigError: the cache was built with other preprocessing or sources.
+    """
+    c = config
+    chain = PreprocessChain.from_config(steps, source="[model] preprocess")
+    report = DatasetReport()
+    if c.data.cache:
+        store = _cached(c, steps, c.resolve(c.data.cache), chain, report, build, log, wait)
+        n_train = store.meta.get("n_train", len(store))
+        if c.data.val:
+            train_idx, val_idx = list(range(n_train)), list(range(n_train, len(store)))
+        else:
+            head = [store.head(i) for i in range(n_train)]
+            train_idx, val_idx = split_records(head, c.data.shares(), c.data.split_seed)
+    else:
+        train = list(read_records(c.data.train, chain, c.resolve, report))
+        val = list(read_records(c.data.val, chain, c.resolve, report))
+        store = train + val
+        if c.data.val:
+            train_idx, val_idx = list(range(len(train))), list(range(len(train), len(store)))
+        else:
+            train_idx, val_idx = split_records(train, c.data.shares(), c.data.split_seed)
+    if not train_idx:
+        raise InputError("no training samples: check [[data.train]] paths and formats")
+    if not val_idx:
+        raise InputError("no validation samples: add [[data.val]] or raise val_fraction")
+    return Lines(store, train_idx, val_idx, report)
+
+
+def _cached(c, steps, path, chain, report, build, log, wait) -> LmdbStore:
+    from dataclasses import asdict
+
+    meta = {
+        "preprocess": steps,
+        "train": [asdict(s) for s in c.data.train],
+        "val": [asdict(s) for s in c.data.val],
+    }
+    if build and not path.exists():
+        log(f"writing line cache {path}")
+
+        def records() -> Iterator[LineRecord]:
+            n_train = 0
+            for r in read_records(c.data.train, chain, c.resolve, report):
+                n_train += 1
+                yield r
+            meta["n_train"] = n_train
+            yield from read_records(c.data.val, chain, c.resolve, report)
+
+        write_cache(path, records(), meta)
+    wait()
+    store = LmdbStore(path)
+    for key in ("preprocess", "train", "val"):
+        if store.meta.get(key) != json.loads(json.dumps(meta[key])):
+            raise ConfigError(
+                f"{path}: cache was built with other {key} settings; delete it or set "
+                "data.cache to a new file"
+            )
+    return store

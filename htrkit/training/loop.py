@@ -15,7 +15,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +23,15 @@ import numpy as np
 
 from htrkit._version import __version__
 from htrkit.alphabet import Alphabet
-from htrkit.datasets import DatasetReport
-from htrkit.errors import ConfigError, InputError
-from htrkit.modelfile import ModelConfig, read_config
-from htrkit.preprocess.chain import PreprocessChain, standard_steps
+from htrkit.errors import ConfigError
+from htrkit.modelfile import read_config
+from htrkit.preprocess.chain import standard_steps
 from htrkit.recognizer import Recognizer
 from htrkit.training.checkpoint import load_state, save_state
 from htrkit.training.config import TrainConfig
-from htrkit.training.data import (
-    LineDataset,
-    LineRecord,
-    LmdbStore,
-    collate,
-    read_records,
-    split_records,
-    write_cache,
-)
-from htrkit.training.finetune import extend_head
+from htrkit.training.data import LineDataset, collate, load_lines
 from htrkit.training.history import write_history
+from htrkit.training.model import build_recognizer, init_path
 from htrkit.training.progress import EpochBar, NoBar
 from htrkit.training.schedule import LRSchedule
 
@@ -77,131 +68,23 @@ class Trainer:
         c = self.config
         self.steps = standard_steps(c.model.preprocess, c.model.input_height)
         if c.model.init:
-            self.steps = read_config(self._init_path()).preprocess
-        chain = PreprocessChain.from_config(self.steps, source="[model] preprocess")
-        report = DatasetReport()
-        if c.data.cache:
-            store = self._cached(c.resolve(c.data.cache), chain, report)
-            train_idx, val_idx = self._split_cached(store)
-        else:
-            train = list(read_records(c.data.train, chain, c.resolve, report))
-            val = list(read_records(c.data.val, chain, c.resolve, report))
-            store = train + val
-            if c.data.val:
-                train_idx, val_idx = list(range(len(train))), list(range(len(train), len(store)))
-            else:
-                train_idx, val_idx = split_records(train, c.data.shares(), c.data.split_seed)
-        if not train_idx:
-            raise InputError("no training samples: check [[data.train]] paths and formats")
-        if not val_idx:
-            raise InputError("no validation samples: add [[data.val]] or raise val_fraction")
-        self.store, self.train_idx, self.val_idx = store, train_idx, val_idx
-        self.report = report
-        heads = [self._head(i) for i in train_idx]
+            self.steps = read_config(init_path(c)).preprocess
+        lines = load_lines(c, self.steps, build=self.rank == 0, log=self.log, wait=self._barrier)
+        self.store, self.train_idx, self.val_idx = lines.store, lines.train, lines.val
+        self.report = lines.report
+        heads = [lines.head(i) for i in self.train_idx]
         self.train_weights = np.array([c.data.train[h.source].weight for h in heads], np.float64)
         self.train_widths = np.array([h.image.shape[1] for h in heads], np.int64)
         self.log(
-            f"data: {len(train_idx)} training and {len(val_idx)} validation lines"
-            + (f"; skipped {dict(report.skipped)}" if report.skipped else "")
+            f"data: {len(self.train_idx)} training and {len(self.val_idx)} validation lines"
+            + (f"; skipped {dict(lines.report.skipped)}" if lines.report.skipped else "")
         )
-
-    def _cached(self, path: Path, chain: PreprocessChain, report: DatasetReport):  # noqa: ANN202
-        c = self.config
-        meta = {
-            "preprocess": self.steps,
-            "train": [asdict(s) for s in c.data.train],
-            "val": [asdict(s) for s in c.data.val],
-        }
-        if self.rank == 0 and not path.exists():
-            self.log(f"writing line cache {path}")
-
-            def records():
-                n_train = 0
-                for r in read_records(c.data.train, chain, c.resolve, report):
-                    n_train += 1
-                    yield r
-                meta["n_train"] = n_train
-                yield from read_records(c.data.val, chain, c.resolve, report)
-
-            write_cache(path, records(), meta)
-        self._barrier()
-        store = LmdbStore(path)
-        for key in ("preprocess", "train", "val"):
-            if store.meta.get(key) != json.loads(json.dumps(meta[key])):
-                raise ConfigError(
-                    f"{path}: cache was built with other {key} settings; delete it or set "
-                    "data.cache to a new file"
-                )
-        return store
-
-    def _split_cached(self, store: LmdbStore) -> tuple[list[int], list[int]]:
-        c = self.config
-        n_train = store.meta.get("n_train", len(store))
-        if c.data.val:
-            return list(range(n_train)), list(range(n_train, len(store)))
-        head = [store.head(i) for i in range(n_train)]
-        return split_records(head, c.data.shares(), c.data.split_seed)
-
-    def _init_path(self) -> Path:
-        """``[model] init``: a model file (relative to the config), or the name of an
-        installed model such as ``default``."""
-        from htrkit.pipeline import is_model_path
-        from htrkit.plugins import registry
-
-        init = self.config.model.init
-        if not is_model_path(init) and init in registry("model"):
-            return Path(registry("model").create(init))
-        path = self.config.resolve(init)
-        if not path.is_file():
-            models = ", ".join(registry("model").names()) or "none installed"
-            raise ConfigError(
-                f"[model] init {init!r}: no such model file ({path}) and no installed model "
-                f"of that name (models: {models})"
-            )
-        return path
-
-    def _head(self, index: int) -> LineRecord:
-        """A record with at least its source and its image width (cheap for a cache)."""
-        head = getattr(self.store, "head", None)
-        return head(index) if head else self.store[index]
 
     # -- model -----------------------------------------------------------------------
 
     def build_model(self) -> None:
-        import torch
-
-        c = self.config
         texts = (self.store[i].text for i in self.train_idx)
-        if c.model.init:
-            base = Recognizer.load(self._init_path())
-            # the configured alphabet, when there is one, else every character of the texts
-            wanted = c.model.alphabet or {ch for t in texts for ch in t}
-            extra = sorted(set(wanted) - set(base.alphabet.chars))
-            chars = list(base.alphabet.chars) + extra
-            if extra:
-                self.log(f"fine-tuning: alphabet extended by {''.join(extra)!r}")
-            # the config's metadata (the model's name, licence) over the starting model's
-            metadata = {**base.config.metadata, **dict(c.model.metadata)}
-            config = replace(base.config, alphabet=chars, metadata=metadata)
-            self.recognizer = Recognizer(base.module, config)
-            if extra:
-                extend_head(self.recognizer.module, len(base.alphabet) + 1, len(chars) + 1)
-        else:
-            chars = (
-                list(dict.fromkeys(c.model.alphabet))
-                if c.model.alphabet
-                else sorted({ch for t in texts for ch in t})
-            )
-            config = ModelConfig(
-                backbone=c.model.backbone,
-                alphabet=chars,
-                input_height=c.model.input_height,
-                backbone_options=dict(c.model.backbone_options),
-                preprocess=self.steps,
-                metadata=dict(c.model.metadata),
-            )
-            torch.manual_seed(c.train.seed)
-            self.recognizer = Recognizer.create(config)
+        self.recognizer = build_recognizer(self.config, self.steps, texts, self.log)
         self.recognizer.module.train()
         self.alphabet = Alphabet(self.recognizer.config.alphabet)
         params = sum(p.numel() for p in self.recognizer.module.parameters())
@@ -383,37 +266,33 @@ class Trainer:
         from htrkit.decoders.greedy import GreedyDecoder
         from htrkit.metrics.text import CharacterErrorRate, WordErrorRate
 
+        if self._val_items is None:  # read once: validation runs often and never augments
+            self._val_items = [val_set.store[i] for i in val_set.indices]
+        records = self._val_items
         module = self.recognizer.module
         module.eval()
+        readings = self.recognizer.read_prepared(
+            [(r.image, None) for r in records], max(self.config.train.batch_size, 16), bf16=bf16
+        )
+        module.train()
         decoder = GreedyDecoder()
         preds, refs, losses = [], [], []
-        # per line, divided by its target length: the same scale as the training loss
-        ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True, reduction="none")
-        if self._val_items is None:  # decoded once: validation runs often and never augments
-            self._val_items = sorted(
-                (val_set[i] for i in range(len(val_set))), key=lambda x: x[0].shape[1]
-            )
-        items = self._val_items
-        bs = max(self.config.train.batch_size, 16)
-        with torch.inference_mode():
-            for s in range(0, len(items), bs):
-                batch = collate(items[s : s + bs])
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                    logits = module(batch["images"], batch["widths"])
-                lp = torch.log_softmax(logits.float(), -1)
-                lengths = module.output_lengths(batch["widths"]).clamp(max=lp.shape[1])
-                loss = ctc(lp.transpose(0, 1), batch["targets"], lengths, batch["target_lengths"])
-                losses.append(float((loss / batch["target_lengths"].clamp(min=1)).sum()))
-                for i, text in enumerate(batch["texts"]):
-                    out = decoder.decode(lp[i, : int(lengths[i])].numpy(), self.alphabet)
-                    preds.append(out.text)
-                    refs.append(text)
-        module.train()
+        for record, reading in zip(records, readings):
+            label = [self.alphabet.index(c) for c in record.text if c in self.alphabet]
+            lp = torch.from_numpy(reading.log_probs)[:, None]  # [frames, 1, classes]
+            loss = torch.nn.functional.ctc_loss(
+                lp, torch.tensor(label, dtype=torch.long), [lp.shape[0]], [len(label)],
+                blank=0, reduction="sum", zero_infinity=True,
+            )  # fmt: skip
+            # divided by its target length: the same scale as the training loss
+            losses.append(float(loss) / max(len(label), 1))
+            preds.append(decoder.decode(reading.log_probs, self.alphabet).text)
+            refs.append(record.text)
         cer = CharacterErrorRate().corpus(preds, refs)
         wer = WordErrorRate().corpus(preds, refs)
         return cer, wer, sum(losses) / max(len(refs), 1)
 
-    def _augmenter(self):  # noqa: ANN202
+    def _augmenter(self):
         t = self.config.train
         if not t.augment:
             return None
@@ -445,7 +324,7 @@ class Trainer:
         Recognizer(self.recognizer.module, config).save(self.output / name)
         self.recognizer.module.train()
 
-    def _save_state(self, module, optimizer, schedule, epoch, batch, step, best, bad) -> None:  # noqa: ANN001
+    def _save_state(self, module, optimizer, schedule, epoch, batch, step, best, bad) -> None:
         if self.rank != 0:
             return
         save_state(
@@ -510,7 +389,7 @@ class Trainer:
 
             dist.barrier()
 
-    def _bar(self, total: int, what: str, cer: float):  # noqa: ANN202
+    def _bar(self, total: int, what: str, cer: float):
         return EpochBar(total, what, cer) if self.show_progress else NoBar()
 
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import htrkit
+from htrkit.options import option
 from htrkit.specs import DecoderSpec, MetricSpec
 
 
 @dataclass(frozen=True)
 class ConfidentGreedyOptions:
-    min_prob: float = field(
-        default=0.5,
-        metadata={"help": "characters below this probability are replaced", "min": 0.0, "max": 1.0},
+    min_prob: float = option(
+        0.5, "characters below this probability are replaced", min=0.0, max=1.0
     )
-    placeholder: str = field(default="?", metadata={"help": "what replaces them"})
+    placeholder: str = option("?", "what replaces them")
 
 
 class ConfidentGreedyDecoder:

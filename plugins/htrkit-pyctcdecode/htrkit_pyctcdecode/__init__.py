@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import htrkit
+from htrkit.options import option
 from htrkit.specs import DecoderSpec
 
 __version__ = "0.1.0"
@@ -12,24 +13,15 @@ __version__ = "0.1.0"
 
 @dataclass(frozen=True)
 class PyctcdecodeOptions:
-    lm: str = field(
-        default="default",
-        metadata={"help": "KenLM model (ARPA or binary); 'default': htrkit's word model"},
-    )
-    alpha: float = field(default=0.5, metadata={"help": "language model weight", "min": 0.0})
-    beta: float = field(default=1.0, metadata={"help": "bonus per word"})
-    beam_width: int = field(default=16, metadata={"help": "beams kept per frame", "min": 1})
-    beam_prune_logp: float = field(
-        default=-10.0, metadata={"help": "drop beams this far below the best", "max": 0.0}
-    )
-    token_min_logp: float = field(
-        default=-5.0, metadata={"help": "skip characters below this log probability", "max": 0.0}
-    )
-    unk_score_offset: float = field(
-        default=-10.0, metadata={"help": "score for words unknown to the model"}
-    )
-    hotwords: tuple[str, ...] = field(default=(), metadata={"help": "words to favour"})
-    hotword_weight: float = field(default=10.0, metadata={"help": "hotword bonus", "min": 0.0})
+    lm: str = option("default", "KenLM model (ARPA or binary); 'default': htrkit's word model")
+    alpha: float = option(0.5, "language model weight", min=0.0)
+    beta: float = option(1.0, "bonus per word")
+    beam_width: int = option(16, "beams kept per frame", min=1)
+    beam_prune_logp: float = option(-10.0, "drop beams this far below the best", max=0.0)
+    token_min_logp: float = option(-5.0, "skip characters below this log probability", max=0.0)
+    unk_score_offset: float = option(-10.0, "score for words unknown to the model")
+    hotwords: tuple[str, ...] = option((), "words to favour")
+    hotword_weight: float = option(10.0, "hotword bonus", min=0.0)
 
 
 def _create(options: PyctcdecodeOptions):

@@ -1,4 +1,5 @@
-"""Keeping right padding out of a backbone's results.
+"""The base of the built-in backbones: :class:`ConvBiLSTM` (a CNN, then BiLSTMs) and the
+helpers that keep right padding out of a backbone's results.
 
 Lines of a batch are right-padded to the widest. For a line's logits to be the same alone
 and in a batch, every padded convolution must read zeros past the line's end (as it does
@@ -97,7 +98,7 @@ def _weights(rnn: nn.LSTM, layer: int, suffix: str) -> list[torch.Tensor]:
     return [getattr(rnn, f"{name}_l{layer}{suffix}") for name in names]
 
 
-def _leaves(module: nn.Module):  # noqa: ANN202
+def _leaves(module: nn.Module):
     if isinstance(module, nn.Sequential):
         for child in module:
             yield from _leaves(child)

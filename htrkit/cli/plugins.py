@@ -21,6 +21,8 @@ def plugins(
 
     Plugins that failed to load are listed with their error.
     """
+    from htrkit.plugins import listing
+
     data = listing(show_all)
     if as_json:
         typer.echo(json.dumps(data, indent=1, default=str))
@@ -37,45 +39,20 @@ def plugins(
                     typer.echo(f"    {kind} {c['name']}{alias}: {c['description']}")
                     for o in c["options"]:
                         typer.echo(
-                            f"        {o['name']}: {o['type']} = {o['default']!r}"
+                            f"        {o['name']}: {o['type']} = {o['default']!r}{_bounds(o)}"
                             f"  {o['help']}".rstrip()
                         )
             else:
                 typer.echo(f"    {kind}s: {', '.join(comps)}")
-        if d["hooks"] == ["htrkit_register_commands"] and not d["components"]:
-            typer.echo("    commands")
+        if d["commands"]:
+            typer.echo(f"    commands: {', '.join(d['commands'])}")
 
 
-def listing(details: bool = False) -> list[dict]:
-    """The installed plugins as JSON-ready dicts (``htrkit plugins --json``, and the web
-    server's ``/api/plugins``); ``details`` adds each component's description, aliases and
-    options."""
-    from htrkit.plugins import get_plugin_manager
-
-    manager = get_plugin_manager()
-    data = []
-    for info in manager.plugins():
-        d = info.to_dict()
-        if details:
-            d["components"] = {
-                kind: [_describe(manager.registry(kind).entry(n).spec) for n in names]
-                for kind, names in info.components.items()
-            }
-        data.append(d)
-    return data
-
-
-def _describe(spec) -> dict:  # noqa: ANN001
-    from htrkit.options import field_help
-
-    extra = {}
-    for attr in ("suffixes", "suffix"):
-        if hasattr(spec, attr):
-            extra[attr] = getattr(spec, attr)
-    return {
-        "name": spec.name,
-        "description": spec.description,
-        "aliases": list(spec.aliases),
-        "options": field_help(spec.options),
-        **extra,
-    }
+def _bounds(option: dict) -> str:
+    """`` [1, 512]``, `` [>= 0]`` or nothing, for an option's declared bounds."""
+    low, high = option.get("min"), option.get("max")
+    if low is not None and high is not None:
+        return f" [{low}, {high}]"
+    if low is not None:
+        return f" [>= {low}]"
+    return f" [<= {high}]" if high is not None else ""
