@@ -63,7 +63,7 @@ def _body_schema(image: dict, options: dict) -> dict:
             "required": ["image"],
             "properties": {
                 "image": image,
-                "mode": {"type": "string", "enum": ["digit", "line", "word", "page"]},
+                "mode": {"type": "string", "enum": ["digit", "line", "word", "drawing", "page"]},
                 "decoder": {"type": "string", "enum": list(DECODERS)},
                 "options": options,
             },

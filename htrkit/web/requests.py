@@ -19,6 +19,9 @@ MODES: dict[str, tuple[str, str, dict[str, Any], tuple[str, dict[str, Any]] | No
     # a line is cut out as `htrkit run` cuts a line image (auto's whole-image path), so that
     # the page, the CLI and Pipeline() read the same image alike
     "line": ("model", "whole", {}, None),
+    # strokes drawn on the page's pad: thin and tightly trimmed, they read best with paper
+    # around them in proportion to their height, as a written line stands in its crop
+    "drawing": ("model", "whole", {"margin_share": 0.2}, None),
     "page": ("model", "auto", {}, None),
 }
 MODE_ALIASES = {"word": "line", "digits": "digit"}

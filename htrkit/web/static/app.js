@@ -217,7 +217,8 @@ async function read() {
   $("text").dataset.sent = String(seq);
   const form = new FormData();
   form.append("image", blob, name);
-  form.append("mode", state.mode);
+  // a drawn line is sent as a drawing (read with a margin); an upload as its mode says
+  form.append("mode", !state.upload && state.mode === "line" ? "drawing" : state.mode);
   form.append("decoder", $("decoder").value);
   form.append("options", JSON.stringify(options()));
   setStatus("reading…", "busy");
