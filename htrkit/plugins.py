@@ -286,12 +286,13 @@ def listing(details: bool = False) -> list[dict]:
     server's ``/api/plugins``); ``details`` adds each component's description, aliases and
     options."""
     manager = get_plugin_manager()
-    if not any(info.commands for info in manager._info.values()):
+    plugins = manager.plugins()
+    if not any(info.commands for info in plugins):  # no CLI built in this process yet
         import typer
 
         manager.add_commands(typer.Typer())  # to learn which plugin adds which command
     data = []
-    for info in manager.plugins():
+    for info in plugins:
         d = info.to_dict()
         if details:
             d["components"] = {

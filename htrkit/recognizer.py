@@ -24,8 +24,6 @@ class LineReading:
     log_probs: np.ndarray
     #: frame positions (floats, ``0 .. frames``) to x positions in the image that was read
     frames_to_x: XMap
-    #: the width of the network's input for this line
-    input_width: int
 
 
 class Recognizer:
@@ -129,7 +127,8 @@ class Recognizer:
 
         :param bf16: run the network in bfloat16 on the CPU (training validation).
         """
-        return self.read_prepared([self.prepare_mapped(im) for im in images], batch_size, bf16=bf16)
+        # read_prepared checks each network input once
+        return self.read_prepared([self.preprocess.run(im) for im in images], batch_size, bf16=bf16)
 
     def read_prepared(
         self,
@@ -149,7 +148,7 @@ class Recognizer:
             for i, lp in zip(chunk, self.log_probs([checked[i][0] for i in chunk], bf16=bf16)):
                 image, to_input = checked[i]
                 px = image.shape[1] / max(lp.shape[0], 1)  # network-input pixels per frame
-                out[i] = LineReading(lp, _frames_to_x(to_input, px), image.shape[1])
+                out[i] = LineReading(lp, _frames_to_x(to_input, px))
         return out  # type: ignore[return-value]
 
     def log_probs(self, images: Sequence[np.ndarray], *, bf16: bool = False) -> list[np.ndarray]:

@@ -186,8 +186,9 @@ def _preprocess_steps(names: list[str], pairs: list[str]) -> list[dict]:
 
     steps = [{"name": name, "options": {}} for name in names]
     for pair in pairs:
-        target, dot, rest = pair.partition("=")[0].rpartition(".")
-        ((key, value),) = parse_key_values([pair[len(target) + len(dot) :]]).items()
+        head, sep, value = pair.partition("=")
+        target, dot, key = head.rpartition(".")
+        ((key, value),) = parse_key_values([f"{key}{sep}{value}" if sep else pair]).items()
         if not dot:
             if len(steps) > 1:
                 raise ConfigError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -262,8 +262,8 @@ def load_lines(
     steps: list[dict[str, Any]],
     *,
     build: bool = True,
-    log: Any = print,
-    wait: Any = lambda: None,
+    log: Callable[[str], None] = print,
+    wait: Callable[[], None] = lambda: None,
 ) -> Lines:
     """Read and preprocess a :class:`~htrkit.training.config.TrainConfig`'s lines with
     ``steps``, through its ``[data] cache`` when it names one (written when missing, by
@@ -276,7 +276,12 @@ def load_lines(
     chain = PreprocessChain.from_config(steps, source="[model] preprocess")
     report = DatasetReport()
     if c.data.cache:
-        store = _cached(c, steps, c.resolve(c.data.cache), chain, report, build, log, wait)
+        path = c.resolve(c.data.cache)
+        if build and not path.exists():
+            log(f"writing line cache {path}")
+            _write_cache(c, steps, path, chain, report)
+        wait()
+        store = _open_cache(c, steps, path)
         n_train = store.meta.get("n_train", len(store))
         if c.data.val:
             train_idx, val_idx = list(range(n_train)), list(range(n_train, len(store)))
@@ -298,27 +303,35 @@ def load_lines(
     return Lines(store, train_idx, val_idx, report)
 
 
-def _cached(c, steps, path, chain, report, build, log, wait) -> LmdbStore:
+def _cache_meta(c: Any, steps: list[dict[str, Any]]) -> dict[str, Any]:
     from dataclasses import asdict
 
-    meta = {
+    return {
         "preprocess": steps,
         "train": [asdict(s) for s in c.data.train],
         "val": [asdict(s) for s in c.data.val],
     }
-    if build and not path.exists():
-        log(f"writing line cache {path}")
 
-        def records() -> Iterator[LineRecord]:
-            n_train = 0
-            for r in read_records(c.data.train, chain, c.resolve, report):
-                n_train += 1
-                yield r
-            meta["n_train"] = n_train
-            yield from read_records(c.data.val, chain, c.resolve, report)
 
-        write_cache(path, records(), meta)
-    wait()
+def _write_cache(
+    c: Any, steps: list[dict[str, Any]], path: Path, chain: PreprocessChain, report: DatasetReport
+) -> None:
+    meta = _cache_meta(c, steps)
+
+    def records() -> Iterator[LineRecord]:
+        n_train = 0
+        for r in read_records(c.data.train, chain, c.resolve, report):
+            n_train += 1
+            yield r
+        meta["n_train"] = n_train
+        yield from read_records(c.data.val, chain, c.resolve, report)
+
+    write_cache(path, records(), meta)
+
+
+def _open_cache(c: Any, steps: list[dict[str, Any]], path: Path) -> LmdbStore:
+    """The cache at ``path``, refused when it was built with other settings."""
+    meta = _cache_meta(c, steps)
     store = LmdbStore(path)
     for key in ("preprocess", "train", "val"):
         if store.meta.get(key) != json.loads(json.dumps(meta[key])):
