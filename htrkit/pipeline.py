@@ -23,7 +23,7 @@ from htrkit.geometry import clip_to_page, crop_line
 from htrkit.imageio import as_uint8
 from htrkit.plugins import registry
 from htrkit.preprocess.chain import PreprocessChain
-from htrkit.recognizer import LineReading, Recognizer
+from htrkit.recognizer import LineReader, LineReading, Recognizer
 from htrkit.results import CharResult, LineRegion, LineResult, Page, Result
 
 Input = str | os.PathLike[str] | np.ndarray | Page
@@ -60,6 +60,10 @@ class Pipeline:
     :param loader_options: options for the loader (only with ``loader``).
     :param batch_size: lines per forward pass of the network.
     :param device: ``"cpu"``, ``"cuda"``, or ``"auto"`` for a GPU when there is one.
+    :param backend: what runs the network: ``"torch"``, ``"onnx"`` (onnxruntime, the extra
+        ``htrkit[onnx]``) or ``"auto"``: onnx on the CPU when it is installed and the model
+        has an ONNX form (the bundled ones do; :func:`load_recognizer`).
+    :param threads: the onnx backend's threads (0: one per core).
     """
 
     def __init__(
@@ -77,10 +81,14 @@ class Pipeline:
         loader_options: Mapping[str, Any] | None = None,
         batch_size: int = 16,
         device: str = "cpu",
+        backend: str = "auto",
+        threads: int = 0,
     ):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.recognizer = load_recognizer(model, device=_device(device))
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 0:
+            raise ConfigError(f"threads must be 0 (one per core) or more, got {threads!r}")
+        self.recognizer = load_recognizer(model, device=device, backend=backend, threads=threads)
         self.decoder_name = registry("decoder").get(decoder).name
         self.decoder_options = registry("decoder").get(decoder).validate(decoder_options)
         self.decoder = registry("decoder").create(decoder, self.decoder_options)
@@ -268,18 +276,54 @@ class Pipeline:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def load_recognizer(model: Any, device: str = "cpu") -> Recognizer:
-    """A :class:`Recognizer` from a path, a registered model name, or a recogniser."""
-    if isinstance(model, Recognizer):
+def load_recognizer(
+    model: Any, device: str = "cpu", backend: str = "auto", threads: int = 0
+) -> LineReader:
+    """A recogniser from a path (safetensors or ONNX), a registered model name, or a
+    recogniser, run by ``backend``:
+
+    - ``torch``: the network in PyTorch (on ``device``);
+    - ``onnx``: its ONNX form in onnxruntime (:func:`htrkit.onnxmodel.onnx_form`: the
+      ``.onnx`` file beside the model, or an export cached on first use);
+    - ``auto``: ``onnx`` when onnxruntime is installed, the device is the CPU and an ONNX
+      form exists already (the bundled models ship one), else ``torch``.
+
+    ``threads``: onnxruntime's threads (0: one per core); torch's are set by the caller.
+    """
+    from htrkit import onnxmodel
+
+    if backend not in onnxmodel.BACKENDS:
+        raise ConfigError(f"backend must be auto, torch or onnx, got {backend!r}")
+    if isinstance(model, LineReader):
         return model
     if not isinstance(model, (str, os.PathLike)):
         raise ModelError(f"model must be a path or a name, got {type(model).__name__}")
-    if is_model_path(str(model)):
-        return Recognizer.load(Path(model), device=device)
+    if str(model).endswith(".onnx"):
+        if backend == "torch":
+            raise ConfigError(f"{model}: an ONNX file runs with the onnx backend, not torch")
+        if device not in ("cpu", "auto"):
+            raise ConfigError(f"{model}: the onnx backend runs on the CPU, not {device!r}")
+        return onnxmodel.OnnxRecognizer.load(model, threads=threads)
+    path = Path(model) if is_model_path(str(model)) else _installed(str(model))
+    device = _device(device)
+    if backend == "onnx" and device != "cpu":
+        raise ConfigError(f"the onnx backend runs on the CPU, not {device!r}; use --backend torch")
+    if backend == "onnx" or (backend == "auto" and device == "cpu" and onnxmodel.available()):
+        found = None
+        if path.is_file():
+            found = onnxmodel.onnx_form(path, threads=threads, export_if_missing=backend == "onnx")
+        elif backend == "onnx":
+            raise ModelError(f"{path}: no such model file")
+        if found is not None:
+            return found
+    return Recognizer.load(path, device=device)
+
+
+def _installed(model: str) -> Path:
     models = registry("model")
-    if str(model) not in models:
+    if model not in models:
         available = ", ".join(models.names()) or "none installed"
-        if str(model) == DEFAULT_MODEL:
+        if model == DEFAULT_MODEL:
             raise ModelError(
                 f"no default model is installed (models: {available}); pass a model file "
                 "with --model PATH or Pipeline(model=PATH)"
@@ -287,13 +331,18 @@ def load_recognizer(model: Any, device: str = "cpu") -> Recognizer:
         raise ModelError(
             f"{model!r} is neither a model file nor a known model; models: {available}"
         )
-    return Recognizer.load(models.create(str(model)), device=device)
+    return Path(models.create(model))
 
 
 def is_model_path(model: str) -> bool:
     """Whether a ``model`` argument names a file rather than an installed model: an
     existing path, a ``.safetensors`` name, or anything with a folder in it."""
-    return Path(model).exists() or model.endswith(".safetensors") or "/" in model or os.sep in model
+    return (
+        Path(model).exists()
+        or model.endswith((".safetensors", ".onnx"))
+        or "/" in model
+        or os.sep in model
+    )
 
 
 def loader_for(path: Path) -> Any:

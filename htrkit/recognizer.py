@@ -26,11 +26,16 @@ class LineReading:
     frames_to_x: XMap
 
 
-class Recognizer:
-    """A CTC line recogniser: ``[H, W]`` uint8 line images in, log-probabilities out."""
+class LineReader:
+    """What every backend shares: a model's configuration, alphabet and preprocessing
+    chain, and the one way lines are read (:meth:`read`). A backend gives
+    :meth:`log_probs`: :class:`Recognizer` runs the torch network,
+    :class:`htrkit.onnxmodel.OnnxRecognizer` its ONNX export with onnxruntime."""
 
-    def __init__(self, module: Any, config: ModelConfig, *, source: str = "<memory>"):
-        self.module = module.eval()
+    #: the name ``Pipeline(backend=...)`` and ``htrkit run --backend`` know it by
+    backend = ""
+
+    def __init__(self, config: ModelConfig, source: str):
         self.config = config
         self.source = source
         try:
@@ -38,61 +43,6 @@ class Recognizer:
         except ModelError as exc:
             raise ModelError(f"{source}: {exc}") from None
         self.preprocess = PreprocessChain.from_config(config.preprocess, source=source)
-
-    # -- construction ----------------------------------------------------------------
-
-    @classmethod
-    def create(cls, config: ModelConfig, *, seed: int | None = None) -> Recognizer:
-        """A new, randomly initialised model for ``config``."""
-        import torch
-
-        from htrkit.plugins import registry
-
-        spec = registry("backbone").get(config.backbone)
-        options = spec.validate(config.backbone_options)
-        config = replace(config, backbone_options=asdict(options))
-        if seed is not None:
-            torch.manual_seed(seed)
-        module = _build(config, "<new model>")
-        return cls(module, config)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str], device: str = "cpu") -> Recognizer:
-        """Load a model file (see :mod:`htrkit.modelfile`)."""
-        config = read_config(path)
-        module = _build(config, str(path))
-        state = load_weights(path)
-        # load_state_dict raises a bare RuntimeError for a shape mismatch: check first
-        own = module.state_dict()
-        wrong = [k for k in own if k in state and state[k].shape != own[k].shape]
-        if wrong:
-            k = wrong[0]
-            raise ModelError(
-                f"{path}: weights do not fit backbone {config.backbone!r} with options "
-                f"{config.backbone_options}: {k} has shape {list(state[k].shape)} in the file, "
-                f"{list(own[k].shape)} expected"
-            )
-        result = module.load_state_dict(state, strict=False)
-        if result.missing_keys or result.unexpected_keys:
-            parts = []
-            if result.missing_keys:
-                parts.append(f"missing {', '.join(result.missing_keys[:3])}")
-            if result.unexpected_keys:
-                parts.append(f"unexpected {', '.join(result.unexpected_keys[:3])}")
-            raise ModelError(
-                f"{path}: weights do not fit backbone {config.backbone!r}: {'; '.join(parts)}"
-            )
-        return cls(module.to(device), config, source=str(path))
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write this model to ``path``."""
-        return save_model(path, self.module, self.config)
-
-    # -- inference -------------------------------------------------------------------
-
-    @property
-    def device(self) -> Any:
-        return next(self.module.parameters()).device
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """Run the preprocessing chain on one line image."""
@@ -154,22 +104,100 @@ class Recognizer:
     def log_probs(self, images: Sequence[np.ndarray], *, bf16: bool = False) -> list[np.ndarray]:
         """Log-probabilities ``[frames, classes]`` for preprocessed line images, as one
         padded batch through the network (:meth:`read` orders and batches them)."""
+        raise NotImplementedError
+
+
+class Recognizer(LineReader):
+    """A CTC line recogniser run by torch: ``[H, W]`` uint8 line images in,
+    log-probabilities out."""
+
+    backend = "torch"
+
+    def __init__(self, module: Any, config: ModelConfig, *, source: str = "<memory>"):
+        super().__init__(config, source)
+        self.module = module.eval()
+
+    # -- construction ----------------------------------------------------------------
+
+    @classmethod
+    def create(cls, config: ModelConfig, *, seed: int | None = None) -> Recognizer:
+        """A new, randomly initialised model for ``config``."""
+        import torch
+
+        from htrkit.plugins import registry
+
+        spec = registry("backbone").get(config.backbone)
+        options = spec.validate(config.backbone_options)
+        config = replace(config, backbone_options=asdict(options))
+        if seed is not None:
+            torch.manual_seed(seed)
+        module = _build(config, "<new model>")
+        return cls(module, config)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str = "cpu") -> Recognizer:
+        """Load a model file (see :mod:`htrkit.modelfile`)."""
+        config = read_config(path)
+        module = _build(config, str(path))
+        state = load_weights(path)
+        # load_state_dict raises a bare RuntimeError for a shape mismatch: check first
+        own = module.state_dict()
+        wrong = [k for k in own if k in state and state[k].shape != own[k].shape]
+        if wrong:
+            k = wrong[0]
+            raise ModelError(
+                f"{path}: weights do not fit backbone {config.backbone!r} with options "
+                f"{config.backbone_options}: {k} has shape {list(state[k].shape)} in the file, "
+                f"{list(own[k].shape)} expected"
+            )
+        result = module.load_state_dict(state, strict=False)
+        if result.missing_keys or result.unexpected_keys:
+            parts = []
+            if result.missing_keys:
+                parts.append(f"missing {', '.join(result.missing_keys[:3])}")
+            if result.unexpected_keys:
+                parts.append(f"unexpected {', '.join(result.unexpected_keys[:3])}")
+            raise ModelError(
+                f"{path}: weights do not fit backbone {config.backbone!r}: {'; '.join(parts)}"
+            )
+        return cls(module.to(device), config, source=str(path))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write this model to ``path``."""
+        return save_model(path, self.module, self.config)
+
+    # -- inference -------------------------------------------------------------------
+
+    @property
+    def device(self) -> Any:
+        return next(self.module.parameters()).device
+
+    def log_probs(self, images: Sequence[np.ndarray], *, bf16: bool = False) -> list[np.ndarray]:
+        """Log-probabilities ``[frames, classes]`` for preprocessed line images, as one
+        padded batch through the network (:meth:`read` orders and batches them)."""
         import torch
 
         if not images:
             return []
-        widths = [im.shape[1] for im in images]
-        batch = np.zeros((len(images), 1, self.config.input_height, max(widths)), np.float32)
-        for i, im in enumerate(images):
-            batch[i, 0, :, : im.shape[1]] = 1.0 - im.astype(np.float32) / 255.0
+        batch, widths = network_batch(images, self.config.input_height)
         with torch.inference_mode():
             x = torch.from_numpy(batch).to(self.device)
-            w = torch.tensor(widths)
+            w = torch.from_numpy(widths)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits = self.module(x, w.to(self.device))
             lengths = self.module.output_lengths(w).tolist()
             lp = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
         return [lp[i, : max(int(n), 0)] for i, n in enumerate(lengths)]
+
+
+def network_batch(images: Sequence[np.ndarray], height: int) -> tuple[np.ndarray, np.ndarray]:
+    """The network's input for preprocessed line images: ``[N, 1, height, max width]``
+    float32 ink (1 - grey / 255, zero past each line's end), and the widths (int64)."""
+    widths = np.array([im.shape[1] for im in images], dtype=np.int64)
+    batch = np.zeros((len(images), 1, height, int(widths.max())), np.float32)
+    for i, im in enumerate(images):
+        batch[i, 0, :, : im.shape[1]] = 1.0 - im.astype(np.float32) / 255.0
+    return batch, widths
 
 
 def _identity(xs: np.ndarray) -> np.ndarray:

@@ -17,6 +17,13 @@ import pytest
 for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
+# What htrkit caches across runs (ONNX exports, language models' binary tables) goes to a
+# folder of this test run, never the user's ~/.cache.
+if "HTRKIT_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["HTRKIT_CACHE"] = tempfile.mkdtemp(prefix="htrkit-test-cache-")
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))  # development tools (docgen) the tests check
 SHARED = ROOT.parent / "shared" / "data"

@@ -23,12 +23,20 @@ def info(
 ) -> None:
     """Show a model's configuration: backbone, alphabet, input height, preprocessing."""
     from htrkit.modelfile import read_config
-    from htrkit.plugins import registry
 
-    path = Path(model)
-    if not path.exists() and model in registry("model"):
-        path = Path(registry("model").create(model))
-    config = read_config(path)
+    path = _model_path(model)
+    extra: dict = {}
+    if path.suffix == ".onnx":
+        from htrkit.onnxmodel import describe
+
+        found = describe(path)
+        config = found["config"]
+        extra = {
+            "format": "ONNX" + (" (int8 weights)" if found["int8"] else ""),
+            "source": f"sha256 {found['source_sha256'][:16]}..." if found["source_sha256"] else "?",
+        }
+    else:
+        config = read_config(path)
     if as_json:
         typer.echo(json.dumps(asdict(config), ensure_ascii=False, indent=1))
         return
@@ -38,8 +46,51 @@ def info(
     typer.echo(f"alphabet:   {len(config.alphabet)} symbols: {''.join(config.alphabet)}")
     steps = ", ".join(s["name"] for s in config.preprocess) or "none"
     typer.echo(f"preprocess: {steps}")
-    for key, value in config.metadata.items():
+    for key, value in {**extra, **config.metadata}.items():
         typer.echo(f"{key + ':':<11} {value}")
+
+
+@model_app.command("export")
+def export(
+    model: str = typer.Argument(..., help="Model file or installed model name."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="The .onnx file [default: beside the model file]."
+    ),
+    int8: bool = typer.Option(False, "--int8", help="Quantise the weights to 8 bits."),
+    opset: int = typer.Option(17, "--opset", help="ONNX opset.", min=13, max=21),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
+) -> None:
+    """Export a model's network to ONNX for the onnxruntime backend (htrkit run --backend
+    onnx). The file carries the model's configuration; beside the model file (the
+    default) it is found by --backend auto and onnx."""
+    from htrkit.cache import sha256
+    from htrkit.errors import ConfigError
+    from htrkit.onnxmodel import export as write_onnx
+    from htrkit.recognizer import Recognizer
+
+    path = _model_path(model)
+    if path.suffix == ".onnx":
+        raise ConfigError(f"{path}: already an ONNX file; export the .safetensors model")
+    target = output if output is not None else path.with_suffix(".onnx")
+    if target.suffix != ".onnx":
+        raise ConfigError(f"--output {target}: an ONNX file's name ends in .onnx")
+    if target.exists() and not overwrite:
+        raise ConfigError(f"{target}: exists; give --overwrite to replace it")
+    if not target.parent.is_dir():
+        raise ConfigError(f"--output {target}: no such directory {target.parent}")
+    recognizer = Recognizer.load(path)
+    write_onnx(recognizer, target, opset=opset, int8=int8, source_sha256=sha256(path))
+    size = target.stat().st_size
+    typer.echo(f"wrote {target} ({size / 1e6:.1f} MB{', int8' if int8 else ''}, opset {opset})")
+
+
+def _model_path(model: str) -> Path:
+    from htrkit.plugins import registry
+
+    path = Path(model)
+    if not path.exists() and model in registry("model"):
+        path = Path(registry("model").create(model))
+    return path
 
 
 @model_app.command("new")

@@ -79,6 +79,15 @@ def run(
     device: Optional[str] = typer.Option(
         None, "--device", help="cpu, cuda or auto [default: cpu]."
     ),
+    backend: Optional[str] = typer.Option(
+        None,
+        "--backend",
+        help="What runs the network: torch, onnx (onnxruntime) or auto [default: auto: onnx "
+        "when installed and the model has an ONNX form].",
+    ),
+    threads: Optional[int] = typer.Option(
+        None, "--threads", help="Threads for the network [default: one per core].", min=0
+    ),
     progress: Optional[bool] = typer.Option(
         None, "--progress/--no-progress", help="Show a progress bar [default: on a terminal]."
     ),
@@ -103,6 +112,8 @@ def run(
         "replace_preprocess": replace_preprocess,
         "device": device,
         "loader": loader,
+        "backend": backend,
+        "threads": threads,
     }
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if preprocess_option and not preprocess:

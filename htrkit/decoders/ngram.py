@@ -201,7 +201,7 @@ class KenLMDecoder:
 
     def __init__(self, options: KenLMOptions | None = None):
         from htrkit.decoders.resources import resolve
-        from htrkit.lm.tables import is_arpa, read_arpa
+        from htrkit.lm.tables import is_arpa, load_tables
 
         self.options = o = options or KenLMOptions()
         self._what = "character LM" if o.level == "char" else "word LM"
@@ -209,7 +209,7 @@ class KenLMDecoder:
         self._tables = None
         if o.engine != "python":
             if is_arpa(where):
-                self._tables = read_arpa(where)
+                self._tables = load_tables(where)
             elif o.engine == "compiled":
                 raise InputError(
                     f"{o.lm}: engine=compiled reads ARPA files; this is a KenLM binary "

@@ -1,0 +1,284 @@
+"""A model's network as ONNX, and the onnxruntime backend that reads lines with it.
+
+:func:`export` writes one ``.onnx`` file from a loaded :class:`~htrkit.recognizer.Recognizer`
+(torch is needed for this step only). The file is self-contained: its metadata holds the
+same JSON configuration as the safetensors model file (alphabet, preprocessing, backbone)
+and the SHA-256 of the file it was exported from. Its graph takes
+
+- ``images``: ``[batch, 1, height, width]`` float32 ink (``1 - grey / 255``, zero past each
+  line's end), dynamic batch and width;
+- ``widths``: ``[batch]`` int64, each line's width in pixels;
+
+and gives ``log_probs`` ``[batch, frames, classes]`` (log-softmax, class 0 the CTC blank)
+and ``lengths`` ``[batch]`` (each line's frames).
+
+:class:`OnnxRecognizer` runs that file with onnxruntime. It shares everything else with the
+torch backend (:class:`~htrkit.recognizer.LineReader`): preprocessing, ordering and
+batching of lines, frame-to-pixel maps, so decoding and character positions are the same.
+Loading it imports neither torch nor the onnx package: only ``onnxruntime`` (the extra
+``htrkit[onnx]``).
+
+How a safetensors model finds its ONNX form (:func:`onnx_form`): the file beside it with
+the same name and ``.onnx`` (``htrkit model export model.safetensors`` writes it there;
+the bundled models ship one), when it was exported from these very weights; else an export
+cached under ``$HTRKIT_CACHE`` (default ``~/.cache/htrkit``), written on first use.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from htrkit.cache import cache_dir, sha256
+from htrkit.errors import ConfigError, ModelError
+from htrkit.modelfile import ModelConfig
+from htrkit.recognizer import LineReader, network_batch
+
+FORMAT = "htrkit-onnx"
+FORMAT_KEY = "format"
+CONFIG_KEY = "htrkit.config"
+SOURCE_KEY = "htrkit.source_sha256"
+#: opset 17 (onnxruntime 1.14+): the fastest of 13, 17 and 18 measured on the default
+#: model (docs/collections.md), and the newest the TorchScript exporter writes cleanly
+DEFAULT_OPSET = 17
+#: a bound on what is read from a file: ONNX files over 1 GiB and configurations over
+#: 1 MB are refused before parsing
+MAX_FILE_BYTES = 1 << 30
+MAX_CONFIG_CHARS = 1 << 20
+BACKENDS = ("auto", "torch", "onnx")
+
+
+def available() -> bool:
+    """Whether onnxruntime is installed (the ``onnx`` backend can run)."""
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+# -- export ------------------------------------------------------------------------------
+
+
+def export(
+    recognizer: Any,
+    path: str | os.PathLike[str],
+    *,
+    opset: int = DEFAULT_OPSET,
+    int8: bool = False,
+    source_sha256: str = "",
+) -> Path:
+    """Write ``recognizer``'s network (a torch :class:`~htrkit.recognizer.Recognizer`) to
+    ``path`` as ONNX, with its configuration in the metadata; atomically (a temporary file
+    renamed). ``int8``: weights quantised to 8 bits (onnxruntime's dynamic quantisation)."""
+    for name in ("torch", "onnx"):
+        if importlib.util.find_spec(name) is None:
+            raise ConfigError(
+                f"exporting to ONNX needs the {name} package: pip install 'htrkit[onnx]'"
+            )
+    import onnx
+    import torch
+
+    path = Path(path)
+    module = recognizer.module
+    config: ModelConfig = recognizer.config
+    wrapper = _exported(module).eval()
+    height = config.input_height
+    # two lines of different widths, so that the masking of padded columns is traced
+    width = max(64, 8 * height)
+    images = torch.zeros(2, 1, height, width)
+    images[:, :, height // 3 : 2 * height // 3, 4:-4] = 1.0
+    images[1, :, :, width // 2 :] = 0.0
+    widths = torch.tensor([width, width // 2], dtype=torch.long)
+    device = next(module.parameters()).device
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    os.close(fd)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
+            try:
+                torch.onnx.export(
+                    wrapper.to(device),
+                    (images.to(device), widths.to(device)),
+                    tmp,
+                    input_names=["images", "widths"],
+                    output_names=["log_probs", "lengths"],
+                    dynamic_axes={
+                        "images": {0: "batch", 3: "width"},
+                        "widths": {0: "batch"},
+                        "log_probs": {0: "batch", 1: "frames"},
+                        "lengths": {0: "batch"},
+                    },
+                    opset_version=opset,
+                    dynamo=False,
+                )
+            except Exception as exc:  # the exporter raises many types for one failure
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise ModelError(
+                    f"{recognizer.source}: backbone {config.backbone!r} cannot be exported to "
+                    f"ONNX ({type(exc).__name__}: {first[:200]})"
+                ) from None
+        proto = onnx.load(tmp)
+        meta = {
+            FORMAT_KEY: FORMAT,
+            CONFIG_KEY: config.to_json(),
+            SOURCE_KEY: source_sha256,
+            "htrkit.int8": "1" if int8 else "0",
+        }
+        del proto.metadata_props[:]
+        for key, value in meta.items():
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = key, value
+        onnx.save(proto, tmp)
+        if int8:
+            _quantize(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _quantize(path: str) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    out = path + ".int8"
+    try:
+        # per-channel int8 weights of the convolutions and linear layers, activations
+        # quantised on the fly
+        quantize_dynamic(path, out, weight_type=QuantType.QInt8, per_channel=True)
+        os.replace(out, path)
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+
+
+def _exported(module: Any) -> Any:
+    """The graph that is exported: the backbone's logits as log-probabilities, and each
+    line's frame count."""
+    import torch
+
+    class Exported(torch.nn.Module):
+        def __init__(self, net: Any):
+            super().__init__()
+            self.net = net
+
+        def forward(self, images: torch.Tensor, widths: torch.Tensor):
+            logits = self.net(images, widths)
+            lengths = self.net.output_lengths(widths).clamp(max=logits.shape[1])
+            return torch.log_softmax(logits.float(), dim=-1), lengths
+
+    return Exported(module)
+
+
+# -- the onnxruntime backend ---------------------------------------------------------------
+
+
+class OnnxRecognizer(LineReader):
+    """A model's ONNX export run by onnxruntime (see the module's documentation)."""
+
+    backend = "onnx"
+
+    def __init__(self, session: Any, config: ModelConfig, *, source: str, source_sha256: str = ""):
+        super().__init__(config, source)
+        self.session = session
+        self.source_sha256 = source_sha256
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, threads: int = 0) -> OnnxRecognizer:
+        """Load an ``.onnx`` file written by :func:`export`. ``threads``: onnxruntime's
+        intra-op threads (0: its default, one per core)."""
+        if not available():
+            raise ConfigError("the onnx backend needs onnxruntime: pip install 'htrkit[onnx]'")
+        import onnxruntime as ort
+
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"{path}: no such ONNX model file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ModelError(f"{path}: ONNX file of {size:,} bytes is over the 1 GiB limit")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # errors only: no optimiser chatter on stderr
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"{path}: not a readable ONNX model ({first[:200]})") from None
+        meta = session.get_modelmeta().custom_metadata_map
+        if meta.get(FORMAT_KEY) != FORMAT or CONFIG_KEY not in meta:
+            raise ModelError(
+                f"{path}: ONNX file has no htrkit configuration (write it with htrkit model export)"
+            )
+        text = meta[CONFIG_KEY]
+        if len(text) > MAX_CONFIG_CHARS:
+            raise ModelError(f"{path}: model configuration over {MAX_CONFIG_CHARS:,} characters")
+        config = ModelConfig.from_json(text, str(path))
+        names = [i.name for i in session.get_inputs()]
+        if names != ["images", "widths"]:
+            raise ModelError(f"{path}: ONNX inputs {names}, expected ['images', 'widths']")
+        return cls(session, config, source=str(path), source_sha256=meta.get(SOURCE_KEY, ""))
+
+    def log_probs(self, images: Sequence[np.ndarray], *, bf16: bool = False) -> list[np.ndarray]:
+        """As the torch backend's (``bf16`` is ignored: the graph is fp32 or int8)."""
+        if not images:
+            return []
+        batch, widths = network_batch(images, self.config.input_height)
+        log_probs, lengths = self.session.run(None, {"images": batch, "widths": widths})
+        return [log_probs[i, : max(int(n), 0)] for i, n in enumerate(lengths)]
+
+
+# -- finding a model's ONNX form -----------------------------------------------------------
+
+
+def onnx_form(model_path: Path, *, threads: int = 0, export_if_missing: bool = True):
+    """An :class:`OnnxRecognizer` for a safetensors model file: the ``.onnx`` file beside it
+    when it was exported from these weights, else the cached export (written now, with
+    torch, when ``export_if_missing``; else ``None``)."""
+    digest = sha256(model_path)
+    sibling = model_path.with_suffix(".onnx")
+    if sibling.is_file():
+        found = OnnxRecognizer.load(sibling, threads=threads)
+        if found.source_sha256 == digest:
+            return found
+    cached = cache_dir() / "onnx" / f"{digest[:32]}.onnx"
+    if cached.is_file():
+        try:
+            found = OnnxRecognizer.load(cached, threads=threads)
+            if found.source_sha256 == digest:
+                return found
+        except ModelError:
+            pass  # a damaged cache entry is written again
+    if not export_if_missing:
+        return None
+    from htrkit.recognizer import Recognizer
+
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"{cached.parent}: cannot create the ONNX cache ({exc.strerror or exc}); set "
+            "HTRKIT_CACHE or write model.onnx beside the model with htrkit model export"
+        ) from None
+    export(Recognizer.load(model_path), cached, source_sha256=digest)
+    return OnnxRecognizer.load(cached, threads=threads)
+
+
+def describe(path: Path) -> dict[str, Any]:
+    """What ``htrkit model info`` shows of an ONNX file."""
+    found = OnnxRecognizer.load(path, threads=1)
+    meta = found.session.get_modelmeta().custom_metadata_map
+    return {
+        "config": found.config,
+        "int8": meta.get("htrkit.int8") == "1",
+        "source_sha256": found.source_sha256,
+        "inputs": {i.name: i.shape for i in found.session.get_inputs()},
+        "outputs": {o.name: o.shape for o in found.session.get_outputs()},
+    }
