@@ -56,7 +56,6 @@ def export(
     output: Optional[Path] = typer.Option(
         None, "--output", "-o", help="The .onnx file [default: beside the model file]."
     ),
-    int8: bool = typer.Option(False, "--int8", help="Quantise the weights to 8 bits."),
     opset: int = typer.Option(17, "--opset", help="ONNX opset.", min=13, max=21),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
 ) -> None:
@@ -79,9 +78,8 @@ def export(
     if not target.parent.is_dir():
         raise ConfigError(f"--output {target}: no such directory {target.parent}")
     recognizer = Recognizer.load(path)
-    write_onnx(recognizer, target, opset=opset, int8=int8, source_sha256=sha256(path))
-    size = target.stat().st_size
-    typer.echo(f"wrote {target} ({size / 1e6:.1f} MB{', int8' if int8 else ''}, opset {opset})")
+    write_onnx(recognizer, target, opset=opset, source_sha256=sha256(path))
+    typer.echo(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB, opset {opset})")
 
 
 def _model_path(model: str) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import io
 import os
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import typer
 
 from htrkit.cli.common import progress_bar
 from htrkit.errors import ConfigError, InputError
+from htrkit.jobs import atomic_write, render
 
 # inputs read per call of Pipeline.batch: bounds memory, keeps the progress bar moving
 CHUNK = 32
@@ -88,11 +90,38 @@ def run(
     threads: Optional[int] = typer.Option(
         None, "--threads", help="Threads for the network [default: one per core].", min=0
     ),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        "-j",
+        help="Worker processes (with -o OUT/), each loading the model once; the cores are "
+        "divided among them. With --engine ray: the number of Ray actors.",
+        min=1,
+    ),
+    engine: str = typer.Option(
+        "local", "--engine", help="local, or ray: a Ray Data job on a Ray cluster (-o OUT/)."
+    ),
+    address: Optional[str] = typer.Option(
+        None,
+        "--address",
+        help="With --engine ray: the cluster to join (auto, or ray://host:10001) "
+        "[default: a local Ray started for this run].",
+    ),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace existing outputs, and redo a folder written with other settings.",
+    ),
     progress: Optional[bool] = typer.Option(
         None, "--progress/--no-progress", help="Show a progress bar [default: on a terminal]."
     ),
 ) -> None:
     """Recognise handwriting in images and print or write the text.
+
+    With -o OUT/ (a folder) it is a collection job: one file per input, written atomically;
+    a rerun with the same settings skips what is done (OUT/htrkit-job.json records them),
+    failures are listed in OUT/errors.tsv. --jobs N reads with N processes, --engine ray
+    on a Ray cluster.
 
     Exit status: 0 when every input was read, 1 when some failed (each failure is reported
     on stderr and the others still finish), 2 for bad usage.
@@ -131,10 +160,25 @@ def run(
     writer_spec = registry("writer").get(fmt)
     writer = writer_spec.create()
     out_dir = _output_dir(output)
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine must be local or ray, got {engine!r}")
+    if (jobs > 1 or engine == "ray") and (out_dir is None or overlay is not None):
+        what = "--engine ray" if engine == "ray" else f"--jobs {jobs}"
+        raise ConfigError(
+            f"{what} reads a collection into a folder: give -o OUT/ (and no --overlay)"
+        )
+    if address and engine != "ray":
+        raise ConfigError("--address is the Ray cluster of --engine ray")
+    if out_dir is None and output is not None and output.exists() and not overwrite:
+        raise ConfigError(f"{output}: exists; give --overwrite to replace it")
     pipe = Pipeline(**settings)
 
     suffixes = sorted({s for spec in registry("loader") for s in spec.suffixes})
     items = list(expand_inputs(inputs, suffixes))
+    show = sys.stderr.isatty() if progress is None else progress
+    if out_dir is not None and overlay is None:
+        _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show)
+        return
     overlay_dir = None
     if overlay is not None:
         if len(items) > 1 or overlay.is_dir() or not overlay.suffix:
@@ -149,7 +193,6 @@ def run(
             f"--format {fmt} writes one document per page: give a directory (-o out/) "
             f"for the {len(items)} inputs"
         )
-    show = sys.stderr.isatty() if progress is None else progress
     failed = 0
     collected = []
     taken: set[str] = set()
@@ -174,19 +217,44 @@ def run(
                         continue
                 if out_dir is not None:
                     target = _unique(out_dir, Path(result.source).stem, writer_spec.suffix, taken)
-                    with open(target, "w", encoding="utf-8") as fh:
-                        writer.write([result], fh)
+                    if target.exists() and not overwrite:
+                        failed += 1
+                        _report(f"{target}: exists; give --overwrite to replace it")
+                        continue
+                    atomic_write(target, render(writer, result))
                 else:
                     collected.append(result)
     if out_dir is None:
         if output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
-            with open(output, "w", encoding="utf-8") as fh:
-                writer.write(collected, fh)
+            buffer = io.StringIO()
+            writer.write(collected, buffer)
+            atomic_write(output, buffer.getvalue())
         elif collected:
             writer.write(collected, sys.stdout)
     if failed:
         sys.stderr.write(f"htrkit: {failed} of {len(items)} inputs failed\n")
+        raise typer.Exit(1)
+
+
+def _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show):
+    """-o OUT/: a resumable collection job (htrkit.jobs)."""
+    from htrkit.jobs import CollectionJob
+
+    bad = [i for i in items if isinstance(i, InputError)]
+    for item in bad:
+        _report(str(item))
+    sources = [i for i in items if not isinstance(i, InputError)]
+    job = CollectionJob(
+        settings, pipe, fmt, out_dir, overwrite=overwrite, jobs=jobs, engine=engine,
+        address=address,
+    )  # fmt: skip
+    with progress_bar(len(sources), "reading", enabled=show, unit="inputs") as advance:
+        summary = job.run(sources, advance)
+    for source, reason in summary.failed:
+        _report(reason if source in reason else f"{source}: {reason}")
+    sys.stderr.write(f"htrkit: {summary.line(out_dir)}\n")
+    if summary.failed or bad:
         raise typer.Exit(1)
 
 

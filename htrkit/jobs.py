@@ -1,0 +1,373 @@
+"""Reading a collection into a folder: one output file per input, resumable, on N worker
+processes or on a Ray cluster.
+
+``htrkit run INPUTS -o OUT/`` is a :class:`CollectionJob`:
+
+- **Each input is read on its own** (its lines batched together, never with another
+  input's), so its output depends on nothing but the input and the settings: the same
+  whichever worker reads it, in whatever order, in one run or in several.
+- **Outputs are atomic**: written to a hidden temporary file in ``OUT`` and renamed, so a
+  file that exists is complete.
+- **A manifest**, ``OUT/htrkit-job.json``, records the settings that matter to the outputs
+  (model weights by SHA-256, backend, decoder, segmenter, pre- and postprocessing, output
+  format). A rerun with the same settings skips the inputs whose output exists; with other
+  settings it refuses (``--overwrite`` redoes the folder). Files in ``OUT`` that no job
+  wrote are never replaced without ``--overwrite``.
+- **Failures** do not stop the others: each is one line in ``OUT/errors.tsv`` (input, then
+  the reason), and is tried again by the next run.
+
+Engines: ``local`` (this process for one job, else a pool of ``jobs`` worker processes,
+each loading the model once, with the machine's cores divided among them) and ``ray``
+(a Ray Data job: the list of inputs mapped in batches by a pool of actors that each load
+the model once; see docs/collections.md). Both write through the same code here, so their
+outputs are byte-identical.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from htrkit.errors import ConfigError, InputError
+
+MANIFEST = "htrkit-job.json"
+ERRORS = "errors.tsv"
+PARTIAL = ".htrkit-partial-"
+MANIFEST_VERSION = 1
+ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One input and the file its output goes to."""
+
+    index: int
+    source: str
+    target: Path
+
+
+@dataclass
+class JobSummary:
+    read: int = 0
+    skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self, out: Path) -> str:
+        text = f"{self.read} read, {self.skipped} skipped (done before), {len(self.failed)} failed"
+        if self.failed:
+            text += f" (reasons in {out / ERRORS})"
+        return text
+
+
+# -- what a worker does --------------------------------------------------------------------
+
+
+def render(writer: Any, result: Any) -> str:
+    buffer = io.StringIO()
+    writer.write([result], buffer)
+    return buffer.getvalue()
+
+
+def read_one(pipe: Any, writer: Any, source: str) -> tuple[str, str]:
+    """``(output text, "")`` for an input read, ``("", reason)`` for one that failed."""
+    try:
+        result = pipe.batch([source], errors="collect")[0]
+    except InputError as exc:  # raised by a stage outside the collected ones
+        return "", str(exc)
+    except Exception as exc:  # a bug in a stage: this input fails, the others go on
+        return "", f"internal error: {type(exc).__name__}: {exc}"
+    if not result.ok:
+        return "", str(result.error)
+    return render(writer, result), ""
+
+
+def make_reader(settings: dict[str, Any], fmt: str, threads: int) -> tuple[Any, Any]:
+    """The pipeline and writer a worker uses (each worker builds its own once)."""
+    from htrkit.pipeline import Pipeline
+    from htrkit.plugins import registry
+
+    settings = dict(settings)
+    if settings.get("backend") == "torch" or settings.get("device", "cpu") != "cpu":
+        import torch
+
+        torch.set_num_threads(max(threads, 1))
+    else:
+        settings["threads"] = threads
+    return Pipeline(**settings), registry("writer").create(fmt)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(settings: dict[str, Any], fmt: str, threads: int) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    _WORKER["pipe"], _WORKER["writer"] = make_reader(settings, fmt, threads)
+
+
+def _work(task: Task) -> tuple[int, str, str]:
+    output, error = read_one(_WORKER["pipe"], _WORKER["writer"], task.source)
+    return task.index, output, error
+
+
+# -- the job -------------------------------------------------------------------------------
+
+
+class CollectionJob:
+    """Read ``sources`` into ``out``, one file per input (see the module's documentation).
+
+    :param settings: :class:`htrkit.Pipeline` arguments (picklable: names and options).
+    :param pipeline: the pipeline built from them in this process: it checks the settings
+        before any worker starts, gives what the manifest records, and reads when the
+        job runs here (one local job).
+    """
+
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        pipeline: Any,
+        fmt: str,
+        out: Path,
+        *,
+        overwrite: bool = False,
+        jobs: int = 1,
+        engine: str = "local",
+        address: str | None = None,
+    ):
+        from htrkit.plugins import registry
+
+        if engine not in ENGINES:
+            raise ConfigError(f"--engine must be local or ray, got {engine!r}")
+        if not isinstance(jobs, int) or jobs < 1:
+            raise ConfigError(f"--jobs must be 1 or more, got {jobs!r}")
+        self.spec = registry("writer").get(fmt)
+        self.settings = {**settings, "backend": pipeline.recognizer.backend}
+        self.pipeline = pipeline
+        self.fmt = self.spec.name
+        self.out = out
+        self.overwrite = overwrite
+        self.jobs = jobs
+        self.engine = engine
+        self.address = address
+
+    # -- planning
+
+    def manifest(self) -> dict[str, Any]:
+        """What the outputs depend on."""
+        from htrkit import __version__
+        from htrkit.cache import sha256
+
+        described = self.pipeline.describe()
+        recognizer = self.pipeline.recognizer
+        weights = getattr(recognizer, "source_sha256", "") or sha256(recognizer.source)
+        described["model"] = {"sha256": weights, "backend": recognizer.backend}
+        return {
+            "htrkit_job": MANIFEST_VERSION,
+            "format": self.fmt,
+            "pipeline": described,
+            "written_by": f"htrkit {__version__}",
+        }
+
+    def plan(self, sources: Iterable[str]) -> list[Task]:
+        """Each input's output file: its name, then ``-2``, ``-3`` ... for names taken by an
+        earlier input, so that the same inputs always map to the same files."""
+        taken: set[str] = set()
+        tasks = []
+        for index, source in enumerate(sources):
+            stem, n = Path(source).stem, 1
+            name = f"{stem}{self.spec.suffix}"
+            while name in taken or name in (MANIFEST, ERRORS):
+                n += 1
+                name = f"{stem}-{n}{self.spec.suffix}"
+            taken.add(name)
+            tasks.append(Task(index, source, self.out / name))
+        return tasks
+
+    def prepare(self, tasks: list[Task]) -> list[Task]:
+        """Check the folder against the manifest, write it, clear stale partial files; the
+        tasks still to do."""
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"{self.out}: cannot create the output folder ({exc})") from None
+        manifest = self.manifest()
+        path = self.out / MANIFEST
+        previous = _read_manifest(path)
+        existing = [t for t in tasks if t.target.exists()]
+        if (
+            previous is not None
+            and _settings(previous) != _settings(manifest)
+            and not self.overwrite
+        ):
+            what = _difference(previous, manifest)  # type: ignore[arg-type]
+            raise ConfigError(
+                f"{self.out}: written by a job with other settings ({what}); rerun with the "
+                "same settings to resume, or give --overwrite to read everything again"
+            )
+        if previous is None and existing and not self.overwrite:
+            raise ConfigError(
+                f"{self.out}: {len(existing)} output file(s) exist that no htrkit job wrote "
+                f"here (first: {existing[0].target.name}); give --overwrite to replace them"
+            )
+        for stale in self.out.glob(f"{PARTIAL}*"):
+            stale.unlink(missing_ok=True)
+        atomic_write(path, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+        if self.overwrite:
+            return tasks
+        return [t for t in tasks if not t.target.exists()]
+
+    # -- running
+
+    def run(self, sources: list[str], progress: Callable[[int], None] | None = None) -> JobSummary:
+        started = time.monotonic()
+        tasks = self.plan(sources)
+        todo = self.prepare(tasks)
+        summary = JobSummary(skipped=len(tasks) - len(todo))
+        advance = progress or (lambda n: None)
+        advance(summary.skipped)
+        failures: dict[int, tuple[str, str]] = {}
+        for task, output, error in self._outputs(todo):
+            if error:
+                failures[task.index] = (task.source, error)
+            else:
+                try:
+                    atomic_write(task.target, output)
+                    summary.read += 1
+                except OSError as exc:
+                    failures[task.index] = (task.source, f"{task.target}: cannot write ({exc})")
+            advance(1)
+        summary.failed = [failures[i] for i in sorted(failures)]
+        errors = self.out / ERRORS
+        if summary.failed:
+            rows = "".join(f"{_cell(s)}\t{_cell(r)}\n" for s, r in summary.failed)
+            atomic_write(errors, "input\treason\n" + rows)
+        elif errors.exists():
+            errors.unlink()
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _outputs(self, todo: list[Task]) -> Iterator[tuple[Task, str, str]]:
+        if not todo:
+            return
+        if self.engine == "ray":
+            yield from self._ray(todo)
+        elif self.jobs == 1:
+            writer = self.spec.create()
+            for task in todo:
+                yield (task, *read_one(self.pipeline, writer, task.source))
+        else:
+            yield from self._pool(todo)
+
+    def _threads(self) -> int:
+        return max(1, (os.cpu_count() or 1) // self.jobs)
+
+    def _pool(self, todo: list[Task]) -> Iterator[tuple[Task, str, str]]:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        by_index = {t.index: t for t in todo}
+        # spawn: a worker starts clean (no copy of this process's model or threads)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            self.jobs,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(self.settings, self.fmt, self._threads()),
+        ) as pool:
+            futures = [pool.submit(_work, t) for t in todo]
+            try:
+                for future in as_completed(futures):
+                    index, output, error = future.result()
+                    yield by_index[index], output, error
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+
+    def _ray(self, todo: list[Task]) -> Iterator[tuple[Task, str, str]]:
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError("--engine ray needs Ray: pip install 'htrkit[ray]'") from None
+        from htrkit.engines import read_with_ray
+
+        if not ray.is_initialized():
+            import logging
+
+            quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
+            if self.address:
+                ray.init(address=self.address, **quiet)
+            else:
+                ray.init(num_cpus=self.jobs, include_dashboard=False, **quiet)
+        by_index = {t.index: t for t in todo}
+        for index, output, error in read_with_ray(
+            [(t.index, t.source) for t in todo], self.settings, self.fmt, self.jobs
+        ):
+            yield by_index[index], output, error
+
+
+# -- files ---------------------------------------------------------------------------------
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, renamed: a
+    reader sees the old file or the whole new one, never a part."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PARTIAL}{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are for sharing
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        if path.stat().st_size > 1 << 20:
+            raise ValueError("over 1 MB")
+        found = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(found, dict):
+            raise ValueError("not a JSON object")
+        return found
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path}: not a readable job manifest ({exc}); give --overwrite to start again"
+        ) from None
+
+
+def _settings(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What must agree for a job to resume (not the htrkit version that wrote it)."""
+    return {k: v for k, v in manifest.items() if k != "written_by"}
+
+
+def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The first setting that differs, as ``key: old -> new``."""
+
+    def flat(d: Any, prefix: str = "") -> dict[str, Any]:
+        if not isinstance(d, dict):
+            return {prefix: d}
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(flat(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+
+    a, b = flat(old), flat(new)
+    for key in sorted(set(a) | set(b)):
+        if key != "written_by" and a.get(key) != b.get(key):
+            return f"{key}: {a.get(key)!r} then, {b.get(key)!r} now"
+    return "written by another htrkit version"
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split())

@@ -1,0 +1,171 @@
+"""Collection jobs: ``htrkit run INPUTS -o OUT/`` resumable, on worker processes and on a
+real local Ray cluster, with byte-identical outputs whichever way they were read."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, handwriting_like, run_cli
+from PIL import Image
+
+EXAMPLES = ROOT / "examples" / "images"
+
+
+def _inputs(folder: Path, n: int, bad: int = 0) -> Path:
+    """``n`` line images of varied widths (and ``bad`` files that are not images)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        image = handwriting_like(width=120 + 37 * (i % 9), height=48, seed=i)
+        Image.fromarray(image).save(folder / f"line{i:03d}.png")
+    for i in range(bad):
+        (folder / f"broken{i}.png").write_bytes(b"not an image at all")
+    return folder
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix == ".txt"}
+
+
+def test_folder_job_resumes_refuses_other_settings_and_lists_failures(tmp_path):
+    inputs = _inputs(tmp_path / "in", 5, bad=1)
+    out = tmp_path / "out"
+    first = run_cli("run", inputs, "-o", f"{out}/", "--no-progress")
+    assert first.returncode == 1  # one input failed, the others were read
+    assert sorted(_outputs(out)) == [f"line{i:03d}.txt" for i in range(5)]
+    errors = (out / "errors.tsv").read_text(encoding="utf-8").splitlines()
+    assert errors[0] == "input\treason" and len(errors) == 2
+    assert errors[1].startswith(f"{inputs / 'broken0.png'}\t") and "not an image" in errors[1]
+    assert first.stderr.strip().splitlines()[-1] == (
+        f"htrkit: 5 read, 0 skipped (done before), 1 failed (reasons in {out}/errors.tsv)"
+    )
+    manifest = json.loads((out / "htrkit-job.json").read_text(encoding="utf-8"))
+    assert manifest["format"] == "txt" and manifest["pipeline"]["decoder"] == "greedy"
+    assert len(manifest["pipeline"]["model"]["sha256"]) == 64
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.txt")}
+
+    (inputs / "broken0.png").unlink()
+    again = run_cli("run", inputs, "-o", f"{out}/", "--no-progress")
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.strip() == "htrkit: 0 read, 5 skipped (done before), 0 failed"
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.txt")} == stamps
+    assert not (out / "errors.tsv").exists()
+
+    other = run_cli("run", inputs, "-o", f"{out}/", "--decoder", "beam")
+    assert other.returncode == 2
+    assert other.stderr.strip().splitlines() == [
+        f"htrkit: error: {out}: written by a job with other settings (pipeline.decoder: "
+        "'greedy' then, 'beam' now); rerun with the same settings to resume, or give "
+        "--overwrite to read everything again"
+    ]
+    redo = run_cli("run", inputs, "-o", f"{out}/", "--decoder", "beam", "--overwrite")
+    assert redo.returncode == 0, redo.stderr
+    assert "5 read, 0 skipped" in redo.stderr
+    assert json.loads((out / "htrkit-job.json").read_text())["pipeline"]["decoder"] == "beam"
+
+
+def test_files_no_job_wrote_are_never_replaced(tmp_path):
+    inputs = _inputs(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "line000.txt").write_text("the archivist's own transcription\n")
+    done = run_cli("run", inputs, "-o", f"{out}/")
+    assert done.returncode == 2
+    assert "1 output file(s) exist that no htrkit job wrote here (first: line000.txt)" in (
+        done.stderr
+    )
+    assert (out / "line000.txt").read_text() == "the archivist's own transcription\n"
+    single = tmp_path / "all.tsv"
+    single.write_text("mine\n")
+    refused = run_cli("run", inputs, "-f", "tsv", "-o", single)
+    assert refused.returncode == 2 and "exists; give --overwrite" in refused.stderr
+    assert single.read_text() == "mine\n"
+    assert run_cli("run", inputs, "-f", "tsv", "-o", single, "--overwrite").returncode == 0
+    assert single.read_text().count("line00") == 2
+
+
+def test_two_jobs_write_what_one_job_writes(tmp_path):
+    inputs = _inputs(tmp_path / "in", 8)
+    one = run_cli("run", inputs, "-o", f"{tmp_path / 'one'}/", "--jobs", "1")
+    two = run_cli("run", inputs, "-o", f"{tmp_path / 'two'}/", "--jobs", "2")
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert _outputs(tmp_path / "one") == _outputs(tmp_path / "two")
+    assert len(_outputs(tmp_path / "one")) == 8
+
+
+def test_a_killed_job_resumed_writes_what_an_uninterrupted_one_writes(tmp_path):
+    inputs = _inputs(tmp_path / "in", 60)
+    whole = tmp_path / "whole"
+    assert run_cli("run", inputs, "-o", f"{whole}/", "--jobs", "2").returncode == 0
+    out = tmp_path / "out"
+    env = {**os.environ, "HTRKIT_LOAD_PLUGINS": ""}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "htrkit", "run", str(inputs), "-o", f"{out}/", "--jobs", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,  # its workers die with it
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("*.txt"))) < 3:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    partial = len(list(out.glob("*.txt")))
+    assert 3 <= partial < 60, "the run must be killed in the middle"
+    resumed = run_cli("run", inputs, "-o", f"{out}/", "--jobs", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{partial} skipped" in resumed.stderr
+    assert _outputs(out) == _outputs(whole)
+    assert not list(out.glob(".htrkit-partial-*"))
+
+
+def test_bad_job_options_give_one_line(tmp_path):
+    line = EXAMPLES / "handwritten.png"
+    cases = [
+        (["--jobs", "2"], "--jobs 2 reads a collection into a folder: give -o OUT/"),
+        (["--engine", "spark", "-o", f"{tmp_path}/o/"], "--engine must be local or ray"),
+        (["--address", "auto"], "--address is the Ray cluster of --engine ray"),
+    ]
+    for extra, says in cases:
+        done = run_cli("run", line, *extra)
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and says in lines[0]
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / "htrkit-job.json").write_text("{not json")
+    done = run_cli("run", line, "-o", f"{out}/")
+    assert done.returncode == 2 and "not a readable job manifest" in done.stderr
+
+
+@pytest.mark.slow
+def test_ray_engine_on_a_local_cluster_writes_what_the_local_engine_writes(tmp_path):
+    ray = pytest.importorskip("ray")
+    from htrkit.jobs import CollectionJob
+    from htrkit.pipeline import Pipeline
+
+    inputs = sorted(str(p) for p in _inputs(tmp_path / "in", 10, bad=1).iterdir())
+    settings = {"model": "default"}
+    local = CollectionJob(settings, Pipeline(**settings), "txt", tmp_path / "local", jobs=1)
+    local_summary = local.run(inputs)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        on_ray = CollectionJob(
+            settings, Pipeline(**settings), "txt", tmp_path / "ray", jobs=2, engine="ray"
+        )
+        summary = on_ray.run(inputs)
+    finally:
+        ray.shutdown()
+    assert summary.read == local_summary.read == 10
+    assert [s for s, _ in summary.failed] == [s for s, _ in local_summary.failed]
+    assert _outputs(tmp_path / "ray") == _outputs(tmp_path / "local")
+    assert (tmp_path / "ray" / "errors.tsv").read_bytes() == (
+        tmp_path / "local" / "errors.tsv"
+    ).read_bytes()
