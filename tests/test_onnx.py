@@ -289,3 +289,80 @@ def test_lm_tables_binary_form(tmp_path, monkeypatch):
     assert tables._read_binary(binary[0]) is not None  # rewritten
     binary[0].write_bytes(b"PK\x03\x04 truncated")
     assert tables._read_binary(binary[0]) is None
+
+
+def _handwritten_page() -> np.ndarray:
+    """Six lines in a handwriting font on a page (the learned segmenter cuts it)."""
+    from htrkit.synth.fonts import BUNDLED_FONTS, load_fonts
+    from htrkit.synth.renderer import Renderer, RenderOptions
+
+    font = next(f for f in load_fonts([BUNDLED_FONTS]) if f.name.startswith("kalam"))
+    renderer = Renderer(RenderOptions(size_min=36, size_max=36, noise=2, texture=4))
+    page = np.full((1000, 900), 250, np.uint8)
+    texts = ["a page of lines", "read by the learned", "segmenter on the", "onnx backend or",
+             "on torch, which", "finds the same lines"]  # fmt: skip
+    for i, text in enumerate(texts):
+        line = renderer.render(text, font, np.random.default_rng(i))[:, :800]
+        page[80 + 130 * i : 80 + 130 * i + line.shape[0], 50 : 50 + line.shape[1]] = line
+    return page
+
+
+def test_segmenter_backends_agree(tmp_path):
+    from htrkit.cache import sha256
+    from htrkit.plugins import registry
+    from htrkit.segmenters.learned import BUNDLED, LearnedSegmenter
+    from htrkit.segmenters.options import LearnedOptions
+
+    by_onnx = registry("segmenter").create("learned")
+    assert by_onnx.onnx is not None and by_onnx.net is None  # auto: the bundled export
+    assert by_onnx.onnx.meta["htrkit.source_sha256"] == sha256(BUNDLED), (
+        "htrkit/models/segmenter.onnx is stale: htrkit model export segmenter --overwrite"
+    )
+    by_torch = LearnedSegmenter(LearnedOptions(backend="torch"))
+    pages = [_handwritten_page()]
+    poilus = SHARED / "poilus-pages"
+    if poilus.is_dir():  # and two real pages
+        from htrkit.imageio import read_image
+
+        pages += [read_image(p)[1] for p in sorted(poilus.glob("*.jpg"))[:2]]
+    for page in pages:
+        a, b = by_torch.probabilities(page), by_onnx.probabilities(page)
+        assert a[2] == b[2]
+        assert max(float(np.abs(a[i] - b[i]).max()) for i in (0, 1)) <= 1e-4
+        found_a, found_b = by_torch.segment(page), by_onnx.segment(page)
+        assert [r.bbox for r in found_a] == [r.bbox for r in found_b]
+    assert len(by_onnx.segment(pages[0])) == 6
+    # a model without an export beside it: onnx is refused, auto runs torch
+    other = tmp_path / "seg.safetensors"
+    other.write_bytes(BUNDLED.read_bytes())
+    assert LearnedSegmenter(LearnedOptions(model=str(other))).onnx is None
+    from htrkit.errors import InputError
+
+    with pytest.raises(InputError, match="no ONNX export beside it"):
+        LearnedSegmenter(LearnedOptions(model=str(other), backend="onnx"))
+    done = run_cli("model", "export", other)
+    assert done.returncode == 0, done.stderr
+    assert LearnedSegmenter(LearnedOptions(model=str(other))).onnx is not None
+
+
+def test_a_page_read_on_the_onnx_backend_never_imports_torch(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "page.png"
+    Image.fromarray(_handwritten_page()).save(path)
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch' or name.startswith('torch.'):\n"
+        "            raise ImportError('torch was imported')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from htrkit.cli import main\n"
+        "sys.argv = ['htrkit'] + sys.argv[1:]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, "run", str(path)], capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 6 and lines[0].split()[0].lower() in ("a", "à")

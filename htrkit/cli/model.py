@@ -52,7 +52,9 @@ def info(
 
 @model_app.command("export")
 def export(
-    model: str = typer.Argument(..., help="Model file or installed model name."),
+    model: str = typer.Argument(
+        ..., help="Model file, installed model name, or segmenter (the learned segmenter's)."
+    ),
     output: Optional[Path] = typer.Option(
         None, "--output", "-o", help="The .onnx file [default: beside the model file]."
     ),
@@ -70,6 +72,10 @@ def export(
     path = _model_path(model)
     if path.suffix == ".onnx":
         raise ConfigError(f"{path}: already an ONNX file; export the .safetensors model")
+    if model == "segmenter" and not path.exists():
+        from htrkit.segmenters.learned import BUNDLED
+
+        path = BUNDLED
     target = output if output is not None else path.with_suffix(".onnx")
     if target.suffix != ".onnx":
         raise ConfigError(f"--output {target}: an ONNX file's name ends in .onnx")
@@ -77,9 +83,25 @@ def export(
         raise ConfigError(f"{target}: exists; give --overwrite to replace it")
     if not target.parent.is_dir():
         raise ConfigError(f"--output {target}: no such directory {target.parent}")
-    recognizer = Recognizer.load(path)
-    write_onnx(recognizer, target, opset=opset, source_sha256=sha256(path))
+    if _is_segmenter(path):
+        from htrkit.segmenters.learned import export_onnx
+
+        export_onnx(path, target, opset=opset)
+    else:
+        recognizer = Recognizer.load(path)
+        write_onnx(recognizer, target, opset=opset, source_sha256=sha256(path))
     typer.echo(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB, opset {opset})")
+
+
+def _is_segmenter(path: Path) -> bool:
+    from htrkit.errors import InputError
+    from htrkit.segmenters.learned import read_config
+
+    try:
+        read_config(path)
+    except InputError:
+        return False
+    return True
 
 
 def _model_path(model: str) -> Path:

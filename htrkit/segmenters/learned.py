@@ -108,25 +108,143 @@ def load_model(path: Path):
     return net, config
 
 
+def read_config(path: Path) -> dict:
+    """A segmenter model file's configuration (its header only)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), "np") as f:
+            config = json.loads((f.metadata() or {})["htrkit_segmenter"])
+        config["work_size"] = int(config["work_size"])
+        config["width"] = int(config["width"])
+    except (OSError, KeyError, TypeError, ValueError, SafetensorError) as exc:
+        raise InputError(f"{path}: not an htrkit segmenter model ({exc})") from None
+    return config
+
+
+def export_onnx(path: Path, out: Path, *, opset: int = 17) -> Path:
+    """Write a segmenter model's network to ``out`` as ONNX (input ``page`` ``[1, 1, H, W]``,
+    H and W multiples of 8; output ``probabilities`` ``[1, 2, H, W]``, after the sigmoid),
+    its configuration and the source file's SHA-256 in the metadata; atomically."""
+    import os
+    import tempfile
+    import warnings
+
+    import onnx
+    import torch
+
+    from htrkit.cache import sha256
+
+    net, config = load_model(path)
+
+    class WithSigmoid(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, page: torch.Tensor) -> torch.Tensor:
+            return torch.sigmoid(self.net(page))
+
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                WithSigmoid().eval(),
+                (torch.zeros(1, 1, 64, 96),),
+                tmp,
+                input_names=["page"],
+                output_names=["probabilities"],
+                dynamic_axes={"page": {2: "height", 3: "width"},
+                              "probabilities": {2: "height", 3: "width"}},
+                opset_version=opset,
+                dynamo=False,
+            )  # fmt: skip
+        proto = onnx.load(tmp)
+        for key, value in (("format", ONNX_FORMAT), ("htrkit_segmenter", json.dumps(config)),
+                           ("htrkit.source_sha256", sha256(path))):  # fmt: skip
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = key, value
+        onnx.save(proto, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+ONNX_FORMAT = "htrkit-segmenter-onnx"
+
+
+class _OnnxNet:
+    """The segmenter's ONNX export run by onnxruntime: probabilities for a page array."""
+
+    def __init__(self, path: Path):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), options,
+                                                providers=["CPUExecutionProvider"])  # fmt: skip
+        except Exception as exc:  # onnxruntime's own exception types
+            raise InputError(f"{path}: not a readable ONNX segmenter ({exc})") from None
+        self.meta = self.session.get_modelmeta().custom_metadata_map
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"page": x[None, None].astype(np.float32)})[0][0]
+
+
+def _onnx_form(path: Path) -> _OnnxNet | None:
+    """The ``.onnx`` beside a segmenter model, when it was exported from these weights."""
+    from htrkit.cache import sha256
+    from htrkit.onnxmodel import available
+
+    sibling = path.with_suffix(".onnx")
+    if not (available() and sibling.is_file()):
+        return None
+    net = _OnnxNet(sibling)
+    if net.meta.get("format") != ONNX_FORMAT or net.meta.get("htrkit.source_sha256") != sha256(
+        path
+    ):
+        return None
+    return net
+
+
 class LearnedSegmenter:
     def __init__(self, options: LearnedOptions | None = None):
         self.options = o = options or LearnedOptions()
         where = BUNDLED if o.model == "default" else Path(o.model)
         if not where.is_file():
             raise InputError(f"segmenter model {o.model!r}: no such file")
-        self.net, self.config = load_model(where)
+        self.config = read_config(where)
+        # onnxruntime where the model has an export beside it (the bundled one does): the
+        # same probabilities within 1e-5, and no torch to import
+        self.onnx = _onnx_form(where) if o.backend != "torch" else None
+        if o.backend == "onnx" and self.onnx is None:
+            raise InputError(
+                f"segmenter model {o.model!r}: no ONNX export beside it (htrkit model export "
+                f"{where}) or no onnxruntime"
+            )
+        self.net = None if self.onnx is not None else load_model(where)[0]
 
     def probabilities(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Inside-line and baseline probabilities at the working scale, and the scale."""
         import cv2
-        import torch
 
         grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         x, scale = page_tensor(grey, self.config["work_size"])  # the scale it trained at
         if self.options.remove_rules:
             x = without_rules(x)
-        with torch.inference_mode():
-            out = torch.sigmoid(self.net(torch.from_numpy(x)[None, None]))[0].numpy()
+        if self.onnx is not None:
+            out = self.onnx(x)
+        else:
+            import torch
+
+            with torch.inference_mode():
+                out = torch.sigmoid(self.net(torch.from_numpy(x)[None, None]))[0].numpy()
         return out[0], out[1], scale
 
     def segment(self, image: np.ndarray) -> list[LineRegion]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from htrkit.options import option
 
@@ -76,4 +77,9 @@ class LearnedOptions:
         "a gap wider than this many line spacings is joined across only "
         "where the line region runs on (not across a column gutter)",
         min=0.0,
+    )
+    backend: Literal["auto", "torch", "onnx"] = option(
+        "auto",
+        "what runs the network: torch, onnx (onnxruntime, the .onnx export beside the model) "
+        "or auto (onnx when both are there)",
     )
