@@ -183,7 +183,7 @@ class Recognizer(LineReader):
         with torch.inference_mode():
             x = torch.from_numpy(batch).to(self.device)
             w = torch.from_numpy(widths)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
                 logits = self.module(x, w.to(self.device))
             lengths = self.module.output_lengths(w).tolist()
             lp = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()

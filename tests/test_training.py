@@ -239,3 +239,66 @@ def test_init_names_an_installed_model(tmp_path):
     missing = Trainer(config(tmp_path, data, "y", 'model.init="no-such-model"'), log=print)
     with pytest.raises(ConfigError, match="no such model file .* no installed model of that name"):
         missing.load_data()
+
+
+def test_data_loader_workers_give_the_same_weights(tmp_path):
+    """[train] num_workers decodes and augments in worker processes: each sample is
+    seeded by its index and epoch, so the run is the same as without workers."""
+    from htrkit.training.loop import Trainer
+
+    small = write_word_dataset(tmp_path / "small", 120, seed=5)
+    for out, workers in (("w0", 0), ("w2", 2)):
+        cfg = config(tmp_path, small, out, "train.epochs=1", f"train.num_workers={workers}")
+        Trainer(cfg, log=lambda m: None).fit()
+    a = load_file(tmp_path / "w0" / "last.safetensors")
+    b = load_file(tmp_path / "w2" / "last.safetensors")
+    for key in a:
+        assert np.array_equal(a[key].numpy(), b[key].numpy()), key
+
+
+def test_device_and_precision_are_checked(tmp_path):
+    import torch
+
+    from htrkit.training.loop import Trainer, training_device
+
+    small = write_word_dataset(tmp_path / "small", 40, seed=6)
+    assert training_device("cpu").type == "cpu"
+    assert training_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ConfigError, match="device.*'auto', 'cpu', 'cuda'|must be one of"):
+        config(tmp_path, small, "x", 'train.device="gpu"')
+    if not torch.cuda.is_available():
+        cuda = config(tmp_path, small, "x", 'train.device="cuda"')
+        with pytest.raises(ConfigError, match="torch sees no CUDA device"):
+            Trainer(cuda, log=lambda m: None).fit()
+        fp16 = config(tmp_path, small, "x", 'train.precision="fp16"', 'train.device="cpu"')
+        with pytest.raises(ConfigError, match="fp16' needs a CUDA device"):
+            Trainer(fp16, log=lambda m: None).fit()
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_cuda_training_and_resume(tmp_path, precision):
+    """The CUDA path (run where a GPU is lent): model, batches and CTC loss on the GPU,
+    autocast, a gradient scaler for fp16, and a resumed run that ends where an
+    uninterrupted one does (same steps and history; GPU kernels are not bitwise
+    deterministic, so the weights are compared loosely)."""
+    import torch
+
+    from htrkit.training.loop import Trainer
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    small = write_word_dataset(tmp_path / "small", 200, seed=3)
+    extra = ('train.device="cuda"', f'train.precision="{precision}"', "train.epochs=2")
+    logs: list[str] = []
+    whole = Trainer(config(tmp_path, small, "a", *extra), log=logs.append).fit()
+    assert any(f"device: cuda:0, precision {precision}" in m for m in logs)
+    cut = config(tmp_path, small, "b", *extra, "train.max_minutes=0.0001")
+    assert Trainer(cut, log=lambda m: None).fit()["stopped"].startswith("time budget")
+    resumed = Trainer(config(tmp_path, small, "b", *extra), resume=True, log=print).fit()
+    assert resumed["steps"] == whole["steps"]
+    a = load_file(tmp_path / "a" / "last.safetensors")
+    b = load_file(tmp_path / "b" / "last.safetensors")
+    for key in a:
+        assert torch.allclose(a[key].float(), b[key].float(), atol=0.05), key
+    history = json.loads((tmp_path / "b" / "history.json").read_text())
+    assert history[-1]["val_cer"] < 0.9

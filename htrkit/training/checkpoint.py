@@ -36,6 +36,9 @@ def save_state(path: Path, model: Any, optimizer: Any, state: dict[str, Any]) ->
             else:
                 plain_state[str(param)][name] = value
     tensors["rng.torch"] = torch.get_rng_state()
+    if torch.cuda.is_available():  # each GPU's generator too: dropout draws on it
+        for i, rng in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = rng
     meta = {
         **state,
         "optimizer": {"param_groups": opt["param_groups"], "state": plain_state},
@@ -77,4 +80,8 @@ def load_state(path: Path, model: Any, optimizer: Any) -> dict[str, Any]:
             state.setdefault(int(param), {})[name] = value
     optimizer.load_state_dict({"state": state, "param_groups": opt_meta["param_groups"]})
     torch.set_rng_state(tensors["rng.torch"])
+    names = sorted((k for k in tensors if k.startswith("rng.cuda.")), key=lambda k: int(k[9:]))
+    cuda = [tensors[k] for k in names]
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
     return meta

@@ -81,7 +81,11 @@ class TrainSection:
     warmup_steps: int = 200
     schedule: Literal["cosine", "plateau", "constant"] = "cosine"
     grad_clip: float = 5.0
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    #: auto: bf16 on a CPU that has it, and on CUDA where the GPU supports it (else fp16,
+    #: with a gradient scaler); fp32 otherwise
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    #: where the model, batches and loss live: auto is CUDA when torch sees a GPU
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     #: stop when validation CER has not improved for this many epochs (0: never)
     patience: int = 10
     #: stop (after saving) once this many minutes have passed (0: no limit)
@@ -91,6 +95,7 @@ class TrainSection:
     #: put lines of similar width in one batch (less padding; batch order stays random)
     bucket: bool = True
     augment_options: dict[str, Any] = field(default_factory=dict)
+    #: DataLoader worker processes that decode and augment batches (0: in the loop)
     num_workers: int = 0
     #: evaluate and checkpoint every this many epochs
     eval_every: int = 1

@@ -39,12 +39,14 @@ def run_rank(
     import torch
     import torch.distributed as dist
 
-    from htrkit.training.loop import Trainer
+    from htrkit.training.loop import Trainer, training_device
 
-    backend = "nccl" if torch.cuda.is_available() else "gloo"
-    dist.init_process_group(backend, rank=rank, world_size=world)
+    # nccl where the model is on GPUs (one per rank), gloo on CPUs
+    on_gpu = training_device(config.train.device, rank).type == "cuda"
+    dist.init_process_group("nccl" if on_gpu else "gloo", rank=rank, world_size=world)
     try:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+        if not on_gpu:
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
         return Trainer(config, resume=resume, rank=rank, world=world, progress=progress).fit()
     finally:
         dist.destroy_process_group()

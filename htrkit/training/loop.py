@@ -101,15 +101,22 @@ class Trainer:
         t = self.config.train
         if t.threads:
             torch.set_num_threads(t.threads)
+        device = self.device = training_device(t.device, self.rank)
+        precision = self._precision(device)
         self.load_data()
         self.build_model()
-        module = self.recognizer.module
+        module = self.recognizer.module.to(device)
         model = module
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
-            model = DistributedDataParallel(module)
+            ids = [device.index] if device.type == "cuda" else None
+            model = DistributedDataParallel(module, device_ids=ids)
         optimizer = torch.optim.AdamW(module.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+        # fp16 needs its loss scaled (its range is narrow); bf16 and fp32 do not
+        scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+        amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+        self.log(f"device: {device}, precision {precision}")
         per_epoch = int(round(self.train_weights.sum()))
         batches_per_epoch = max(per_epoch // (t.batch_size * self.world), 1)
         schedule = LRSchedule(t.lr, t.warmup_steps, batches_per_epoch * t.epochs, t.schedule)
@@ -117,12 +124,14 @@ class Trainer:
         train_set = LineDataset(self.store, self.train_idx, self.alphabet, augmenter, t.seed)
         val_set = LineDataset(self.store, self.val_idx, self.alphabet)
         ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
-        bf16 = self._use_bf16()
+        bf16 = precision == "bf16"  # validation reads in bf16 too; fp16 validates in fp32
 
         epoch, batch_pos, step, best_cer, bad_epochs = 0, 0, 0, math.inf, 0
         if self.resume:
             state = load_state(self.output / "train-state.safetensors", module, optimizer)
             self._check_resumable(state)
+            if "scaler" in state:
+                scaler.load_state_dict(state["scaler"])
             epoch, batch_pos, step = state["epoch"], state["batch"], state["step"]
             best_cer, bad_epochs = state["best_cer"], state["bad_epochs"]
             self.history = state["history"]
@@ -164,7 +173,9 @@ class Trainer:
                 self._save_model("last.safetensors", cer, wer, at_epoch)
                 write_history(self.output, self.history)
             whole = int(at_epoch)  # completed epochs, or the one in progress
-            self._save_state(module, optimizer, schedule, whole, batch, step, best_cer, bad_epochs)
+            self._save_state(
+                module, optimizer, schedule, whole, batch, step, best_cer, bad_epochs, scaler
+            )
             self.log(
                 f"epoch {at_epoch:g}: loss {self.history[-1]['train_loss']:.3f}, val CER "
                 f"{100 * cer:.2f}%, WER {100 * wer:.2f}%" + (" (best)" if improved else "")
@@ -178,20 +189,25 @@ class Trainer:
             losses: list[float] = []
             last_cer = self.history[-1]["val_cer"] if self.history else float("nan")
             bar = self._bar(len(batches) - batch_pos, f"epoch {epoch + 1}/{t.epochs}", last_cer)
-            for b in range(batch_pos, len(batches)):
-                batch = collate([train_set[i] for i in batches[b]])
+            loader = self._batches(train_set, batches[batch_pos:], device)
+            for b, batch in enumerate(loader, start=batch_pos):
                 for group in optimizer.param_groups:
                     group["lr"] = schedule.lr(step)
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                    logits = model(batch["images"], batch["widths"])
+                images = batch["images"].to(device, non_blocking=True)
+                widths = batch["widths"].to(device, non_blocking=True)
+                with torch.autocast(device.type, dtype=amp or torch.float32, enabled=bool(amp)):
+                    logits = model(images, widths)
                 log_probs = torch.log_softmax(logits.float(), -1).transpose(0, 1)
-                lengths = module.output_lengths(batch["widths"]).clamp(max=logits.shape[1])
-                loss = ctc(log_probs, batch["targets"], lengths, batch["target_lengths"])
+                lengths = module.output_lengths(widths).clamp(max=logits.shape[1])
+                targets = batch["targets"].to(device, non_blocking=True)
+                loss = ctc(log_probs, targets, lengths, batch["target_lengths"].to(device))
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                scaler.scale(loss).backward()
                 if t.grad_clip:
+                    scaler.unscale_(optimizer)  # clip the true gradients, not the scaled
                     torch.nn.utils.clip_grad_norm_(module.parameters(), t.grad_clip)
-                optimizer.step()
+                scaler.step(optimizer)
+                scaler.update()
                 step += 1
                 losses.append(loss.item())
                 bar.update(loss=np.mean(losses[-50:]))
@@ -204,6 +220,7 @@ class Trainer:
                 if stop_reason:
                     batch_pos = b + 1
                     break
+            del loader  # its workers stop here, not at the next epoch
             bar.close()
             if stop_reason and batch_pos < len(batches):
                 if stop_reason.startswith("time"):
@@ -302,13 +319,45 @@ class Trainer:
         options = validate_options(AugmentOptions, t.augment_options, what="[train] augment")
         return Augmenter(options)
 
-    def _use_bf16(self) -> bool:
-        precision = self.config.train.precision
-        if precision == "auto":
-            import torch
+    def _precision(self, device: Any) -> str:
+        """fp32, bf16 or fp16 for ``[train] precision`` on ``device``."""
+        import torch
 
-            return torch.backends.mkldnn.is_available() and _cpu_has_bf16()
-        return precision == "bf16"
+        precision = self.config.train.precision
+        if device.type == "cuda":
+            if precision == "auto":
+                return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+            return precision
+        if precision == "fp16":
+            raise ConfigError("[train] precision = 'fp16' needs a CUDA device; use bf16 on CPUs")
+        if precision == "auto":
+            return "bf16" if torch.backends.mkldnn.is_available() and _cpu_has_bf16() else "fp32"
+        return precision
+
+    def _batches(self, train_set: LineDataset, batches: list[list[int]], device: Any):
+        """The epoch's remaining batches, collated in this process or, with ``[train]
+        num_workers``, by DataLoader workers (decoding and augmenting ahead of the step).
+        Each sample's augmentation is seeded by its index and epoch, so both give the same
+        batches."""
+        workers = self.config.train.num_workers
+        if not workers:
+            return (collate([train_set[i] for i in batch]) for batch in batches)
+        import torch
+        from torch.utils.data import DataLoader
+
+        return iter(
+            DataLoader(
+                train_set,
+                batch_sampler=batches,
+                collate_fn=collate,
+                num_workers=workers,
+                pin_memory=device.type == "cuda",
+                prefetch_factor=4,
+                # the workers' seeds from a generator of their own: drawn from the global
+                # one, they would shift the dropout masks of the steps that follow
+                generator=torch.Generator().manual_seed(self.config.train.seed),
+            )
+        )
 
     def _save_model(self, name: str, cer: float, wer: float, epoch: int) -> None:
         c = self.config
@@ -324,7 +373,9 @@ class Trainer:
         Recognizer(self.recognizer.module, config).save(self.output / name)
         self.recognizer.module.train()
 
-    def _save_state(self, module, optimizer, schedule, epoch, batch, step, best, bad) -> None:
+    def _save_state(
+        self, module, optimizer, schedule, epoch, batch, step, best, bad, scaler
+    ) -> None:
         if self.rank != 0:
             return
         save_state(
@@ -341,6 +392,7 @@ class Trainer:
                 "schedule": schedule.state(),
                 "config": self.config.to_dict(),
                 "alphabet": list(self.alphabet.chars),
+                **({"scaler": scaler.state_dict()} if scaler.is_enabled() else {}),
             },
         )
 
@@ -356,6 +408,7 @@ class Trainer:
                     "patience",
                     "num_workers",
                     "threads",
+                    "device",
                     "output",
                     "eval_every",
                     "eval_every_steps",
@@ -368,8 +421,8 @@ class Trainer:
         if json.loads(json.dumps(before)) != json.loads(json.dumps(now)):
             raise ConfigError(
                 "cannot resume: the configuration differs from the interrupted run's "
-                "(only epochs, max_minutes, patience, num_workers, threads and how often it "
-                "validates may change)"
+                "(only epochs, max_minutes, patience, num_workers, threads, device and how "
+                "often it validates may change)"
             )
 
     def _agree(self, flag: bool) -> bool:
@@ -391,6 +444,22 @@ class Trainer:
 
     def _bar(self, total: int, what: str, cer: float):
         return EpochBar(total, what, cer) if self.show_progress else NoBar()
+
+
+def training_device(name: str, rank: int = 0) -> Any:
+    """The torch device for ``[train] device``: ``cuda`` is this rank's GPU."""
+    import torch
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                "[train] device = 'cuda', but torch sees no CUDA device (a CPU-only torch, "
+                "or no GPU); use device = 'auto' or 'cpu'"
+            )
+        return torch.device("cuda", rank % torch.cuda.device_count())
+    return torch.device("cpu")
 
 
 def _cpu_has_bf16() -> bool:
