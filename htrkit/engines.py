@@ -47,6 +47,27 @@ class PageReader:
         }
 
 
+def connect(address: str | None, cpus: int) -> None:
+    """Join the Ray cluster at ``address``, or start a local one with ``cpus`` CPUs, unless
+    this process is connected already. Called before anything starts threads (the model's
+    runtime): Ray forks its local processes, and a fork beside running threads can hang."""
+    import logging
+
+    try:
+        import ray
+    except ImportError:
+        from htrkit.errors import ConfigError
+
+        raise ConfigError("--engine ray needs Ray: pip install 'htrkit[ray]'") from None
+    if ray.is_initialized():
+        return
+    quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
+    if address:
+        ray.init(address=address, **quiet)
+    else:
+        ray.init(num_cpus=cpus, include_dashboard=False, **quiet)
+
+
 def read_with_ray(
     items: list[tuple[int, str]], settings: dict[str, Any], fmt: str, actors: int
 ) -> Iterator[tuple[int, str, str]]:

@@ -60,8 +60,13 @@ class JobSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
-    def line(self, out: Path) -> str:
-        text = f"{self.read} read, {self.skipped} skipped (done before), {len(self.failed)} failed"
+    def line(self, out: Path, fmt: str = "") -> str:
+        """``wrote 48 alto files to out/; 2 skipped (done before), 0 failed``."""
+        what = f"{fmt} file" if fmt else "file"
+        text = (
+            f"wrote {self.read} {what}{'' if self.read == 1 else 's'} to {out}/; "
+            f"{self.skipped} skipped (done before), {len(self.failed)} failed"
+        )
         if self.failed:
             text += f" (reasons in {out / ERRORS})"
         return text
@@ -197,7 +202,7 @@ class CollectionJob:
             self.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"{self.out}: cannot create the output folder ({exc})") from None
-        manifest = self.manifest()
+        manifest = json.loads(json.dumps(self.manifest()))  # as it reads back (no tuples)
         path = self.out / MANIFEST
         previous = _read_manifest(path)
         existing = [t for t in tasks if t.target.exists()]
@@ -292,20 +297,9 @@ class CollectionJob:
                 raise
 
     def _ray(self, todo: list[Task]) -> Iterator[tuple[Task, str, str]]:
-        try:
-            import ray
-        except ImportError:
-            raise ConfigError("--engine ray needs Ray: pip install 'htrkit[ray]'") from None
-        from htrkit.engines import read_with_ray
+        from htrkit.engines import connect, read_with_ray
 
-        if not ray.is_initialized():
-            import logging
-
-            quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
-            if self.address:
-                ray.init(address=self.address, **quiet)
-            else:
-                ray.init(num_cpus=self.jobs, include_dashboard=False, **quiet)
+        connect(self.address, self.jobs)  # a no-op when the caller connected first
         by_index = {t.index: t for t in todo}
         for index, output, error in read_with_ray(
             [(t.index, t.source) for t in todo], self.settings, self.fmt, self.jobs

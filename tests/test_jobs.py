@@ -43,17 +43,22 @@ def test_folder_job_resumes_refuses_other_settings_and_lists_failures(tmp_path):
     assert errors[0] == "input\treason" and len(errors) == 2
     assert errors[1].startswith(f"{inputs / 'broken0.png'}\t") and "not an image" in errors[1]
     assert first.stderr.strip().splitlines()[-1] == (
-        f"htrkit: 5 read, 0 skipped (done before), 1 failed (reasons in {out}/errors.tsv)"
+        f"htrkit: wrote 5 txt files to {out}/; 0 skipped (done before), 1 failed "
+        f"(reasons in {out}/errors.tsv)"
     )
     manifest = json.loads((out / "htrkit-job.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == "txt" and manifest["pipeline"]["decoder"] == "greedy"
+    # the default model's own decoding: its character language model
+    assert manifest["format"] == "txt" and manifest["pipeline"]["decoder"] == "kenlm"
+    assert manifest["pipeline"]["decoder_options"]["level"] == "char"
     assert len(manifest["pipeline"]["model"]["sha256"]) == 64
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.txt")}
 
     (inputs / "broken0.png").unlink()
     again = run_cli("run", inputs, "-o", f"{out}/", "--no-progress")
     assert again.returncode == 0, again.stderr
-    assert again.stderr.strip() == "htrkit: 0 read, 5 skipped (done before), 0 failed"
+    assert again.stderr.strip() == (
+        f"htrkit: wrote 0 txt files to {out}/; 5 skipped (done before), 0 failed"
+    )
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.txt")} == stamps
     assert not (out / "errors.tsv").exists()
 
@@ -61,12 +66,12 @@ def test_folder_job_resumes_refuses_other_settings_and_lists_failures(tmp_path):
     assert other.returncode == 2
     assert other.stderr.strip().splitlines() == [
         f"htrkit: error: {out}: written by a job with other settings (pipeline.decoder: "
-        "'greedy' then, 'beam' now); rerun with the same settings to resume, or give "
+        "'kenlm' then, 'beam' now); rerun with the same settings to resume, or give "
         "--overwrite to read everything again"
     ]
     redo = run_cli("run", inputs, "-o", f"{out}/", "--decoder", "beam", "--overwrite")
     assert redo.returncode == 0, redo.stderr
-    assert "5 read, 0 skipped" in redo.stderr
+    assert "wrote 5 txt files" in redo.stderr and "0 skipped" in redo.stderr
     assert json.loads((out / "htrkit-job.json").read_text())["pipeline"]["decoder"] == "beam"
 
 
@@ -147,25 +152,32 @@ def test_bad_job_options_give_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_ray_engine_on_a_local_cluster_writes_what_the_local_engine_writes(tmp_path):
-    ray = pytest.importorskip("ray")
-    from htrkit.jobs import CollectionJob
-    from htrkit.pipeline import Pipeline
-
-    inputs = sorted(str(p) for p in _inputs(tmp_path / "in", 10, bad=1).iterdir())
-    settings = {"model": "default"}
-    local = CollectionJob(settings, Pipeline(**settings), "txt", tmp_path / "local", jobs=1)
-    local_summary = local.run(inputs)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        on_ray = CollectionJob(
-            settings, Pipeline(**settings), "txt", tmp_path / "ray", jobs=2, engine="ray"
-        )
-        summary = on_ray.run(inputs)
-    finally:
-        ray.shutdown()
-    assert summary.read == local_summary.read == 10
-    assert [s for s, _ in summary.failed] == [s for s, _ in local_summary.failed]
+    """A local Ray cluster started by the test (``ray.init(num_cpus=2)``, in a fresh
+    process: Ray forks its own processes, which a test process full of threads must not
+    do), then ``htrkit run --engine ray`` on it."""
+    pytest.importorskip("ray")
+    inputs = _inputs(tmp_path / "in", 10, bad=1)
+    local = run_cli("run", inputs, "-o", f"{tmp_path / 'local'}/")
+    assert local.returncode == 1  # the broken input
+    script = (
+        "import sys, ray\n"
+        "ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)\n"
+        "from htrkit.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "finally:\n"
+        "    ray.shutdown()\n"
+    )
+    env = {**os.environ, "HTRKIT_LOAD_PLUGINS": ""}
+    on_ray = subprocess.run(
+        [sys.executable, "-c", script, "run", str(inputs), "-o", f"{tmp_path / 'ray'}/",
+         "--engine", "ray", "--jobs", "2"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert on_ray.returncode == 1, on_ray.stderr
+    assert "wrote 10 txt files" in on_ray.stderr and "1 failed" in on_ray.stderr
     assert _outputs(tmp_path / "ray") == _outputs(tmp_path / "local")
+    assert len(_outputs(tmp_path / "ray")) == 10
     assert (tmp_path / "ray" / "errors.tsv").read_bytes() == (
         tmp_path / "local" / "errors.tsv"
     ).read_bytes()

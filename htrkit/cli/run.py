@@ -29,7 +29,13 @@ def run(
     model: Optional[str] = typer.Option(
         None, "--model", "-m", help="Model file or installed model name [default: default]."
     ),
-    decoder: Optional[str] = typer.Option(None, "--decoder", "-d", help="Decoder name."),
+    decoder: Optional[str] = typer.Option(
+        None,
+        "--decoder",
+        "-d",
+        help="Decoder name [default: auto, the model's own: the character LM for the bundled "
+        "default model, greedy for a model that names none].",
+    ),
     option: list[str] = typer.Option(
         [], "--option", "-O", help="Decoder option key=value (repeatable)."
     ),
@@ -171,6 +177,10 @@ def run(
         raise ConfigError("--address is the Ray cluster of --engine ray")
     if out_dir is None and output is not None and output.exists() and not overwrite:
         raise ConfigError(f"{output}: exists; give --overwrite to replace it")
+    if engine == "ray":
+        from htrkit.engines import connect
+
+        connect(address, jobs)  # before the model's runtime starts its threads
     pipe = Pipeline(**settings)
 
     suffixes = sorted({s for spec in registry("loader") for s in spec.suffixes})
@@ -253,7 +263,7 @@ def _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, ad
         summary = job.run(sources, advance)
     for source, reason in summary.failed:
         _report(reason if source in reason else f"{source}: {reason}")
-    sys.stderr.write(f"htrkit: {summary.line(out_dir)}\n")
+    sys.stderr.write(f"htrkit: {summary.line(out_dir, job.fmt)}\n")
     if summary.failed or bad:
         raise typer.Exit(1)
 
