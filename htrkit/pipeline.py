@@ -45,8 +45,11 @@ class Pipeline:
     """A configured recogniser: each stage chosen by name, with validated options.
 
     :param model: a model file path, a registered model name, or a :class:`Recognizer`.
-    :param decoder: a registered decoder name (``htrkit plugins`` lists them).
-    :param decoder_options: options for the decoder, validated against its schema.
+    :param decoder: a registered decoder name (``htrkit plugins`` lists them), or
+        ``"auto"``: the model's own decoding (its file's ``decoding`` metadata: the bundled
+        ``default`` model reads with its character language model), else ``greedy``.
+    :param decoder_options: options for the decoder, validated against its schema (with
+        ``"auto"``, they change the model's own decoding options).
     :param segmenter: a registered line segmenter name; ``auto`` reads a line or word image
         whole and cuts a page into lines (``projection``).
     :param segmenter_options: options for the segmenter.
@@ -70,7 +73,7 @@ class Pipeline:
         self,
         model: str | os.PathLike[str] | Recognizer = DEFAULT_MODEL,
         *,
-        decoder: str = "greedy",
+        decoder: str = "auto",
         decoder_options: Mapping[str, Any] | None = None,
         segmenter: str = "auto",
         segmenter_options: Mapping[str, Any] | None = None,
@@ -89,6 +92,7 @@ class Pipeline:
         if not isinstance(threads, int) or isinstance(threads, bool) or threads < 0:
             raise ConfigError(f"threads must be 0 (one per core) or more, got {threads!r}")
         self.recognizer = load_recognizer(model, device=device, backend=backend, threads=threads)
+        decoder, decoder_options = model_decoding(self.recognizer, decoder, decoder_options)
         self.decoder_name = registry("decoder").get(decoder).name
         self.decoder_options = registry("decoder").get(decoder).validate(decoder_options)
         self.decoder = registry("decoder").create(decoder, self.decoder_options)
@@ -276,6 +280,34 @@ class Pipeline:
 # -- helpers ---------------------------------------------------------------------------
 
 
+def model_decoding(
+    recognizer: LineReader, decoder: str, options: Mapping[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
+    """The decoder and options that ``decoder="auto"`` means for this model: the file's
+    ``decoding`` metadata (``{"decoder": "kenlm", "options": {"level": "char"}}``), with the
+    given options over the model's, or ``greedy`` for a model that names none. Another
+    decoder name is returned as it is."""
+    given = dict(options or {})
+    if decoder != "auto":
+        return decoder, given
+    wanted = recognizer.config.metadata.get("decoding")
+    if not wanted:
+        return "greedy", given
+    name = wanted.get("decoder") if isinstance(wanted, dict) else None
+    own = wanted.get("options", {}) if isinstance(wanted, dict) else None
+    if not isinstance(name, str) or not isinstance(own, dict):
+        raise ModelError(
+            f"{recognizer.source}: the model's decoding metadata must be "
+            f'{{"decoder": NAME, "options": {{...}}}}, got {wanted!r}'
+        )
+    if name not in registry("decoder"):
+        raise ModelError(
+            f"{recognizer.source}: the model decodes with {name!r}, which is not installed; "
+            "choose a decoder (--decoder greedy)"
+        )
+    return name, {**own, **given}
+
+
 def load_recognizer(
     model: Any, device: str = "cpu", backend: str = "auto", threads: int = 0
 ) -> LineReader:
@@ -397,10 +429,19 @@ def _stage(spec: StageSpec) -> tuple[str, Mapping[str, Any] | None]:
 
 
 def _device(device: str) -> str:
-    if device == "auto":
-        import torch
+    if device not in ("cpu", "cuda", "auto") and not str(device).startswith("cuda:"):
+        raise ConfigError(f"device must be cpu, cuda or auto, got {device!r}")
+    if device == "cpu":
+        return device
+    import torch
 
+    if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            f"--device {device}: torch sees no CUDA device (a CPU-only torch, or no GPU); "
+            "use --device cpu or auto"
+        )
     return device
 
 
@@ -412,4 +453,11 @@ def _name(item: Any) -> str:
     return f"<{type(item).__name__}>"
 
 
-__all__ = ["Pipeline", "is_model_path", "load_recognizer", "loader_for", "read_config"]
+__all__ = [
+    "Pipeline",
+    "is_model_path",
+    "load_recognizer",
+    "loader_for",
+    "model_decoding",
+    "read_config",
+]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import handwriting_like
+from conftest import handwriting_like, run_cli
 from PIL import Image
 
 from htrkit import Page, Pipeline, Result
@@ -307,3 +308,50 @@ def test_from_config(model_path, tmp_path, line_png):
     config.write_text("model = \n")
     with pytest.raises(ConfigError, match="cannot read pipeline configuration"):
         Pipeline.from_config(config)
+
+
+def test_the_default_model_reads_with_its_language_model_and_greedy_is_one_option_away():
+    from htrkit import Pipeline
+
+    line = Path(__file__).resolve().parent.parent / "examples" / "images" / "handwritten.png"
+    pipe = Pipeline()
+    assert pipe.decoder_name == "kenlm" and pipe.decoder_options.level == "char"
+    assert Pipeline(decoder_options={"alpha": 0.3}).decoder_options.alpha == 0.3
+    assert Pipeline(decoder="greedy").decoder_name == "greedy"
+    assert Pipeline(model="digits").decoder_name == "greedy"  # it names no decoding
+    assert pipe(line).text == "Handwriting is easy to read for htrkit"
+    done = run_cli("run", line, "--decoder", "greedy", "-f", "json")
+    assert done.returncode == 0 and "Handwriting" in done.stdout
+
+
+def test_bad_decoding_metadata_is_a_one_line_model_error(tmp_path, model_path):
+    from dataclasses import replace
+
+    from htrkit import Pipeline
+    from htrkit.errors import ModelError
+    from htrkit.recognizer import Recognizer
+
+    recognizer = Recognizer.load(model_path)
+    for decoding, says in (
+        ({"decoder": "nosuch"}, "decodes with 'nosuch', which is not installed"),
+        ("kenlm", "decoding metadata must be"),
+    ):
+        meta = {**recognizer.config.metadata, "decoding": decoding}
+        bad = Recognizer(recognizer.module, replace(recognizer.config, metadata=meta))
+        with pytest.raises(ModelError, match=says):
+            Pipeline(model=bad)
+        assert Pipeline(model=bad, decoder="greedy").decoder_name == "greedy"
+
+
+def test_a_device_that_is_not_there_is_a_usage_error():
+    import torch
+
+    line = Path(__file__).resolve().parent.parent / "examples" / "images" / "handwritten.png"
+    cases = [("tpu", "device must be cpu, cuda or auto, got 'tpu'")]
+    if not torch.cuda.is_available():
+        cases.append(("cuda", "--device cuda: torch sees no CUDA device"))
+    for device, says in cases:
+        done = run_cli("run", line, "--device", device)
+        assert done.returncode == 2
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and says in lines[0]

@@ -48,7 +48,8 @@ def test_a_line_by_multipart(client):
     assert r.status_code == 200
     body = r.json()
     assert body["text"] == "Handwriting is easy to read for htrkit"
-    assert body["mode"] == "line" and body["decoder"] == "greedy" and body["model"] == "default"
+    # the default decoding is the model's own: the default model's character LM
+    assert body["mode"] == "line" and body["decoder"] == "kenlm" and body["model"] == "default"
     assert 0.5 < body["confidence"] <= 1
     (line,) = body["lines"]
     assert [w["text"] for w in line["words"]] == body["text"].split()

@@ -43,7 +43,9 @@ def eval_seg(
     model: Optional[str] = typer.Option(
         None, "--model", "-m", help="Also read each page: end-to-end CER vs true-line CER."
     ),
-    decoder: str = typer.Option("greedy", "--decoder", "-d", help="Decoder name (with --model)."),
+    decoder: str = typer.Option(
+        "auto", "--decoder", "-d", help="Decoder name (with --model) [default: the model's own]."
+    ),
     option: list[str] = typer.Option([], "--option", "-O", help="Decoder option key=value."),
     limit: int = typer.Option(0, "--pages", help="Evaluate the first N pages (0: all).", min=0),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),

@@ -36,7 +36,9 @@ def evaluate(
     val_fraction: float = typer.Option(0.1, "--val-fraction", help="Share of groups in val."),
     split_seed: int = typer.Option(0, "--split-seed", help="Seed of the group split."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip and count bad dataset rows."),
-    decoder: str = typer.Option("greedy", "--decoder", "-d", help="Decoder name."),
+    decoder: str = typer.Option(
+        "auto", "--decoder", "-d", help="Decoder name [default: auto, the model's own]."
+    ),
     option: list[str] = typer.Option([], "--option", "-O", help="Decoder option key=value."),
     batch_size: int = typer.Option(32, "--batch-size", help="Lines per forward pass.", min=1),
     metric: list[str] = typer.Option(

@@ -102,7 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     recognizers = {
         name: load_recognizer(getattr(settings, name)) for name in ("model", "digit_model")
     }
-    registry("decoder").get(settings.decoder)
+    if settings.decoder != "auto":  # auto: each model's own decoding
+        registry("decoder").get(settings.decoder)
     work = Recognition(settings, recognizers)
     files = resources.files("htrkit.web") / "static"
     pages = {path: ((files / name).read_bytes(), kind) for path, (name, kind) in STATIC.items()}
@@ -135,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/config", summary="Modes, decoders, presets and limits")
     async def config() -> dict:
-        available = [d for d in DECODERS if d in registry("decoder")]
+        available = [d for d in DECODERS if _offered(d)]
         return {
             "version": __version__,
             "modes": {"digit": "single digit", "line": "word or line", "page": "page"},
@@ -172,10 +173,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if mode not in MODES:
                 raise RequestError(f"mode {mode!r} is not one of: {', '.join(MODES)}")
             decoder = str(params.get("decoder") or settings.decoder)
-            if decoder not in DECODERS or decoder not in registry("decoder"):
+            if decoder not in DECODERS or not _offered(decoder):
                 raise RequestError(
                     f"decoder {decoder!r} is not offered; choose one of: "
-                    + ", ".join(d for d in DECODERS if d in registry("decoder"))
+                    + ", ".join(d for d in DECODERS if _offered(d))
                 )
             options = request_options(decoder, params.get("options"))
             return await work.submit(data, source, mode, decoder, options)
@@ -216,3 +217,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.recognition = work
     return app
+
+
+def _offered(decoder: str) -> bool:
+    """Whether the page offers ``decoder``: installed, or ``auto`` (the model's own)."""
+    from htrkit.plugins import registry
+
+    return decoder == "auto" or decoder in registry("decoder")

@@ -27,6 +27,7 @@ MODES: dict[str, tuple[str, str, dict[str, Any], tuple[str, dict[str, Any]] | No
 MODE_ALIASES = {"word": "line", "digits": "digit"}
 #: decoders the page offers, with their labels
 DECODERS = {
+    "auto": "the model's own (language model)",
     "greedy": "greedy",
     "beam": "beam search",
     "wordbeam": "lexicon (word beam search)",

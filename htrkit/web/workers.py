@@ -18,7 +18,7 @@ from htrkit.web.requests import MODES, RequestError
 class Settings:
     model: str = "default"
     digit_model: str = "digits"
-    decoder: str = "greedy"
+    decoder: str = "auto"
     max_upload_bytes: int = 10 * 2**20
     max_pixels: int = 40_000_000
     workers: int = 2
