@@ -245,3 +245,18 @@ def test_model_new_and_info(tmp_path):
     info = json.loads(run_cli("model", "info", target, "--json").stdout)
     assert info["alphabet"] == ["a", "b", "c"]
     assert info["backbone_options"] == {"dropout": 0.2, "height": 32, "hidden": 16}
+
+
+def test_serve_on_a_port_in_use_is_a_one_line_usage_error():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = run_cli("serve", "--port", str(port), timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"htrkit: error: 127.0.0.1:{port} is in use by another program; choose another with --port"
+    ]
+    assert done.stdout == ""

@@ -16,7 +16,9 @@ def serve(
     port: int = typer.Option(8000, "--port", "-p", help="Port to listen on.", min=0, max=65535),
     model: str = typer.Option("default", "--model", "-m", help="Model for words, lines, pages."),
     digit_model: str = typer.Option("digits", "--digit-model", help="Model for single digits."),
-    decoder: str = typer.Option("greedy", "--decoder", "-d", help="Decoder chosen at first."),
+    decoder: str = typer.Option(
+        "auto", "--decoder", "-d", help="Decoder chosen at first [default: the model's own]."
+    ),
     max_upload_mb: float = typer.Option(
         10.0, "--max-upload-mb", help="Largest request body, in MB (larger gets 413)."
     ),
@@ -49,7 +51,26 @@ def serve(
         workers=workers,
         max_pending=max_pending,
     )
+    _check_port(host, port)
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"htrkit serve: http://{shown}:{port}/  (Ctrl+C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _check_port(host: str, port: int) -> None:
+    """A one-line usage error, before any banner, when the address cannot be bound."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"{host}:{port} is in use by another program; choose another with --port"
+                ) from None
+            raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None

@@ -22,16 +22,30 @@ class EpochBar:
             BarColumn,
             MofNCompleteColumn,
             Progress,
+            ProgressColumn,
             TextColumn,
             TimeElapsedColumn,
+            TimeRemainingColumn,
         )
+        from rich.text import Text
+
+        class Figures(ProgressColumn):
+            """The running loss and the last validation CER; '-' until there is one."""
+
+            def render(self, task) -> Text:
+                loss, cer = task.fields["loss"], task.fields["cer"]
+                shown_loss = "-" if loss != loss else f"{loss:.3f}"  # NaN: none yet
+                shown_cer = "-" if cer != cer else f"{cer:.2%}"
+                return Text(f"loss {shown_loss}  val CER {shown_cer}")
 
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            TextColumn("loss {task.fields[loss]:.3f}  val CER {task.fields[cer]:.2%}"),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            Figures(),
             console=Console(stderr=True),
             transient=False,
         )
