@@ -302,3 +302,26 @@ def test_cuda_training_and_resume(tmp_path, precision):
         assert torch.allclose(a[key].float(), b[key].float(), atol=0.05), key
     history = json.loads((tmp_path / "b" / "history.json").read_text())
     assert history[-1]["val_cer"] < 0.9
+
+
+def test_a_fine_tune_never_ends_worse_than_its_start(tmp_path):
+    """The starting model is validated first and stays "best" unless training beats it:
+    here a learning rate that wrecks the weights."""
+    from htrkit.models import FOLDER
+    from htrkit.training.loop import Trainer
+
+    small = write_word_dataset(tmp_path / "small", 160, seed=7)
+    start = FOLDER / "default.safetensors"  # reads these printed words fairly well
+    logs: list[str] = []
+    wreck = config(
+        tmp_path, small, "wreck", 'model.init="default"', "train.epochs=1", "train.lr=20.0",
+        "train.warmup_steps=0", "train.grad_clip=0", "train.augment=false",
+    )  # fmt: skip
+    summary = Trainer(wreck, log=logs.append).fit()
+    history = json.loads((tmp_path / "wreck" / "history.json").read_text())
+    assert history[0]["epoch"] == 0 and history[-1]["val_cer"] > history[0]["val_cer"]
+    assert summary["best_cer"] == history[0]["val_cer"]
+    assert any("the starting model" in m for m in logs)
+    a, b = load_file(start), load_file(tmp_path / "wreck" / "best.safetensors")
+    for key in a:
+        assert np.array_equal(a[key].numpy(), b[key].numpy()), key

@@ -95,6 +95,9 @@ class TrainSection:
     #: put lines of similar width in one batch (less padding; batch order stays random)
     bucket: bool = True
     augment_options: dict[str, Any] = field(default_factory=dict)
+    #: with [model] init: validate the starting model first, and keep it as the best
+    #: unless training beats it
+    score_start: bool = True
     #: DataLoader worker processes that decode and augment batches (0: in the loop)
     num_workers: int = 0
     #: evaluate and checkpoint every this many epochs

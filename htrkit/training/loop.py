@@ -182,6 +182,11 @@ class Trainer:
             )
             return bool(t.patience and bad_epochs >= t.patience)
 
+        if self.config.model.init and not self.resume and t.score_start:
+            # a fine-tuned model starts as good as its init: that is the best to beat, so
+            # a run that makes it worse never calls its result "best"
+            evaluate([], 0.0, 0)
+            self.log(f"the starting model ({self.config.model.init}) is the best to beat")
         while epoch < t.epochs and not stop_reason:
             train_set.epoch = epoch
             batches = self._epoch_batches(epoch)
@@ -412,6 +417,7 @@ class Trainer:
                     "output",
                     "eval_every",
                     "eval_every_steps",
+                    "score_start",
                 ),
             ),
         ):
