@@ -77,6 +77,11 @@ class ModelConfig:
         for key, tp in checks.items():
             if key in raw and not isinstance(raw[key], tp):
                 raise ModelError(f"{source}: model configuration {key!r} must be a {tp.__name__}")
+        height = raw["input_height"]
+        if isinstance(height, bool) or not 4 <= height <= 256:
+            raise ModelError(f"{source}: input_height must be 4 to 256, got {height!r}")
+        if not 1 <= len(raw["alphabet"]) <= 100_000:
+            raise ModelError(f"{source}: the alphabet must have 1 to 100,000 symbols")
         for step in raw.get("preprocess", []):
             if not isinstance(step, dict) or not isinstance(step.get("name"), str):
                 raise ModelError(f"{source}: each preprocess step needs a 'name'")

@@ -386,3 +386,52 @@ def test_missing_and_unexpected_tensors(tmp_path, good_config, weights):
     more = {**weights, "extra.weight": torch.zeros(3)}
     path = write_model(tmp_path / "more.safetensors", more, good_config)
     assert "unexpected extra.weight" in load_error(path)
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        ({"preprocess": ("resize-height", {"min_width": 10**8})},
+         "option 'min_width' of preprocessor 'resize-height' must be <= 16384"),
+        ({"preprocess": ("resize-height", {"height": 10**9})},
+         "option 'height' of preprocessor 'resize-height' must be <= 256"),
+        ({"preprocess": ("pad", {"left": 10**9})}, "option 'left' of preprocessor 'pad' must be"),
+        ({"input_height": 10**6}, "input_height must be 4 to 256, got 1000000"),
+        ({"backbone_options": {"height": 10**6, "hidden": 32}},
+         "option 'height' of backbone 'crnn-small' must be <= 256"),
+        ({"backbone_options": {"height": 32, "hidden": 10**7}},
+         "option 'hidden' of backbone 'crnn-small' must be <= 4096"),
+    ],
+)  # fmt: skip
+def test_a_hostile_model_file_cannot_size_memory(tmp_path, change, says):
+    """Every size a model file sets is bounded where the option is declared: the file is
+    refused in one line before anything is allocated."""
+    from dataclasses import replace
+
+    from conftest import ROOT, run_cli
+
+    from htrkit.modelfile import ModelConfig, save_model
+    from htrkit.preprocess.chain import standard_steps
+    from htrkit.recognizer import Recognizer
+
+    config = ModelConfig(
+        backbone="crnn-small",
+        alphabet=list("abc "),
+        input_height=32,
+        backbone_options={"height": 32, "hidden": 32},
+        preprocess=standard_steps("line", 32),
+    )
+    module = Recognizer.create(config, seed=0).module
+    if "preprocess" in change:
+        name, options = change.pop("preprocess")
+        steps = [dict(s) for s in config.preprocess]
+        for step in steps:
+            if step["name"] == name:
+                step["options"] = {**(step.get("options") or {}), **options}
+        change["preprocess"] = steps
+    path = save_model(tmp_path / "hostile.safetensors", module, replace(config, **change))
+    line = ROOT / "examples" / "images" / "handwritten.png"
+    done = run_cli("run", line, "-m", path, "--backend", "torch", timeout=60)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0] and str(path) in lines[0]

@@ -46,6 +46,16 @@ def test_config_errors(tmp_path):
         load_config(None, ['data.train={path="x"}', "train.batchsize=3"])
     with pytest.raises(ConfigError, match="unknown training config section \\[optim\\]"):
         load_config(None, ['data.train={path="x"}', "optim.lr=3"])
+    # bounded and checked before any data is read (100,000 threads crashed a run)
+    for override, says in (
+        ("train.threads=100000", "'threads' of training config \\[train\\] must be <= 1024"),
+        ("train.batch_size=0", "'batch_size' .* must be >= 1"),
+        ("train.lr=nan", "'lr' .* got nan"),
+        ("train.lr=0", "lr must be above 0"),
+        ("train.num_workers=1000", "'num_workers' .* must be <= 64"),
+    ):
+        with pytest.raises(ConfigError, match=says):
+            load_config(None, ['data.train={path="x"}', override])
     bad = tmp_path / "t.toml"
     bad.write_text("[train\n")
     with pytest.raises(ConfigError, match="t.toml: cannot read training configuration"):

@@ -7,11 +7,16 @@ from typing import Literal
 
 from htrkit.options import option
 
+#: bounds on what a model file may ask to allocate: a 256 px high input, 4,096 units a
+#: direction (the built-in models use 48 px and 128-256 units)
+MAX_HEIGHT = 256
+MAX_UNITS = 4096
+
 
 @dataclass(frozen=True)
 class CRNNSmallOptions:
-    height: int = option(32, "input height (a multiple of 8)", min=8)
-    hidden: int = option(128, "LSTM units per direction", min=8)
+    height: int = option(32, "input height (a multiple of 8)", min=8, max=MAX_HEIGHT)
+    hidden: int = option(128, "LSTM units per direction", min=8, max=MAX_UNITS)
     dropout: float = option(0.2, "dropout before the LSTM", min=0.0, max=0.9)
 
     def __post_init__(self) -> None:
@@ -21,8 +26,8 @@ class CRNNSmallOptions:
 
 @dataclass(frozen=True)
 class CRNNVGGOptions:
-    height: int = option(32, "input height (a multiple of 16, at least 32)", min=32)
-    hidden: int = option(256, "LSTM units per direction", min=8)
+    height: int = option(32, "input height (a multiple of 16, at least 32)", min=32, max=MAX_HEIGHT)
+    hidden: int = option(256, "LSTM units per direction", min=8, max=MAX_UNITS)
     dropout: float = option(0.2, "dropout before and between the LSTMs", min=0.0, max=0.9)
 
     def __post_init__(self) -> None:
@@ -34,9 +39,9 @@ class CRNNVGGOptions:
 
 @dataclass(frozen=True)
 class ResNetBLSTMOptions:
-    height: int = option(32, "input height (a multiple of 16)", min=16)
-    hidden: int = option(256, "units per direction of the first BiLSTM", min=8)
-    hidden2: int = option(64, "units per direction of the second BiLSTM", min=8)
+    height: int = option(32, "input height (a multiple of 16)", min=16, max=MAX_HEIGHT)
+    hidden: int = option(256, "units per direction of the first BiLSTM", min=8, max=MAX_UNITS)
+    hidden2: int = option(64, "units per direction of the second BiLSTM", min=8, max=MAX_UNITS)
     dropout: float = option(
         0.2, "dropout after each residual block and each BiLSTM", min=0.0, max=0.9
     )
@@ -52,7 +57,9 @@ class PPOCROptions:
     size: Literal["tiny", "small"] = option(
         "tiny", "PP-OCRv6 size: 'tiny' or 'small' (0.56 or 3.0 M parameters at 158 classes)"
     )
-    height: int = option(48, "input height (a multiple of 16; the released weights use 48)", min=16)
+    height: int = option(
+        48, "input height (a multiple of 16; the released weights use 48)", min=16, max=MAX_HEIGHT
+    )
     dropout: float = option(
         0.1,
         "dropout in the SVTR neck's MLPs and attention output (small), before the CTC head (tiny)",

@@ -7,18 +7,25 @@ from typing import Literal
 
 from htrkit.options import option
 
+#: the largest line a model may ask for: 256 px high (models use 32-64), 16,384 px wide
+#: (a 4,096 px line at 4x), 1,024 px of padding a side
+MAX_HEIGHT = 256
+MAX_WIDTH = 16384
+MAX_PAD = 1024
+
 
 @dataclass(frozen=True)
 class ResizeHeightOptions:
-    height: int = option(32, "output height in pixels", min=4)
-    min_width: int = option(16, "narrowest output", min=1)
-    max_width: int = option(4096, "widest output; wider lines are squeezed", min=1)
+    # bounds on every size: a model file from a stranger sets these, and memory follows
+    height: int = option(32, "output height in pixels", min=4, max=MAX_HEIGHT)
+    min_width: int = option(16, "narrowest output", min=1, max=MAX_WIDTH)
+    max_width: int = option(4096, "widest output; wider lines are squeezed", min=1, max=MAX_WIDTH)
 
 
 @dataclass(frozen=True)
 class PadOptions:
-    left: int = option(8, "white pixels added on the left", min=0)
-    right: int = option(8, "white pixels added on the right", min=0)
+    left: int = option(8, "white pixels added on the left", min=0, max=MAX_PAD)
+    right: int = option(8, "white pixels added on the right", min=0, max=MAX_PAD)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,6 @@ class BinarizeOptions:
 
 @dataclass(frozen=True)
 class ResizeFixedOptions:
-    height: int = option(32, "output height in pixels", min=4)
-    width: int = option(128, "output width in pixels", min=4)
+    height: int = option(32, "output height in pixels", min=4, max=MAX_HEIGHT)
+    width: int = option(128, "output width in pixels", min=4, max=MAX_WIDTH)
     align: Literal["left", "center"] = option("left", "where the scaled image sits horizontally")

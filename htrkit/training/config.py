@@ -74,22 +74,22 @@ class DataSection:
 @dataclass(frozen=True)
 class TrainSection:
     output: str = "runs/htrkit"
-    epochs: int = 50
-    batch_size: int = 16
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    warmup_steps: int = 200
+    epochs: int = option(50, "passes over the training data", min=1, max=100_000)
+    batch_size: int = option(16, "lines per step (per process)", min=1, max=4096)
+    lr: float = option(1e-3, "peak learning rate (AdamW)", min=0.0, max=100.0)
+    weight_decay: float = option(1e-2, "AdamW weight decay", min=0.0, max=10.0)
+    warmup_steps: int = option(200, "linear warm-up steps", min=0, max=10_000_000)
     schedule: Literal["cosine", "plateau", "constant"] = "cosine"
-    grad_clip: float = 5.0
+    grad_clip: float = option(5.0, "gradient norm clip (0: off)", min=0.0, max=1e6)
     #: auto: bf16 on a CPU that has it, and on CUDA where the GPU supports it (else fp16,
     #: with a gradient scaler); fp32 otherwise
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     #: where the model, batches and loss live: auto is CUDA when torch sees a GPU
     device: Literal["auto", "cpu", "cuda"] = "auto"
     #: stop when validation CER has not improved for this many epochs (0: never)
-    patience: int = 10
+    patience: int = option(10, "evaluations without progress before stopping", min=0)
     #: stop (after saving) once this many minutes have passed (0: no limit)
-    max_minutes: float = 0.0
+    max_minutes: float = option(0.0, "time budget in minutes (0: none)", min=0.0)
     seed: int = 0
     augment: bool = True
     #: put lines of similar width in one batch (less padding; batch order stays random)
@@ -99,12 +99,23 @@ class TrainSection:
     #: unless training beats it
     score_start: bool = True
     #: DataLoader worker processes that decode and augment batches (0: in the loop)
-    num_workers: int = 0
+    num_workers: int = option(0, "DataLoader worker processes", min=0, max=64)
     #: evaluate and checkpoint every this many epochs
-    eval_every: int = 1
+    eval_every: int = option(1, "validate every this many epochs", min=1)
     #: also evaluate every this many steps within an epoch (0: only at epoch ends)
-    eval_every_steps: int = 0
-    threads: int = 0
+    eval_every_steps: int = option(0, "also validate every this many steps", min=0)
+    #: torch threads (0: torch's default); bounded: 100,000 threads crashed the process
+    threads: int = option(0, "torch threads (0: torch's default)", min=0, max=1024)
+
+    def __post_init__(self) -> None:
+        import math
+
+        for name in ("lr", "weight_decay", "grad_clip", "max_minutes"):
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be above 0, got {self.lr!r}")
 
 
 @dataclass(frozen=True)
