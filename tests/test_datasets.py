@@ -582,3 +582,38 @@ def test_texts_come_in_nfc(tmp_path):
     assert "Café" in samples[0].text and "\u0301" not in samples[0].text
     (row,), _ = read(tmp_path / "table.tsv", "table")
     assert row.text == "naïve"
+
+
+# -- paths stay inside the dataset -------------------------------------------------------
+
+
+def test_dataset_files_cannot_name_images_outside_their_folder(tmp_path):
+    """A downloaded table or page XML names ``../`` or absolute paths: refused with one
+    line (or counted with skip_bad), unless allow_outside says otherwise."""
+    save(page_image(40, 20), tmp_path / "secret.png")
+    data = tmp_path / "data"
+    save(page_image(40, 20), data / "ok.png")
+    table = data / "labels.tsv"
+    table.write_text(f"image\ttext\nok.png\tfine\n../secret.png\tup\n{tmp_path}/secret.png\tabs\n")
+    with pytest.raises(DatasetError, match=r"labels.tsv:3: \.\./secret.png: outside .*data/"):
+        read(table)
+    samples, report = read(table, skip_bad=True)
+    assert [s.text for s in samples] == ["fine"]
+    assert report.skipped["image outside the dataset"] == 2
+    samples, _ = read(table, "table", {"allow_outside": "true"})
+    assert [s.text for s in samples] == ["fine", "up", "abs"]
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "p.xml").write_text(alto(ALTO_LINES, image="../secret.png"))
+    save(page_image(), tmp_path / "secret.png")
+    with pytest.raises(DatasetError, match=r"p.xml: image '\.\./secret.png' is outside .*pages/"):
+        read(pages / "p.xml")
+    samples, _ = read(pages, "alto", {"allow_outside": "true"})
+    assert [s.text for s in samples] == ["Hello wor-", "two words"]
+    # an export's page/ folder reads the images beside it (Transkribus, eScriptorium)
+    export = tmp_path / "export"
+    save(page_image(), export / "scan.png")
+    (export / "page").mkdir()
+    (export / "page" / "scan.xml").write_text(alto(ALTO_LINES, image="scan.png"))
+    assert len(read(export / "page")[0]) == 2

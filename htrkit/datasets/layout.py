@@ -18,7 +18,7 @@ from typing import Any
 
 from htrkit.datasets import DatasetError, DatasetReport, Sample
 from htrkit.datasets.options import PageOptions
-from htrkit.datasets.reading import bad, load_image, read_head, sorted_files
+from htrkit.datasets.reading import bad, load_image, outside, read_head, sorted_files
 
 Point = tuple[float, float]
 
@@ -246,6 +246,12 @@ class LayoutReader(ABC):
             raise DatasetError(
                 f"{xml}: {named} not found (also tried {xml.stem}"
                 f"{'/'.join(IMAGE_EXTENSIONS)} beside it)"
+            )
+        roots = [base] + ([base.parent] if base.name.lower() in ("page", "alto") else [])
+        if not self.options.allow_outside and outside(image_path, roots):
+            raise DatasetError(
+                f"{xml}: image {page.image!r} is outside {base}/, where the dataset was given "
+                "(dataset option allow_outside=true reads it)"
             )
         image = load_image(image_path, f"{xml}: ")
         return PageSample(xml, key, self._group(xml, key), image, lines, page.regions)

@@ -43,6 +43,11 @@ class PageOptions:
         "regex searched in each line's text; matching lines are left out "
         r"(e.g. '(?i)wiki\s*texte' for Copiste's page-reference lines)",
     )
+    allow_outside: bool = option(
+        False,
+        "read page images outside the dataset folder (an absolute or '../' fileName); "
+        "refused by default",
+    )
 
     def __post_init__(self) -> None:
         _check_regex("document_pattern", self.document_pattern)
@@ -73,6 +78,10 @@ class TableOptions:
     )
     drop_labels: tuple[str, ...] = option(
         ("UNREADABLE",), "labels meaning 'no transcription' (any case), left out"
+    )
+    allow_outside: bool = option(
+        False,
+        "read images outside the image folder (absolute or '../' paths); refused by default",
     )
 
 

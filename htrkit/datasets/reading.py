@@ -19,6 +19,16 @@ def bad(report: DatasetReport, skip_bad: bool, reason: str, message: str) -> Non
     report.skip(reason, message)
 
 
+def outside(path: Path, roots: list[Path]) -> bool:
+    """Whether ``path`` (links followed) lies outside every one of ``roots``: a dataset
+    file may name only images under the folder it was given."""
+    try:
+        real = path.resolve()
+        return not any(real.is_relative_to(root.resolve()) for root in roots)
+    except (OSError, RuntimeError):  # a loop of links
+        return True
+
+
 def load_or_skip(path: Path, report: DatasetReport, skip_bad: bool, where: str = "") -> Any:
     """:func:`load_image`, or ``None`` after counting an unreadable image with ``skip_bad``."""
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from htrkit.datasets import DatasetError, DatasetReport, Sample
 from htrkit.datasets.options import TableOptions
-from htrkit.datasets.reading import bad, is_image, load_or_skip, read_head
+from htrkit.datasets.reading import bad, is_image, load_or_skip, outside, read_head
 
 SUFFIXES = (".csv", ".tsv", ".tab", ".txt")
 IMAGE_COLUMNS = ("filename", "file_name", "image", "image_path", "img", "path", "file")
@@ -89,6 +89,11 @@ class TableReader:
             return
         if text.casefold() in self._drop:
             report.drop("unreadable")
+            return
+        if not self.options.allow_outside and outside(images / name, [images]):
+            bad(report, skip_bad, "image outside the dataset",
+                f"{where}{name}: outside {images}/, where the table's images are read "
+                "(dataset option allow_outside=true reads it)")  # fmt: skip
             return
         image = load_or_skip(images / name, report, skip_bad, where)
         if image is None:
