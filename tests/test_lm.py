@@ -108,3 +108,26 @@ def test_lm_build_errors(tmp_path):
     assert out.returncode != 0 and "empty.txt: the corpus has no text" in out.stderr
     out = run_cli("lm", "build", empty, "--order", "0", "-o", tmp_path / "x.arpa")
     assert out.returncode == 2
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b"\\data\\\nngram 1=2\n\n\\1-grams:\nabc\t<s>\t0\n-1\t</s>\n\n\\end\\\n",
+         "malformed ARPA file (could not convert string to float: 'abc')"),
+        (b"\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\tzz\n-1\t</s>\n\n\\end\\\n",
+         "malformed ARPA file (could not convert string to float: 'zz')"),
+        (b"\xff\xfe\\data\\\n" + bytes(range(256)) * 4, "not a KenLM model (ARPA or binary)"),
+        (b"\\data\\\nngram 1=1\n\n\\1-grams:\n-1\t<s>\n\n\\end\\\n", "has no </s> unigram"),
+    ],
+)  # fmt: skip
+def test_malformed_arpa_files_name_the_file_in_one_line(tmp_path, content, says):
+    from conftest import ROOT, run_cli
+
+    lm = tmp_path / "bad.arpa"
+    lm.write_bytes(content)
+    line = ROOT / "examples" / "images" / "handwritten.png"
+    done = run_cli("run", line, "-d", "kenlm", "-O", f"lm={lm}", "-O", "level=char")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(lm) in lines[0] and says in lines[0], lines

@@ -50,9 +50,10 @@ def load_kenlm(path: str, what: str = "word LM") -> tuple[Any, Path]:
         try:
             with _quiet_stderr():  # KenLM draws a progress bar while it reads a file
                 _MODELS[key] = kenlm.Model(key)
-        except (OSError, RuntimeError) as exc:
+        except (OSError, RuntimeError, ValueError) as exc:  # ValueError: kenlm's messages
+            # can be bytes it cannot decode (UnicodeDecodeError)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"{path}: not a KenLM model (ARPA or binary): {first}") from None
+            raise InputError(f"{path}: not a KenLM model (ARPA or binary): {first[:200]}") from None
     return _MODELS[key], where
 
 

@@ -200,6 +200,13 @@ def read_arpa(path: Path) -> NGramTables:
         raise InputError(f"{path}: cannot read the ARPA file: {exc}") from None
     if not text.lstrip().startswith("\\data\\"):
         raise InputError(f"{path}: not an ARPA file (a KenLM binary has no readable n-grams)")
+    try:
+        return _parse_arpa(path, text)
+    except (ValueError, IndexError) as exc:  # a number that is not one, a short row
+        raise InputError(f"{path}: malformed ARPA file ({str(exc)[:200]})") from None
+
+
+def _parse_arpa(path: Path, text: str) -> NGramTables:
     sections = text.split("-grams:\n")
     order = len(sections) - 1
     if order < 1:
