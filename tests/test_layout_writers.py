@@ -169,3 +169,41 @@ def test_run_writes_page_and_alto_and_an_overlay(page_png, tmp_path, schemas):
                    tmp_path / "txt")  # fmt: skip
     assert many.returncode == 0, many.stderr
     assert sorted(p.name for p in (tmp_path / "pics").iterdir()) == ["page-2.png", "page.png"]
+
+
+# -- hOCR ------------------------------------------------------------------------------
+
+
+def test_hocr_has_pages_lines_words_boxes_and_confidences():
+    import re
+
+    from lxml import etree
+
+    text = write("hocr", [page_result("scans/p1.png")])
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html')
+    root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False))
+    ns = {"h": "http://www.w3.org/1999/xhtml"}
+    page = root.find(".//h:div[@class='ocr_page']", ns)
+    assert page.get("title") == 'image "p1.png"; bbox 0 0 400 200; ppageno 0'
+    lines = root.findall(".//h:span[@class='ocr_line']", ns)
+    assert len(lines) == 3
+    words = [[w.text for w in ln.findall("h:span[@class='ocrx_word']", ns)] for ln in lines]
+    assert words == [["Le", "café", "<au>", "coin"], ["R&D", '"chez"', "Zoë"], ["bord"]]
+    first = lines[0].get("title")
+    assert first.startswith("bbox 20 10 190 40; baseline 0.0059 -6; x_wconf 80")
+    assert lines[1].get("title").endswith("x_wconf 55")
+    for box in re.findall(r"bbox (\d+) (\d+) (\d+) (\d+)", text):
+        x0, y0, x1, y1 = map(int, box)
+        assert 0 <= x0 <= x1 <= 400 and 0 <= y0 <= y1 <= 200  # clipped to the page
+    cafe = lines[0].findall("h:span", ns)[1].get("title")
+    assert cafe == "bbox 50 10 89 40; x_wconf 73"  # 0.9, 0.9, 0.9, 0.4: geometric mean
+    assert "&lt;au&gt;" in text and "R&amp;D" in text  # escaped, never raw
+
+
+def test_run_writes_hocr_per_input(page_png, tmp_path):
+    out = tmp_path / "hocr"
+    done = run_cli("run", page_png, page_png, "-f", "hocr", "-o", f"{out}/")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.glob("*.hocr")) == ["page-2.hocr", "page.hocr"]
+    one = run_cli("run", page_png, page_png, "-f", "hocr")
+    assert one.returncode == 2 and "writes one document per page" in one.stderr

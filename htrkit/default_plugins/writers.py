@@ -33,6 +33,13 @@ WRITERS = [
         per_input=True,
     ),
     WriterSpec(
+        "hocr",
+        "htrkit.writers.hocr:HocrWriter",
+        "hOCR 1.2 (XHTML): page, lines and words with boxes, baselines and x_wconf",
+        suffix=".hocr",
+        per_input=True,
+    ),
+    WriterSpec(
         "alto",
         "htrkit.writers.layout:AltoWriter",
         "ALTO v4: block, lines (polygon, baseline), words, text, confidences",
