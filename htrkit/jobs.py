@@ -186,7 +186,7 @@ class CollectionJob:
         taken: set[str] = set()
         tasks = []
         for index, source in enumerate(sources):
-            stem, n = Path(source).stem, 1
+            stem, n = output_stem(source), 1
             name = f"{stem}{self.spec.suffix}"
             while name in taken or name in (MANIFEST, ERRORS):
                 n += 1
@@ -308,6 +308,17 @@ class CollectionJob:
 
 
 # -- files ---------------------------------------------------------------------------------
+
+
+def output_stem(source: str) -> str:
+    """The name an input's output file takes: the input's stem, and the page of a
+    multi-page file (``scans.pdf#page=3`` -> ``scans-p003``)."""
+    import re
+
+    match = re.match(r"^(?P<path>.+)#page=(?P<page>\d+)$", source)
+    if match and not Path(source).exists():
+        return f"{Path(match['path']).stem}-p{int(match['page']):03d}"
+    return Path(source).stem
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -11,6 +11,7 @@ Every stage is a registered component chosen by name::
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -308,6 +309,9 @@ def model_decoding(
     return name, {**own, **given}
 
 
+_PAGE_REF = re.compile(r"#page=\d+$")
+
+
 def load_recognizer(
     model: Any, device: str = "cpu", backend: str = "auto", threads: int = 0
 ) -> LineReader:
@@ -378,8 +382,9 @@ def is_model_path(model: str) -> bool:
 
 
 def loader_for(path: Path) -> Any:
-    """The registered loader that claims this file's suffix (images by default)."""
-    suffix = path.suffix.lower()
+    """The registered loader that claims this file's suffix (images by default); a page of
+    a multi-page file (``scans.pdf#page=3``) goes to its file's loader."""
+    suffix = Path(_PAGE_REF.sub("", str(path))).suffix.lower()
     loaders = registry("loader")
     for spec in loaders:
         if suffix in spec.suffixes:

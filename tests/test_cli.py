@@ -137,7 +137,7 @@ def test_bad_inputs_fail_alone(model_path, images, tmp_path):
     assert errors == [
         f"htrkit: error: {tmp_path / 'missing.png'}: no such file",
         f"htrkit: error: {empty}: no images found in directory (looked for "
-        ".bmp, .gif, .jp2, .jpeg, .jpg, .pbm, .pgm, .png, .pnm, .ppm, .tif, .tiff, .webp)",
+        ".bmp, .gif, .jp2, .jpeg, .jpg, .pbm, .pdf, .pgm, .png, .pnm, .ppm, .tif, .tiff, .webp)",
         f"htrkit: error: {images / 'notes.txt'}: not an image, or an unsupported image format",
         errors[3],
         f"htrkit: error: {tmp_path / '*.gif'}: no files match",

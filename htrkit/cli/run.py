@@ -14,7 +14,7 @@ import typer
 
 from htrkit.cli.common import progress_bar
 from htrkit.errors import ConfigError, InputError
-from htrkit.jobs import atomic_write, render
+from htrkit.jobs import atomic_write, output_stem, render
 
 # inputs read per call of Pipeline.batch: bounds memory, keeps the progress bar moving
 CHUNK = 32
@@ -184,7 +184,7 @@ def run(
     pipe = Pipeline(**settings)
 
     suffixes = sorted({s for spec in registry("loader") for s in spec.suffixes})
-    items = list(expand_inputs(inputs, suffixes))
+    items = list(expand_pages(expand_inputs(inputs, suffixes), pipe.loader))
     show = sys.stderr.isatty() if progress is None else progress
     if out_dir is not None and overlay is None:
         _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show)
@@ -221,12 +221,12 @@ def run(
                 if overlay is not None:
                     target = overlay
                     if overlay_dir is not None:
-                        target = _unique(overlay_dir, Path(result.source).stem, ".png", overlays)
+                        target = _unique(overlay_dir, output_stem(result.source), ".png", overlays)
                     if not _draw(pipe, result, target):
                         failed += 1
                         continue
                 if out_dir is not None:
-                    target = _unique(out_dir, Path(result.source).stem, writer_spec.suffix, taken)
+                    target = _unique(out_dir, output_stem(result.source), writer_spec.suffix, taken)
                     if target.exists() and not overwrite:
                         failed += 1
                         _report(f"{target}: exists; give --overwrite to replace it")
@@ -318,6 +318,27 @@ def expand_inputs(patterns: list[str], suffixes: list[str]) -> Iterator[str | In
             yield from matches
         else:
             yield pattern  # a file, or a missing path the loader reports
+
+
+def expand_pages(items: Iterator[str | InputError], loader: object = None):
+    """Each input as the inputs it stands for: a multi-page file (a PDF) whose loader has
+    ``sources(path)`` becomes one input per page; problems become :class:`InputError`
+    items."""
+    from htrkit.pipeline import loader_for
+
+    for item in items:
+        if isinstance(item, InputError) or not Path(item).is_file():
+            yield item
+            continue
+        chosen = loader if loader is not None else loader_for(Path(item))
+        sources = getattr(chosen, "sources", None)
+        if sources is None:
+            yield item
+            continue
+        try:
+            yield from sources(Path(item))
+        except InputError as exc:
+            yield exc
 
 
 def _output_dir(output: Path | None) -> Path | None:

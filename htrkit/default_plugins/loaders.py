@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from htrkit.hookspecs import hookimpl
+from htrkit.loaders.options import PdfOptions
 from htrkit.specs import LoaderSpec
 
 IMAGE_SUFFIXES = (
@@ -27,7 +28,14 @@ LOADERS = [
         "htrkit.loaders.image:ImageLoader",
         "image files (first frame)",
         suffixes=IMAGE_SUFFIXES,
-    )
+    ),
+    LoaderSpec(
+        "pdf",
+        "htrkit.loaders.pdf:PdfLoader",
+        "PDF pages rendered in grey (pypdfium2; one input per page, scans.pdf#page=N)",
+        options=PdfOptions,
+        suffixes=(".pdf",),
+    ),
 ]
 
 

@@ -1,0 +1,83 @@
+"""PDF input: one input per page, rendered when it is read, pages named in the results
+and the outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, run_cli
+from PIL import Image
+
+pytest.importorskip("pypdfium2")
+
+LINE = ROOT / "examples" / "images" / "handwritten.png"
+DIGITS = ROOT / "examples" / "images" / "digits.png"
+
+
+def _pdf(path: Path, images: list[Path]) -> Path:
+    """A PDF with one page per image, at 300 dpi (rendered back at 300 dpi, a page has
+    the image's own size)."""
+    pages = [Image.open(p).convert("L") for p in images]
+    pages[0].save(path, save_all=True, append_images=pages[1:], resolution=300.0)
+    return path
+
+
+def test_each_page_is_an_input_with_its_page_in_the_name(tmp_path):
+    doc = _pdf(tmp_path / "letters.pdf", [LINE, DIGITS, LINE])
+    out = tmp_path / "out"
+    done = run_cli("run", doc, "-o", f"{out}/")
+    assert done.returncode == 0, done.stderr
+    texts = {p.name: p.read_text().strip() for p in sorted(out.glob("*.txt"))}
+    assert texts["letters-p001.txt"] == "Handwriting is easy to read for htrkit"
+    assert texts["letters-p003.txt"] == texts["letters-p001.txt"]
+    assert sorted(texts) == ["letters-p001.txt", "letters-p002.txt", "letters-p003.txt"]
+    listed = run_cli("run", doc, "-f", "tsv")
+    sources = [row.split("\t")[0] for row in listed.stdout.splitlines()]
+    assert sources == [f"{doc}#page={n}" for n in (1, 2, 3)]
+
+
+def test_a_page_renders_at_its_size_and_reads_as_the_image_does(tmp_path):
+    from htrkit import Pipeline
+    from htrkit.errors import InputError
+
+    doc = _pdf(tmp_path / "one.pdf", [LINE])
+    pipe = Pipeline()
+    page = pipe.load(str(doc))
+    assert page.source == str(doc)
+    size = np.asarray(Image.open(LINE).convert("L")).shape  # within pdfium's rounding
+    assert all(abs(a - b) <= 1 for a, b in zip(page.image.shape, size))
+    assert pipe(str(doc)).text == pipe(LINE).text
+    many = _pdf(tmp_path / "many.pdf", [LINE, DIGITS])
+    assert pipe(f"{many}#page=2").source == f"{many}#page=2"
+    with pytest.raises(InputError, match="the PDF has 2 pages; read them as"):
+        pipe(str(many))
+    with pytest.raises(InputError, match="has 2 page"):
+        pipe(f"{many}#page=3")
+
+
+def test_a_broken_pdf_fails_alone(tmp_path):
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4\n not really a pdf at all")
+    done = run_cli("run", bad, LINE)
+    assert done.returncode == 1
+    assert done.stdout.strip().endswith("Handwriting is easy to read for htrkit")
+    errors = [ln for ln in done.stderr.splitlines() if "error" in ln]
+    assert len(errors) == 1 and f"{bad}: not a readable PDF" in errors[0]
+
+
+def test_pages_are_counted_without_rendering_them(tmp_path):
+    """A 100-page PDF expands into 100 inputs without any page being rendered: each page
+    is rendered when its input is read, and freed with it."""
+    from htrkit.loaders import pdf
+
+    doc = _pdf(tmp_path / "long.pdf", [DIGITS] * 100)
+    rendered = []
+    original = pdf.PdfLoader.load
+    try:
+        pdf.PdfLoader.load = lambda self, path: rendered.append(path)  # type: ignore[assignment]
+        sources = pdf.PdfLoader().sources(doc)
+    finally:
+        pdf.PdfLoader.load = original  # type: ignore[assignment]
+    assert len(sources) == 100 and sources[99] == f"{doc}#page=100" and rendered == []
