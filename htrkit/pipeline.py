@@ -68,6 +68,10 @@ class Pipeline:
         ``htrkit[onnx]``) or ``"auto"``: onnx on the CPU when it is installed and the model
         has an ONNX form (the bundled ones do; :func:`load_recognizer`).
     :param threads: the onnx backend's threads (0: one per core).
+    :param min_confidence: lines read with a lower confidence (stamps, signatures,
+        scribbles) are flagged ``low_confidence`` and left out of ``Result.text`` (and so
+        of the plain-text outputs); ALTO, PAGE, hOCR and JSON keep them, flagged. ``None``:
+        the model's own (its ``min_confidence`` metadata), else 0 (keep every line).
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class Pipeline:
         device: str = "cpu",
         backend: str = "auto",
         threads: int = 0,
+        min_confidence: float | None = None,
     ):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -94,6 +99,7 @@ class Pipeline:
             raise ConfigError(f"threads must be 0 (one per core) or more, got {threads!r}")
         self.recognizer = load_recognizer(model, device=device, backend=backend, threads=threads)
         decoder, decoder_options = model_decoding(self.recognizer, decoder, decoder_options)
+        self.min_confidence = _min_confidence(self.recognizer, min_confidence)
         self.decoder_name = registry("decoder").get(decoder).name
         self.decoder_options = registry("decoder").get(decoder).validate(decoder_options)
         self.decoder = registry("decoder").create(decoder, self.decoder_options)
@@ -239,6 +245,8 @@ class Pipeline:
             line = clip_to_page(line, *job.size)
             for post in self.postprocessors:
                 line = post(line)
+            if line.confidence < self.min_confidence:
+                line.flags["low_confidence"] = True
             yield job, line
 
     def _line(self, job: _LineJob, reading: LineReading, decoding: Any) -> LineResult:
@@ -275,6 +283,7 @@ class Pipeline:
             "replace_preprocess": self.replace_preprocess,
             "postprocessors": self._postprocessor_config,
             "batch_size": self.batch_size,
+            "min_confidence": self.min_confidence,
         }
 
 
@@ -307,6 +316,18 @@ def model_decoding(
             "choose a decoder (--decoder greedy)"
         )
     return name, {**own, **given}
+
+
+def _min_confidence(recognizer: LineReader, given: float | None) -> float:
+    import math
+
+    value = given if given is not None else recognizer.config.metadata.get("min_confidence", 0)
+    what = "min_confidence" if given is not None else f"{recognizer.source}: min_confidence"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{what} must be a number from 0 to 1, got {value!r}")
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{what} must be from 0 to 1, got {value!r}")
+    return float(value)
 
 
 _PAGE_REF = re.compile(r"#page=\d+$")

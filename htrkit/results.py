@@ -136,8 +136,9 @@ class Result:
 
     @property
     def text(self) -> str:
-        """The full text, one line per recognised line."""
-        return "\n".join(line.text for line in self.lines)
+        """The full text, one line per recognised line (lines flagged ``low_confidence``,
+        below the pipeline's ``min_confidence``, left out)."""
+        return "\n".join(line.text for line in self.lines if not line.flags.get("low_confidence"))
 
     @property
     def confidence(self) -> float:

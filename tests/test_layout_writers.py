@@ -207,3 +207,31 @@ def test_run_writes_hocr_per_input(page_png, tmp_path):
     assert sorted(p.name for p in out.glob("*.hocr")) == ["page-2.hocr", "page.hocr"]
     one = run_cli("run", page_png, page_png, "-f", "hocr")
     assert one.returncode == 2 and "writes one document per page" in one.stderr
+
+
+def test_low_confidence_lines_stay_in_the_xml_flagged_and_leave_the_text(schemas):
+    result = page_result("p.png")
+    result.lines[1].flags["low_confidence"] = True
+    assert result.text.splitlines() == ["Le café <au> coin", "bord"]
+    for fmt in ("page", "alto"):
+        xml = write(fmt, [result])
+        assert_valid(xml, schemas[fmt])
+        assert "Zoë" in xml  # the flagged line is still there
+    assert 'custom="htrkit {lowConfidence:true;}"' in write("page", [result])
+    alto = write("alto", [result])
+    assert 'ID="LOWCONF"' in alto and alto.count('TAGREFS="LOWCONF"') == 1
+
+
+def test_min_confidence_from_the_command_line(tmp_path):
+    line = Path(__file__).resolve().parent.parent / "examples" / "images" / "handwritten.png"
+    kept = run_cli("run", line, "--min-confidence", "0.1")
+    assert kept.stdout.strip() == "Handwriting is easy to read for htrkit"
+    dropped = run_cli("run", line, "--min-confidence", "1", "-f", "json")
+    assert dropped.returncode == 0, dropped.stderr
+    import json
+
+    body = json.loads(dropped.stdout)
+    assert body["text"] == "" and body["lines"][0]["flags"] == {"low_confidence": True}
+    assert body["lines"][0]["text"] == "Handwriting is easy to read for htrkit"
+    bad = run_cli("run", line, "--min-confidence", "2")
+    assert bad.returncode == 2 and "min_confidence must be from 0 to 1, got 2.0" in bad.stderr

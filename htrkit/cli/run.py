@@ -96,6 +96,13 @@ def run(
     threads: Optional[int] = typer.Option(
         None, "--threads", help="Threads for the network [default: one per core].", min=0
     ),
+    min_confidence: Optional[float] = typer.Option(
+        None,
+        "--min-confidence",
+        help="Leave lines read below this confidence (0-1: stamps, signatures, scribbles) "
+        "out of the text; ALTO, PAGE, hOCR and JSON keep them, flagged [default: the "
+        "model's own].",
+    ),
     jobs: int = typer.Option(
         1,
         "--jobs",
@@ -149,6 +156,7 @@ def run(
         "loader": loader,
         "backend": backend,
         "threads": threads,
+        "min_confidence": min_confidence,
     }
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if preprocess_option and not preprocess:

@@ -138,6 +138,8 @@ def page_xml(result: Result) -> ET.Element:
     for i, line in enumerate(result.lines):
         lid = f"l{i}"
         element = ET.SubElement(region, q("TextLine"), id=lid)
+        if line.flags.get("low_confidence"):  # below min_confidence: not in the plain text
+            element.set("custom", "htrkit {lowConfidence:true;}")
         ET.SubElement(element, q("Coords"), points=_points(_polygon(line), result))
         ET.SubElement(element, q("Baseline"), points=_points(_baseline(line), result))
         _, ly0, _, ly1 = line.bbox
@@ -183,6 +185,11 @@ def alto_xml(result: Result) -> ET.Element:
     software = ET.SubElement(step, q("processingSoftware"))
     ET.SubElement(software, q("softwareName")).text = "htrkit"
     ET.SubElement(software, q("softwareVersion")).text = __version__
+    if any(line.flags.get("low_confidence") for line in result.lines):
+        tags = ET.SubElement(root, q("Tags"))
+        described = "read below htrkit's min_confidence: left out of the text"
+        ET.SubElement(tags, q("OtherTag"), ID="LOWCONF", LABEL="low confidence",
+                      DESCRIPTION=described)  # fmt: skip
     layout = ET.SubElement(root, q("Layout"))
     page = ET.SubElement(
         layout,
@@ -218,6 +225,7 @@ def alto_xml(result: Result) -> ET.Element:
             ID=lid,
             BASELINE=_points(_baseline(line), result),
             **_box(bx0, by0, bx1, by1),
+            **({"TAGREFS": "LOWCONF"} if line.flags.get("low_confidence") else {}),
         )
         shape = ET.SubElement(element, q("Shape"))
         ET.SubElement(shape, q("Polygon"), POINTS=_points(_polygon(line), result))
