@@ -28,7 +28,7 @@ def client():
     from starlette.testclient import TestClient
 
     app = create_app(Settings(max_upload_bytes=1_000_000, max_pixels=4_000_000))
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -281,6 +281,7 @@ def test_a_real_server_answers_concurrent_requests():
             t = time.monotonic()
             with urllib.request.urlopen(url + "/api/config", timeout=30) as resp:
                 assert resp.status == 200
+                assert "server" not in {k.lower() for k in resp.headers}  # no banner
             config_seconds = time.monotonic() - t
             lines = [pool.submit(send, url, LINE, "line") for _ in range(8)]
             results = [f.result() for f in lines]
@@ -320,3 +321,23 @@ def test_pipeline_cli_and_api_read_a_line_alike(client, tmp_path):
         assert [(c["char"], round(c["x0"], 3)) for c in a["chars"]] == [
             (c["char"], round(c["x0"], 3)) for c in b["chars"]
         ]
+
+
+def test_other_host_names_and_deep_json_get_400(client):
+    """DNS rebinding: a request naming another host is refused; a JSON body nested
+    100,000 deep is a bad request, not a 500 with a traceback in the log."""
+    r = client.get("/api/config", headers={"host": "evil.example"})
+    assert r.status_code == 400
+    assert client.get("/api/config", headers={"host": "localhost:8000"}).status_code == 200
+    deep = "[" * 100_000 + "]" * 100_000
+    r = client.post("/api/recognize", content=deep.encode(),
+                    headers={"content-type": "application/json"})  # fmt: skip
+    assert r.status_code == 400 and r.json()["error"] == "the JSON body is nested too deeply"
+
+
+def test_serve_answers_the_names_it_is_given():
+    from htrkit.cli.serve import _hosts
+
+    assert _hosts("127.0.0.1", []) == ("127.0.0.1", "localhost", "[::1]")
+    assert _hosts("0.0.0.0", ["scribe.lan"]) == ("127.0.0.1", "localhost", "[::1]", "scribe.lan")
+    assert _hosts("10.0.0.5", []) == ("127.0.0.1", "localhost", "[::1]", "10.0.0.5")

@@ -29,6 +29,12 @@ def serve(
     max_pending: int = typer.Option(
         16, "--max-pending", help="Requests waiting before new ones get 503.", min=1
     ),
+    allowed_host: list[str] = typer.Option(
+        [],
+        "--allowed-host",
+        help="A host name the server is reached by (repeatable; '*' for any). The address "
+        "it listens on and the loopback names are always allowed.",
+    ),
 ) -> None:
     """Serve a page to draw or upload handwriting on and read it, with a JSON API.
 
@@ -50,12 +56,29 @@ def serve(
         max_pixels=int(max_megapixels * 1e6),
         workers=workers,
         max_pending=max_pending,
+        allowed_hosts=_hosts(host, allowed_host),
     )
     _check_port(host, port)
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"htrkit serve: http://{shown}:{port}/  (Ctrl+C stops)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,  # no "server: uvicorn" banner
+        timeout_keep_alive=5,
+    )
+
+
+def _hosts(host: str, extra: list[str]) -> tuple[str, ...]:
+    """The Host values answered: the loopback names, the bound address, and --allowed-host."""
+    names = ["127.0.0.1", "localhost", "[::1]"]
+    if host not in ("0.0.0.0", "::"):
+        names.append(f"[{host}]" if ":" in host else host)
+    return tuple(dict.fromkeys([*names, *extra]))
 
 
 def _check_port(host: str, port: int) -> None:

@@ -205,6 +205,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 body = json.loads(await request.body())
             except (json.JSONDecodeError, UnicodeDecodeError):
                 raise RequestError("the body is not valid JSON") from None
+            except RecursionError:  # 100,000 nested arrays: the parser's stack, not a bug
+                raise RequestError("the JSON body is nested too deeply") from None
             if not isinstance(body, dict) or "image" not in body:
                 raise RequestError("the JSON body needs 'image' (base64 or a data: URL)")
             return decode_base64(body["image"]), label(body.get("name")), body
@@ -213,6 +215,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status=415,
         )
 
+    # DNS rebinding: a page on another site that resolves its own name to 127.0.0.1 must
+    # not reach this server; only the names it is served under are answered
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)  # outermost: added last
     app.state.settings = settings
     app.state.recognition = work

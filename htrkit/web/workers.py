@@ -23,6 +23,8 @@ class Settings:
     max_pixels: int = 40_000_000
     workers: int = 2
     max_pending: int = 16
+    #: Host header values answered (others get 400): the loopback names by default
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
 
 
 class Recognition:
