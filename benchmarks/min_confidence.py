@@ -41,7 +41,7 @@ def collect(sets: list[str]) -> list[dict]:
             if split != "all" and split_of(page.group, fraction, seed) != "val":
                 continue
             h, w = page.image.shape[:2]
-            result = pipe(Page(page.key, page.image))
+            result = pipe(Page(page.id or page.source, page.image))
             truth = [ln.polygon for ln in page.lines]
             found = [ln.polygon for ln in result.lines]
             iou = seg.iou_matrix(truth, found, w, h)
@@ -55,7 +55,7 @@ def collect(sets: list[str]) -> list[dict]:
                     kind, chars = "not text", 0
                 else:
                     continue
-                rows.append({"set": name, "page": page.key, "kind": kind, "chars": chars,
+                rows.append({"set": name, "page": page.id, "kind": kind, "chars": chars,
                              "confidence": line.confidence, "read": line.text})  # fmt: skip
     return rows
 

@@ -40,7 +40,9 @@ class Loader(Protocol):
 @runtime_checkable
 class DatasetReader(Protocol):
     """Reads a ground-truth collection (ALTO, PAGE-XML, a table, ...) into line samples
-    for training and evaluation."""
+    for training and evaluation. A reader of whole pages also gives them, with their true
+    lines, by a ``pages(path, report, skip_bad)`` method (:class:`PageReader`), so that
+    segmenters can be scored on it."""
 
     def detect(self, path: Path) -> bool:
         """Whether ``path`` looks like this reader's format: cheap (no image decoding),
@@ -52,6 +54,22 @@ class DatasetReader(Protocol):
         or writer, kept together in splits). A bad row raises
         :class:`~htrkit.datasets.DatasetError` naming the file and line, or, with
         ``skip_bad``, is counted with ``report.skip`` and left out."""
+        ...
+
+
+@runtime_checkable
+class PageReader(DatasetReader, Protocol):
+    """A dataset reader of page ground truth (ALTO, PAGE-XML, or a plugin's format): its
+    pages as well as its lines. ``htrkit eval-seg`` scores a segmenter on any reader that
+    has :meth:`pages`, and ``examples/recipes/train_segmenter.py`` trains on one."""
+
+    def pages(self, path: Path, report: DatasetReport, skip_bad: bool) -> Iterator[Page]:
+        """The pages under ``path``, each a :class:`~htrkit.results.Page` with its image,
+        its true lines (:class:`~htrkit.results.LineRegion` with ``text``, ``polygon`` and,
+        where known, ``baseline``), ``regions`` (the text-region outlines, ``[]`` when the
+        format has none), ``id`` (the page's name within the dataset) and ``group`` (the
+        unit kept together in splits, as for the page's samples). Pages without lines come
+        too. Bad pages and lines are handled as in :meth:`samples`."""
         ...
 
 

@@ -442,6 +442,44 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     return config
 
 
+def write_config(
+    path: str | os.PathLike[str], config: Mapping[str, Any], comment: Sequence[str] = ()
+) -> None:
+    """Write a pipeline TOML file that :func:`read_config` (and ``Pipeline.from_config``,
+    ``htrkit run --config``) reads back: plain keys, then one table per mapping value
+    (``decoder_options``). A model or an option naming an existing file is written as an
+    absolute path, so the file works from any folder. ``comment`` lines come first."""
+    plain = {k: v for k, v in config.items() if not isinstance(v, Mapping)}
+    tables = {k: v for k, v in config.items() if isinstance(v, Mapping)}
+    lines = [f"# {c}" for c in comment]
+    for key, value in plain.items():
+        lines.append(f"{key} = {_toml(_absolute(value))}")
+    for name, table in tables.items():
+        lines += ["", f"[{name}]"]
+        lines += [f"{key} = {_toml(_absolute(value))}" for key, value in table.items()]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _absolute(value: Any) -> Any:
+    if isinstance(value, str) and value and Path(value).is_file():
+        return str(Path(value).resolve())  # a file named relative to here
+    return value
+
+
+def _toml(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+
+
 def _stage(spec: StageSpec) -> tuple[str, Mapping[str, Any] | None]:
     if isinstance(spec, str):
         return spec, None

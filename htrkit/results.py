@@ -14,7 +14,9 @@ class LineRegion:
     """A text line on a page: where it is and, for ground truth, what it says.
 
     ``polygon`` is the line's outline and ``baseline`` its baseline, both as ``(x, y)``
-    points in page pixels; ``bbox`` is ``(x0, y0, x1, y1)``.
+    points in page pixels; ``bbox`` is ``(x0, y0, x1, y1)``. Segmenters give the geometry;
+    dataset readers of page ground truth (ALTO, PAGE) also give ``id``, ``text`` and
+    ``types``.
     """
 
     bbox: tuple[int, int, int, int]
@@ -22,20 +24,44 @@ class LineRegion:
     baseline: list[Point] = field(default_factory=list)
     id: str | None = None
     text: str | None = None
+    #: what the layout file calls the line (ALTO ``TAGREFS`` labels, PAGE structure type)
+    types: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.polygon:
             x0, y0, x1, y1 = self.bbox
             self.polygon = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 
+    @classmethod
+    def from_polygon(
+        cls, polygon: list[Point], baseline: list[Point] | None = None, id: str | None = None,
+        text: str | None = None, types: tuple[str, ...] = (),
+    ) -> LineRegion:  # fmt: skip
+        """A line given by its outline (at least one point); its box is the outline's
+        bounding box, rounded outwards to whole pixels."""
+        xs = [p[0] for p in polygon]
+        ys = [p[1] for p in polygon]
+        bbox = (math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys)))
+        return cls(bbox, list(polygon), list(baseline or []), id, text, types)
+
 
 @dataclass
 class Page:
-    """An input image, possibly with known lines (from a loader that reads ground truth)."""
+    """An input image, possibly with known lines: from a loader that reads them, or, as
+    ground truth, from a dataset reader's ``pages`` (then with ``regions``, ``id`` and
+    ``group`` too, and each line's text)."""
 
     source: str
     image: Any  # np.ndarray, uint8, [H, W] or [H, W, 3]
     lines: list[LineRegion] | None = None
+    #: text-region outlines (ALTO ``TextBlock``, PAGE ``TextRegion``); where a page is
+    #: annotated only in part, the annotated area
+    regions: list[list[Point]] = field(default_factory=list)
+    #: the page's name within its dataset (its file's path below the dataset folder,
+    #: without suffix)
+    id: str | None = None
+    #: the unit a train/validation split keeps together (page, document, writer)
+    group: str | None = None
 
     @property
     def width(self) -> int:

@@ -123,9 +123,112 @@ def test_eval_seg_errors(tmp_path, truth_page):
     table.write_text("a.png\tx\n")
     done = run_cli("eval-seg", table, "--dataset-format", "table")
     assert done.returncode == 2
-    assert "eval-seg needs page ground truth (ALTO or PAGE XML)" in done.stderr
+    assert "eval-seg needs page ground truth (a dataset reader with pages()" in done.stderr
+    assert "not TableReader" in done.stderr
     done = run_cli("eval-seg", truth_page, "--split", "val", "--val-fraction", "0.0")
     assert done.returncode == 2 and "no pages in split 'val'" in done.stderr
+
+
+JSON_PAGES = """
+import json
+from pathlib import Path
+
+import htrkit
+from htrkit.results import LineRegion, Page
+from htrkit.specs import DatasetSpec
+
+
+class JsonPages:
+    # a third party's page format: {"image": ..., "lines": [{"text", "polygon", "baseline"}]}
+    def __init__(self, options=None):
+        pass
+
+    def detect(self, path):
+        return Path(path).name.endswith(".pages.json")
+
+    def samples(self, path, report, skip_bad):
+        from htrkit.datasets import DatasetError
+        raise DatasetError(f"{path}: this test reader gives pages only")
+
+    def pages(self, path, report, skip_bad):
+        import cv2
+
+        doc = json.loads(Path(path).read_text())
+        image = cv2.imread(str(Path(path).parent / doc["image"]), cv2.IMREAD_GRAYSCALE)
+        lines = [LineRegion.from_polygon([tuple(p) for p in ln["polygon"]],
+                                         [tuple(p) for p in ln["baseline"]], text=ln["text"])
+                 for ln in doc["lines"]]
+        yield Page(str(path), image, lines, id="p", group="p")
+
+
+@htrkit.hookimpl
+def htrkit_register_datasets():
+    return [DatasetSpec("jsonpages", JsonPages, "pages as JSON (a test plugin)")]
+"""
+
+
+def test_eval_seg_scores_a_third_party_page_reader(tmp_path):
+    """Any dataset reader with pages() is scored, a plugin's as the built-in ones: the same
+    page and lines give the same scores as a PAGE file of them."""
+    from PIL import Image
+
+    from htrkit.writers.layout import page_xml, serialise
+
+    rows = [handwriting_like(360, 48, seed=s) for s in range(3)]
+    gap = np.full((30, 360), 255, np.uint8)
+    page = np.pad(np.vstack([gap] + [x for r in rows for x in (r, gap)]), ((0, 0), (40, 40)),
+                  constant_values=255)  # fmt: skip
+    Image.fromarray(page).save(tmp_path / "page.png")
+    # the middle line's outline is drawn too low: found lines match two of three
+    tops = [30, 108 + 30, 186]
+    lines = [LineResult(f"line {i}", 1.0, (40, t, 400, t + 48), box(40, t, 400, t + 48),
+                        [(40, t + 40), (400, t + 40)]) for i, t in enumerate(tops)]  # fmt: skip
+    with open(tmp_path / "page.xml", "w", encoding="utf-8") as fh:
+        serialise(page_xml(Result(str(tmp_path / "page.png"), page.shape[1], page.shape[0],
+                                  lines)), fh)  # fmt: skip
+    doc = {
+        "image": "page.png",
+        "lines": [
+            {"text": ln.text, "polygon": ln.polygon, "baseline": ln.baseline} for ln in lines
+        ],
+    }
+    (tmp_path / "p.pages.json").write_text(json.dumps(doc))
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "htrkit_jsonpages.py").write_text(JSON_PAGES)
+    info = site / "htrkit_jsonpages-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: htrkit-jsonpages\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[htrkit]\njsonpages = htrkit_jsonpages\n")
+    env = {"PYTHONPATH": str(site), "HTRKIT_LOAD_PLUGINS": "jsonpages"}
+
+    def scores(path, *extra):
+        done = run_cli("eval-seg", path, "--segmenter", "projection", "--json", *extra, env=env)
+        assert done.returncode == 0, done.stderr
+        total = json.loads(done.stdout)["total"]
+        total.pop("seconds_per_page")
+        return total
+
+    plugin = scores(tmp_path / "p.pages.json")  # detected by the plugin's detect()
+    assert plugin == scores(tmp_path / "page.xml", "--whole-page")
+    assert (plugin["gt_lines"], plugin["predicted_lines"]) == (3, 3)
+    assert plugin["line_recall"] == pytest.approx(2 / 3)
+
+
+def test_evaluate_runs_on_pages_in_process(truth_page):
+    """The scoring loop is a library function: what eval-seg prints, from Python."""
+    from htrkit.datasets import DatasetReport, find_reader
+    from htrkit.plugins import registry
+
+    reader = find_reader(truth_page, "page")
+    pages = list(reader.pages(truth_page, DatasetReport(), skip_bad=False))
+    seen = []
+    found = seg.evaluate(pages, registry("segmenter").create("projection"), advance=seen.append)
+    cli = json.loads(run_cli("eval-seg", truth_page, "--segmenter", "projection", "--json").stdout)
+    assert seen == [1] * len(pages) and len(found.pages) == len(pages)
+    for key, value in cli["total"].items():
+        if key != "seconds_per_page":
+            assert found.total[key] == value, key
 
 
 BIG_PAGE = """

@@ -1,11 +1,12 @@
-"""``htrkit eval-seg``: a line segmenter against ALTO or PAGE ground truth, and, with a
-model, the page text read end to end against the text read from the true lines."""
+"""``htrkit eval-seg``: a line segmenter against page ground truth (any dataset reader with
+``pages``), and, with a model, the page text read end to end against the text read from the
+true lines. The scoring is :func:`htrkit.metrics.segmentation.evaluate`; this parses and
+prints."""
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -19,13 +20,17 @@ def register(app: typer.Typer) -> None:
 
 
 def eval_seg(
-    dataset: Path = typer.Argument(..., help="ALTO or PAGE ground truth: a file or a folder."),
+    dataset: Path = typer.Argument(
+        ..., help="Page ground truth (ALTO, PAGE or a plugin's): a file or a folder."
+    ),
     segmenter: str = typer.Option("auto", "--segmenter", "-s", help="Line segmenter name."),
     segmenter_option: list[str] = typer.Option(
         [], "--segmenter-option", help="Segmenter option key=value (repeatable)."
     ),
     dataset_format: Optional[str] = typer.Option(
-        None, "--dataset-format", help="alto or page [default: detected]."
+        None,
+        "--dataset-format",
+        help="Dataset reader with pages: alto, page, ... [default: detected].",
     ),
     dataset_option: list[str] = typer.Option(
         [], "--dataset-option", help="Dataset reader option key=value (repeatable)."
@@ -66,24 +71,21 @@ def eval_seg(
     model reading the true lines gives the CER to compare with.
     """
     from htrkit.cli.common import progress_bar
+    from htrkit.components import PageReader
     from htrkit.datasets import DatasetReport, find_reader, split_of
-    from htrkit.datasets.layout import LayoutReader
-    from htrkit.metrics import segmentation as seg
-    from htrkit.metrics.text import CharacterErrorRate
+    from htrkit.metrics.segmentation import evaluate
     from htrkit.options import parse_key_values
     from htrkit.plugins import registry
-    from htrkit.results import LineRegion, Page
 
     if split not in ("all", "train", "val"):
         raise ConfigError(f"--split must be all, train or val, got {split!r}")
     reader = find_reader(dataset, dataset_format, parse_key_values(dataset_option))
-    if not isinstance(reader, LayoutReader):
+    if not isinstance(reader, PageReader):
         raise ConfigError(
-            f"{dataset}: eval-seg needs page ground truth (ALTO or PAGE XML), "
-            f"not {type(reader).__name__}"
+            f"{dataset}: eval-seg needs page ground truth (a dataset reader with pages(), "
+            f"such as alto or page), not {type(reader).__name__}"
         )
-    seg_options = parse_key_values(segmenter_option)
-    segment = registry("segmenter").create(segmenter, seg_options)
+    segment = registry("segmenter").create(segmenter, parse_key_values(segmenter_option))
     pipe = None
     if model is not None:
         from htrkit.pipeline import Pipeline
@@ -94,62 +96,20 @@ def eval_seg(
             decoder_options=parse_key_values(option),
             segmenter="whole",  # never used: every page comes with its lines
         )
-    report = DatasetReport()
     pages = [
         p
-        for p in reader.pages(dataset, report, skip_bad=True)
-        if split == "all" or split_of(p.group, val_fraction, split_seed) == split
+        for p in reader.pages(dataset, DatasetReport(), skip_bad=True)
+        if split == "all" or split_of(p.group or p.source, val_fraction, split_seed) == split
     ]
     if limit:
         pages = pages[:limit]
     if not pages:
         raise ConfigError(f"{dataset}: no pages in split {split!r}")
     show = sys.stderr.isatty() if progress is None else progress
-    scores, seconds, rows = [], 0.0, []
-    cer = CharacterErrorRate()
-    end_to_end, true_lines = [], []
     with progress_bar(len(pages), "pages", enabled=show) as advance:
-        for page in pages:
-            h, w = page.image.shape[:2]
-            start = time.perf_counter()
-            found = segment.segment(page.image)
-            took = time.perf_counter() - start
-            seconds += took
-            regions = page.regions if within_regions else None
-            gt_polygons = [ln.polygon for ln in page.lines]
-            keep = seg.counted([r.polygon for r in found], regions, gt_polygons, w, h)
-            scored = [r for r, k in zip(found, keep) if k]
-            score = seg.score_page(
-                gt_polygons,
-                [ln.baseline for ln in page.lines],
-                [r.polygon for r in scored],
-                [r.baseline for r in scored],
-                w,
-                h,
-                iou,
-            )
-            score.ignored = len(found) - len(scored)
-            scores.append(score)
-            row = {"page": page.key, "seconds": took, **seg.summarise([score])}
-            if pipe is not None:
-                truth = " ".join(" ".join(ln.text for ln in page.lines).split())
-                # the lines just scored, read as the pipeline reads them (not segmented again)
-                read = pipe(Page(str(page.xml), page.image, scored)) if scored else None
-                given = [LineRegion(_bbox(ln.polygon), ln.polygon, ln.baseline, ln.id)
-                         for ln in page.lines]  # fmt: skip
-                on_truth = pipe(Page(str(page.xml), page.image, given)) if given else None
-                for result, out in ((read, end_to_end), (on_truth, true_lines)):
-                    text = result.text if result is not None else ""
-                    out.append((" ".join(text.split()), truth))
-                row["page_cer"] = cer.corpus(*zip(end_to_end[-1]))
-                row["true_line_cer"] = cer.corpus(*zip(true_lines[-1]))
-            rows.append(row)
-            advance(1)
-    total = seg.summarise(scores)
-    total["seconds_per_page"] = seconds / len(pages)
-    if pipe is not None:
-        total["page_cer"] = cer.corpus(*zip(*end_to_end))
-        total["true_line_cer"] = cer.corpus(*zip(*true_lines))
+        found = evaluate(pages, segment, iou_threshold=iou, within_regions=within_regions,
+                         pipeline=pipe, advance=advance)  # fmt: skip
+    total, rows = found.total, found.pages
     if as_json:
         json.dump({"total": total, "pages": rows}, sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -180,9 +140,3 @@ def eval_seg(
         for r in worst:
             out.write(f"  {r['line_f1']:.3f}  {r['page']}  ({r['gt_lines']} true, "
                       f"{r['predicted_lines']} found)\n")  # fmt: skip
-
-
-def _bbox(polygon: list[tuple[float, float]]) -> tuple[int, int, int, int]:
-    xs = [p[0] for p in polygon]
-    ys = [p[1] for p in polygon]
-    return int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1

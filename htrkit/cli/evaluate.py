@@ -136,43 +136,27 @@ def _predict(
     batch_size,
     keep_images,
 ):
-    from htrkit.datasets import DatasetReport, read_dataset, split_of
+    from htrkit.datasets import DatasetReport, in_split, read_dataset
+    from htrkit.metrics.evaluation import predict
     from htrkit.options import parse_key_values
     from htrkit.pipeline import Pipeline
-    from htrkit.results import LineRegion, Page
 
-    if split not in ("all", "train", "val"):
-        raise ConfigError(f"--split must be all, train or val, got {split!r}")
+    report = DatasetReport()
+    samples = read_dataset(
+        path, fmt, parse_key_values(dataset_option), skip_bad=skip_bad, report=report
+    )
+    chosen = in_split(samples, split, val_fraction, seed)  # checks split before the model loads
     pipe = Pipeline(
         model=model,
         decoder=decoder,
         decoder_options=parse_key_values(option),
         batch_size=batch_size,
     )
-    report = DatasetReport()
-    samples = read_dataset(
-        path, fmt, parse_key_values(dataset_option), skip_bad=skip_bad, report=report
-    )
-    pairs, images, chunk = [], {}, []
-
-    def flush() -> None:
-        pages = [
-            Page(s.id, s.image, [LineRegion((0, 0, s.image.shape[1], s.image.shape[0]))])
-            for s in chunk
-        ]
-        for s, result in zip(chunk, pipe.batch(pages)):
-            pairs.append((s.id, s.text, result.text))
-            if keep_images:
-                images[s.id] = s.image
-        chunk.clear()
-
-    for sample in samples:
-        if split != "all" and split_of(sample.group, val_fraction, seed) != split:
-            continue
-        chunk.append(sample)
-        if len(chunk) >= 256:
-            flush()
-    flush()
+    pairs, images = [], {}
+    for sample, text in predict(pipe, chosen):
+        pairs.append((sample.id, sample.text, text))
+        if keep_images:
+            images[sample.id] = sample.image
     if report.skipped:
         sys.stderr.write(f"htrkit: warning: skipped {dict(report.skipped)}\n")
     return pairs, images

@@ -1,26 +1,17 @@
 """``htrkit tune-decoder``: search a decoder's weights on a validation set and write the best
-into a pipeline configuration."""
+into a pipeline configuration. The search is :func:`htrkit.decoders.tuning.grid_search`;
+this parses and prints."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
 from htrkit.errors import ConfigError
-
-#: what is searched when no --grid is given
-DEFAULT_GRIDS: dict[str, dict[str, list[Any]]] = {
-    "kenlm": {"alpha": [0.25, 0.5, 0.75, 1.0], "beta": [0.0, 1.0, 2.0, 3.0]},
-    "pyctcdecode": {"alpha": [0.25, 0.5, 0.75, 1.0], "beta": [0.0, 1.0, 2.0, 3.0]},
-    "wordbeam": {"lm_weight": [0.0, 0.25, 0.5, 1.0], "mode": ["ngrams", "ngrams+forecast"]},
-    "beam": {"beam_width": [4, 8, 16, 32]},
-}
 
 
 def register(app: typer.Typer) -> None:
@@ -56,60 +47,59 @@ def tune_decoder(
     """Try every combination of the --grid values on a dataset's lines (the model reads
     them once) and write the decoder options with the lowest CER (or WER), with the model
     and decoder, to a pipeline configuration."""
-    from htrkit.metrics.text import CharacterErrorRate, WordErrorRate
+    from dataclasses import asdict
+
+    from htrkit.decoders.tuning import DEFAULT_GRIDS, grid_search, trials_of
     from htrkit.options import parse_key_values
+    from htrkit.pipeline import write_config
     from htrkit.plugins import registry
 
     if metric not in ("cer", "wer"):
         raise ConfigError(f"--metric must be cer or wer, got {metric!r}")
     spec = registry("decoder").get(decoder)
-    fixed = parse_key_values(option)
     space = _grid(grid, DEFAULT_GRIDS.get(spec.name, {}))
-    if not space:
-        raise ConfigError(f"nothing to tune for decoder {spec.name!r}: give --grid key=v1,v2")
-    trials = [dict(zip(space, values)) for values in itertools.product(*space.values())]
-    for trial in trials:  # every option is checked before the model runs
-        spec.validate({**fixed, **trial})
-
+    trials = trials_of(spec.name, space, parse_key_values(option))  # checked before reading
     recognizer, lps, refs = _log_probs(
         dataset, model, dataset_format, dataset_option, split, val_fraction, split_seed, lines
     )
-    alphabet = recognizer.alphabet
-    cer, wer = CharacterErrorRate(), WordErrorRate()
 
-    def run(name: str, options: dict[str, Any]) -> dict[str, Any]:
-        d = registry("decoder").create(name, options)
-        start = time.perf_counter()
-        preds = [d.decode(lp, alphabet).text for lp in lps]
-        seconds = time.perf_counter() - start
-        return {
-            "options": options,
-            "cer": cer.corpus(preds, refs),
-            "wer": wer.corpus(preds, refs),
-            "lines_per_s": len(lps) / max(seconds, 1e-9),
-        }
-
-    base = run("greedy", {})
-    _say(f"{len(lps)} lines; greedy: CER {100 * base['cer']:.2f}%, WER {100 * base['wer']:.2f}%")
-    results = []
-    for i, trial in enumerate(trials, 1):
-        r = run(spec.name, {**fixed, **trial})
-        results.append(r)
-        shown = " ".join(f"{k}={v}" for k, v in trial.items())
+    def say(i: int, trial) -> None:
+        if i == 0:
+            _say(f"{len(lps)} lines; greedy: CER {100 * trial.cer:.2f}%, "
+                 f"WER {100 * trial.wer:.2f}%")  # fmt: skip
+            return
+        shown = " ".join(f"{k}={v}" for k, v in trial.options.items() if k in space)
         _say(
-            f"[{i}/{len(trials)}] {shown}: CER {100 * r['cer']:.2f}%, WER {100 * r['wer']:.2f}%"
-            f" ({r['lines_per_s']:.0f} lines/s)"
+            f"[{i}/{len(trials)}] {shown}: CER {100 * trial.cer:.2f}%, "
+            f"WER {100 * trial.wer:.2f}% ({trial.lines_per_s:.0f} lines/s)"
         )
-    best = min(results, key=lambda r: (r[metric], r["cer"], r["wer"]))
-    options = spec.validate(best["options"])
-    _write_config(output, model, spec.name, options, dataset, len(lps), base, best)
+
+    tuning = grid_search(lps, refs, recognizer.alphabet, spec.name, trials, metric=metric,
+                         on_trial=say)  # fmt: skip
+    base, best = tuning.greedy, tuning.best
+    options = spec.validate(best.options)
+    write_config(
+        output,
+        {
+            "model": model,
+            "decoder": spec.name,
+            "decoder_options": asdict(options),
+        },
+        comment=[
+            f"written by htrkit tune-decoder on {dataset} ({len(lps)} lines):",
+            f"CER {100 * best.cer:.2f}%, WER {100 * best.wer:.2f}% "
+            f"(greedy: CER {100 * base.cer:.2f}%, WER {100 * base.wer:.2f}%)",
+        ],
+    )
     if as_json:
-        typer.echo(json.dumps({"greedy": base, "trials": results, "best": best}, indent=1))
+        out = {"greedy": asdict(base), "trials": [asdict(t) for t in tuning.trials],
+               "best": asdict(best)}  # fmt: skip
+        typer.echo(json.dumps(out, indent=1))
     else:
         typer.echo(
-            f"best: {' '.join(f'{k}={v}' for k, v in best['options'].items() if k in space)}"
-            f": CER {100 * best['cer']:.2f}%, WER {100 * best['wer']:.2f}% (greedy "
-            f"{100 * base['cer']:.2f}%, {100 * base['wer']:.2f}%); written to {output}"
+            f"best: {' '.join(f'{k}={v}' for k, v in best.options.items() if k in space)}"
+            f": CER {100 * best.cer:.2f}%, WER {100 * best.wer:.2f}% (greedy "
+            f"{100 * base.cer:.2f}%, {100 * base.wer:.2f}%); written to {output}"
         )
 
 
@@ -128,17 +118,15 @@ def _grid(items: list[str], default: dict[str, list[Any]]) -> dict[str, list[str
 
 def _log_probs(path, model, fmt, dataset_option, split, val_fraction, seed, limit):
     """The model's log-probabilities for the dataset's lines, and their texts."""
-    from htrkit.datasets import read_dataset, split_of
+    from htrkit.datasets import in_split, read_dataset
     from htrkit.options import parse_key_values
     from htrkit.pipeline import load_recognizer
 
-    if split not in ("all", "train", "val"):
-        raise ConfigError(f"--split must be all, train or val, got {split!r}")
+    samples = in_split(read_dataset(path, fmt, parse_key_values(dataset_option)), split,
+                       val_fraction, seed)  # fmt: skip
     recognizer = load_recognizer(model)
     images, refs = [], []
-    for sample in read_dataset(path, fmt, parse_key_values(dataset_option)):
-        if split != "all" and split_of(sample.group, val_fraction, seed) != split:
-            continue
+    for sample in samples:
         images.append(sample.image)
         refs.append(sample.text)
         if limit and len(refs) >= limit:
@@ -151,33 +139,3 @@ def _log_probs(path, model, fmt, dataset_option, split, val_fraction, seed, limi
 def _say(message: str) -> None:
     sys.stderr.write(message + "\n")
     sys.stderr.flush()
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
-
-
-def _write_config(path: Path, model, decoder, options, dataset, n, base, best) -> None:
-    from dataclasses import asdict
-
-    lines = [
-        f"# written by htrkit tune-decoder on {dataset} ({n} lines):",
-        f"# CER {100 * best['cer']:.2f}%, WER {100 * best['wer']:.2f}% "
-        f"(greedy: CER {100 * base['cer']:.2f}%, WER {100 * base['wer']:.2f}%)",
-        f"model = {_toml(str(Path(model).resolve()) if Path(model).exists() else model)}",
-        f"decoder = {_toml(decoder)}",
-        "",
-        "[decoder_options]",
-    ]
-    for key, value in asdict(options).items():
-        if isinstance(value, str) and value and Path(value).is_file():
-            value = str(Path(value).resolve())  # a file named relative to here
-        lines.append(f"{key} = {_toml(value)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -15,13 +15,15 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from htrkit.components import DatasetReader as DatasetReader  # the contract, re-exported
 from htrkit.errors import InputError
+
+T = TypeVar("T")
 
 
 class DatasetError(InputError):
@@ -136,3 +138,21 @@ def split_of(group: str, val_fraction: float, seed: int = 0) -> str:
     digest = hashlib.sha256(f"{seed}:{group}".encode()).digest()
     position = int.from_bytes(digest[:8], "big") / 2**64
     return "val" if position < val_fraction else "train"
+
+
+def in_split(items: Iterable[T], split: str, val_fraction: float, seed: int = 0) -> Iterator[T]:
+    """The samples (or ground-truth pages) of ``items`` in ``split``: ``"all"``, or the
+    ``"train"`` or ``"val"`` side of :func:`split_of` on each one's ``group``.
+
+    :raises ConfigError: for any other ``split``, before reading anything."""
+    from htrkit.errors import ConfigError
+
+    if split not in ("all", "train", "val"):
+        raise ConfigError(f"split must be all, train or val, got {split!r}")
+
+    def chosen() -> Iterator[T]:
+        for item in items:
+            if split == "all" or split_of(item.group, val_fraction, seed) == split:
+                yield item
+
+    return chosen()

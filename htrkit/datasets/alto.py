@@ -17,7 +17,6 @@ from htrkit.datasets import DatasetError
 from htrkit.datasets.layout import (
     LayoutReader,
     LineError,
-    LineTruth,
     PageTruth,
     Point,
     box_polygon,
@@ -26,6 +25,7 @@ from htrkit.datasets.layout import (
     parse_points,
 )
 from htrkit.datasets.reading import clean_text
+from htrkit.results import LineRegion
 
 _ROOT = re.compile(rb"<(?:[\w.-]+:)?alto[\s>]")
 
@@ -51,7 +51,7 @@ class AltoReader(LayoutReader):
             for tag in tags:
                 if tag.get("ID"):
                     labels[tag.get("ID")] = tag.get("LABEL") or tag.get("ID")
-        lines: list[LineTruth | LineError] = []
+        lines: list[LineRegion | LineError] = []
         for i, element in enumerate(root.iter(f"{ns}TextLine")):
             try:
                 lines.append(_line(element, ns, labels, i))
@@ -80,7 +80,7 @@ def _outline(element: Any, ns: str) -> list[Point]:
     return box_polygon(*box) if box is not None else []
 
 
-def _line(element: Any, ns: str, labels: dict[str, str], index: int) -> LineTruth:
+def _line(element: Any, ns: str, labels: dict[str, str], index: int) -> LineRegion:
     line_id = element.get("ID") or str(index)
     what = f"TextLine {line_id!r}"
     box = _box(element, what)
@@ -93,7 +93,8 @@ def _line(element: Any, ns: str, labels: dict[str, str], index: int) -> LineTrut
             raise LineError(f"{what}: no Shape/Polygon and no HPOS/VPOS/WIDTH/HEIGHT")
         polygon = box_polygon(*box)
     types = tuple(labels.get(ref, ref) for ref in (element.get("TAGREFS") or "").split())
-    return LineTruth(line_id, _text(element), polygon, _baseline(element, polygon, what), types)
+    baseline = _baseline(element, polygon, what)
+    return LineRegion.from_polygon(polygon, baseline, line_id, _text(element), types)
 
 
 def _box(element: Any, what: str) -> tuple[float, float, float, float] | None:

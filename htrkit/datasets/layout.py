@@ -2,6 +2,8 @@
 image, filtering lines, grouping pages, and cutting out line images.
 
 A format module only turns a parsed XML tree into a :class:`PageTruth`; the rest is here.
+Pages and lines are htrkit's own :class:`~htrkit.results.Page` and
+:class:`~htrkit.results.LineRegion`, with the text and the page's regions and group.
 XML is parsed with ``defusedxml`` and DTDs refused, so a dataset downloaded from anywhere
 cannot read local files (XXE) or blow up memory (entity expansion).
 """
@@ -19,6 +21,7 @@ from typing import Any
 from htrkit.datasets import DatasetError, DatasetReport, Sample
 from htrkit.datasets.options import PageOptions
 from htrkit.datasets.reading import bad, load_image, outside, read_head, sorted_files
+from htrkit.results import LineRegion, Page
 
 Point = tuple[float, float]
 
@@ -31,36 +34,13 @@ class LineError(ValueError):
 
 
 @dataclass
-class LineTruth:
-    """One ground-truth line as written in the file, before cropping."""
-
-    id: str
-    text: str
-    polygon: list[Point]
-    baseline: list[Point] = field(default_factory=list)
-    types: tuple[str, ...] = ()
-
-
-@dataclass
 class PageTruth:
-    """What a layout file says about its page: the image it names, its lines and the
-    outlines of its text regions (ALTO ``TextBlock``, PAGE ``TextRegion``)."""
+    """What a layout file says about its page: the image it names, its lines (ground-truth
+    :class:`~htrkit.results.LineRegion`, with text, or the error that made one unreadable)
+    and the outlines of its text regions (ALTO ``TextBlock``, PAGE ``TextRegion``)."""
 
     image: str
-    lines: list[LineTruth | LineError]
-    regions: list[list[Point]] = field(default_factory=list)
-
-
-@dataclass
-class PageSample:
-    """A page with its image and ground-truth lines (for segmentation evaluation)."""
-
-    xml: Path
-    key: str  #: the file's path below the dataset folder, without suffix
-    group: str
-    image: Any
-    lines: list[LineTruth]
-    #: text-region outlines; where a page is annotated only in part, the annotated area
+    lines: list[LineRegion | LineError]
     regions: list[list[Point]] = field(default_factory=list)
 
 
@@ -134,18 +114,13 @@ def find_image(xml: Path, name: str) -> Path | None:
     return None
 
 
-def crop(image: Any, line: LineTruth) -> Any:
+def crop(image: Any, line: LineRegion) -> Any:
     """The line's bounding box, outside its polygon painted white, as its own array (no
     view into the page, so the page can be freed)."""
     from htrkit.geometry import crop_line
-    from htrkit.results import LineRegion
 
-    xs = [p[0] for p in line.polygon]
-    ys = [p[1] for p in line.polygon]
-    bbox = (math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys)))
-    region = LineRegion(bbox, list(line.polygon), list(line.baseline), line.id, line.text)
     # ground truth past the page is annotation slop: clipped, as the training cache has it
-    out = crop_line(image, region, pad=False)
+    out = crop_line(image, line, pad=False)
     return out.copy() if out.base is not None else out
 
 
@@ -193,9 +168,10 @@ class LayoutReader(ABC):
             except DatasetError as exc:
                 bad(report, skip_bad, "unreadable page", str(exc))
 
-    def pages(self, path: Path, report: DatasetReport, skip_bad: bool) -> Iterator[PageSample]:
-        """The pages under ``path``, each with its image and its lines (after this reader's
-        filters), for evaluating segmentation; pages without lines come too."""
+    def pages(self, path: Path, report: DatasetReport, skip_bad: bool) -> Iterator[Page]:
+        """The pages under ``path``, each with its image, its true lines (after this
+        reader's filters), its text regions, its name and its group, for evaluating and
+        training segmentation; pages without lines come too."""
         files, base = self._files(path)
         for xml in files:
             try:
@@ -217,7 +193,7 @@ class LayoutReader(ABC):
     def _load(
         self, xml: Path, base: Path, report: DatasetReport, skip_bad: bool, single: bool,
         need_lines: bool = False,
-    ) -> PageSample | None:  # fmt: skip
+    ) -> Page | None:  # fmt: skip
         root = parse_xml(xml)
         if local_name(root.tag) != self.root_name:
             if single:
@@ -254,7 +230,7 @@ class LayoutReader(ABC):
                 "(dataset option allow_outside=true reads it)"
             )
         image = load_image(image_path, f"{xml}: ")
-        return PageSample(xml, key, self._group(xml, key), image, lines, page.regions)
+        return Page(str(xml), image, lines, page.regions, key, self._group(xml, key))
 
     def _page(
         self, xml: Path, base: Path, report: DatasetReport, skip_bad: bool, single: bool

@@ -18,13 +18,13 @@ from htrkit.datasets import DatasetError
 from htrkit.datasets.layout import (
     LayoutReader,
     LineError,
-    LineTruth,
     PageTruth,
     Point,
     namespace,
     parse_points,
 )
 from htrkit.datasets.reading import clean_text
+from htrkit.results import LineRegion
 
 _NAMESPACE = b"primaresearch.org/PAGE/gts/pagecontent"
 _STRUCTURE_TYPE = re.compile(r"structure\s*\{[^}]*?\btype\s*:\s*([^;}]+)")
@@ -42,7 +42,7 @@ class PageXmlReader(LayoutReader):
         page = root.find(f"{ns}Page")
         if page is None:
             raise DatasetError(f"{path}: no <Page> element")
-        lines: list[LineTruth | LineError] = []
+        lines: list[LineRegion | LineError] = []
         for i, element in enumerate(page.iter(f"{ns}TextLine")):
             try:
                 lines.append(_line(element, ns, i))
@@ -59,7 +59,7 @@ class PageXmlReader(LayoutReader):
         return PageTruth((page.get("imageFilename") or "").strip(), lines, regions)
 
 
-def _line(element: Any, ns: str, index: int) -> LineTruth:
+def _line(element: Any, ns: str, index: int) -> LineRegion:
     line_id = element.get("id") or str(index)
     what = f"TextLine {line_id!r}"
     polygon = _points(element.find(f"{ns}Coords"), ns, f"{what}: Coords")
@@ -72,7 +72,7 @@ def _line(element: Any, ns: str, index: int) -> LineTruth:
         text = " ".join(w for w in words if w)
     match = _STRUCTURE_TYPE.search(element.get("custom") or "")
     types = (match.group(1).strip(),) if match else ()
-    return LineTruth(line_id, clean_text(text), polygon, baseline, types)
+    return LineRegion.from_polygon(polygon, baseline, line_id, clean_text(text), types)
 
 
 def _points(element: Any, ns: str, what: str) -> list[Point]:

@@ -1,12 +1,18 @@
-"""Reading prediction and reference files, pairing them, and scoring a corpus."""
+"""Reading prediction and reference files, pairing them, reading a dataset's lines with a
+pipeline, and scoring a corpus (``htrkit eval`` parses its options and prints these)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from htrkit.errors import InputError
 from htrkit.metrics import Metric
+
+if TYPE_CHECKING:
+    from htrkit.datasets import Sample
+    from htrkit.pipeline import Pipeline
 
 
 def read_tsv(path: str | Path) -> dict[str, str]:
@@ -76,3 +82,27 @@ def score(pairs: list[tuple[str, str, str]], metrics: Mapping[str, Metric]) -> d
     refs = [r for _, r, _ in pairs]
     preds = [p for _, _, p in pairs]
     return {name: m.corpus(preds, refs) for name, m in metrics.items()}
+
+
+def predict(
+    pipeline: Pipeline, samples: Iterable[Sample], chunk: int = 256
+) -> Iterator[tuple[Sample, str]]:
+    """Each sample with the text ``pipeline`` reads in its image, the image taken as one
+    whole line (no segmentation), in the given order. Samples are read ``chunk`` at a time
+    (the pipeline batches them by width), so a dataset of any size streams through in
+    bounded memory."""
+    from htrkit.results import LineRegion, Page
+
+    batch: list[Sample] = []
+
+    def flush() -> Iterator[tuple[Sample, str]]:
+        pages = [Page(s.id, s.image, [LineRegion((0, 0, s.image.shape[1], s.image.shape[0]))])
+                 for s in batch]  # fmt: skip
+        yield from zip(batch, (result.text for result in pipeline.batch(pages)))
+        batch.clear()
+
+    for sample in samples:
+        batch.append(sample)
+        if len(batch) >= chunk:
+            yield from flush()
+    yield from flush()

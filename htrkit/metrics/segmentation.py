@@ -18,14 +18,25 @@
 
 Polygons and baselines are drawn on a grid at most ``grid`` pixels a side, so a 6000x8000
 scan costs what a small page does.
+
+:func:`evaluate` runs a segmenter over ground-truth pages (any dataset reader's ``pages``,
+:class:`htrkit.components.PageReader`) and scores it, and, given a pipeline, also reads
+each page end to end; ``htrkit eval-seg`` parses its options and prints what it returns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from htrkit.components import Segmenter
+    from htrkit.pipeline import Pipeline
+    from htrkit.results import Page
 
 Point = tuple[float, float]
 
@@ -282,3 +293,82 @@ def summarise(pages: Sequence[PageScores]) -> dict[str, float]:
         "baseline_recall": br,
         "baseline_f1": f1(bp, br),
     }
+
+
+@dataclass
+class SegmentationEvaluation:
+    """What :func:`evaluate` found: the totals of :func:`summarise` with
+    ``seconds_per_page`` (the segmenter alone) and, with a pipeline, ``page_cer`` (the
+    pages read end to end) and ``true_line_cer`` (the same pipeline reading the true
+    lines); and one row per page, with its ``page`` id and ``seconds``."""
+
+    total: dict[str, float]
+    pages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def evaluate(
+    pages: Iterable[Page],
+    segmenter: Segmenter,
+    *,
+    iou_threshold: float = 0.5,
+    within_regions: bool = True,
+    pipeline: Pipeline | None = None,
+    advance: Callable[[int], None] | None = None,
+) -> SegmentationEvaluation:
+    """Segment each ground-truth page and score the lines found against its true lines.
+
+    ``within_regions`` leaves out found lines lying mostly outside the page's annotated
+    text regions (see the module docstring). With ``pipeline``, the lines just scored are
+    read as that pipeline reads given lines, and so are the true lines; each page's text
+    (its lines joined in reading order, whitespace collapsed) is scored against the true
+    lines' text. ``advance(1)`` is called after each page (a progress bar)."""
+    from htrkit.metrics.text import CharacterErrorRate
+    from htrkit.results import Page
+
+    cer = CharacterErrorRate()
+    scores: list[PageScores] = []
+    rows: list[dict[str, Any]] = []
+    seconds = 0.0
+    end_to_end: list[tuple[str, str]] = []
+    on_truth: list[tuple[str, str]] = []
+    for page in pages:
+        truth_lines = page.lines or []
+        h, w = page.image.shape[:2]
+        start = time.perf_counter()
+        found = segmenter.segment(page.image)
+        took = time.perf_counter() - start
+        seconds += took
+        gt_polygons = [ln.polygon for ln in truth_lines]
+        keep = counted([r.polygon for r in found], page.regions if within_regions else None,
+                       gt_polygons, w, h)  # fmt: skip
+        scored = [r for r, k in zip(found, keep) if k]
+        score = score_page(
+            gt_polygons,
+            [ln.baseline for ln in truth_lines],
+            [r.polygon for r in scored],
+            [r.baseline for r in scored],
+            w,
+            h,
+            iou_threshold,
+        )
+        score.ignored = len(found) - len(scored)
+        scores.append(score)
+        row: dict[str, Any] = {"page": page.id or page.source, "seconds": took,
+                               **summarise([score])}  # fmt: skip
+        if pipeline is not None:
+            truth = " ".join(" ".join(ln.text or "" for ln in truth_lines).split())
+            for lines, out in ((scored, end_to_end), (truth_lines, on_truth)):
+                # the lines as given (not segmented again), read as the pipeline reads them
+                read = pipeline(Page(page.source, page.image, list(lines))).text if lines else ""
+                out.append((" ".join(read.split()), truth))
+            row["page_cer"] = cer.corpus([end_to_end[-1][0]], [truth])
+            row["true_line_cer"] = cer.corpus([on_truth[-1][0]], [truth])
+        rows.append(row)
+        if advance is not None:
+            advance(1)
+    total: dict[str, float] = summarise(scores)
+    total["seconds_per_page"] = seconds / max(len(scores), 1)
+    if pipeline is not None:
+        total["page_cer"] = cer.corpus(*map(list, zip(*end_to_end))) if end_to_end else 0.0
+        total["true_line_cer"] = cer.corpus(*map(list, zip(*on_truth))) if on_truth else 0.0
+    return SegmentationEvaluation(total, rows)

@@ -17,16 +17,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from htrkit.geometry import region_from_polygon
 from htrkit.results import LineRegion
 from htrkit.segmenters.options import AStarOptions
-from htrkit.segmenters.projection import (
-    estimate_skew,
-    find_bands,
-    ink_mask,
-    remove_rules,
-    rotate,
-)
+from htrkit.segmenters.projection import prepare
 
 
 class AStarSegmenter:
@@ -37,25 +30,10 @@ class AStarSegmenter:
         import cv2
 
         o = self.options
-        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        h, w = grey.shape
-        scale = min(1.0, o.work_width / max(w, 1))
-        small = (
-            grey
-            if scale == 1.0
-            else cv2.resize(
-                grey, (max(int(w * scale), 1), max(int(h * scale), 1)), interpolation=cv2.INTER_AREA
-            )
-        )
-        ink = ink_mask(small)
-        if ink is None:
+        page = prepare(image, o.work_width, o.max_skew, o.skew_step, o.min_ink)
+        if page is None:
             return []
-        angle = estimate_skew(remove_rules(ink), o.max_skew, o.skew_step)
-        rotated, matrix = rotate(ink, angle)
-        rotated, ruled = remove_rules(rotated, with_rows=True)
-        bands = find_bands(rotated, o.min_ink, ruled)
-        if not bands:
-            return []
+        rotated, bands = page.ink, page.bands
         rh, rw = rotated.shape
         # cost of passing a cell: 1, more near ink (within about a fifth of a line), a lot
         # on ink
@@ -75,7 +53,6 @@ class AStarSegmenter:
             path = _astar(cost[lo:hi], start - lo) + lo
             seams.append(path)
         pad = o.margin
-        inverse = cv2.invertAffineTransform(matrix)
         regions = []
         xs = np.arange(rw)
         for i, (top, bottom, base) in enumerate(bands):
@@ -102,16 +79,11 @@ class AStarSegmenter:
             keep = np.unique(np.r_[xs[x0 : x1 + 1 : step], x1])
             top_pts = np.stack([keep, upper[keep]], 1).astype(np.float64)
             bottom_pts = np.stack([keep[::-1], lower[keep[::-1]]], 1).astype(np.float64)
-            poly = _back(np.vstack([top_pts, bottom_pts]), inverse) / scale
-            line = _back(np.array([[x0, base], [x1, base]], np.float64), inverse) / scale
-            region = region_from_polygon(poly, line, w, h)
+            line = np.array([[x0, base], [x1, base]], np.float64)
+            region = page.region(np.vstack([top_pts, bottom_pts]), line)
             if region is not None:
                 regions.append(region)
         return regions
-
-
-def _back(points: np.ndarray, inverse: np.ndarray) -> np.ndarray:
-    return points @ inverse[:, :2].T + inverse[:, 2]
 
 
 @njit(cache=True)

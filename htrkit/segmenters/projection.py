@@ -21,6 +21,8 @@ marginalia and tables need a layout-aware segmenter.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from htrkit.geometry import region_from_polygon
@@ -33,30 +35,13 @@ class ProjectionSegmenter:
         self.options = options or ProjectionOptions()
 
     def segment(self, image: np.ndarray) -> list[LineRegion]:
-        import cv2
-
         o = self.options
-        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        h, w = grey.shape
-        scale = min(1.0, o.work_width / max(w, 1))
-        small = (
-            grey
-            if scale == 1.0
-            else cv2.resize(
-                grey, (max(int(w * scale), 1), max(int(h * scale), 1)), interpolation=cv2.INTER_AREA
-            )
-        )
-        ink = ink_mask(small)
-        if ink is None:
+        page = prepare(image, o.work_width, o.max_skew, o.skew_step, o.min_ink)
+        if page is None:
             return []
-        angle = estimate_skew(remove_rules(ink), o.max_skew, o.skew_step)
-        rotated, matrix = rotate(ink, angle)
-        rotated, ruled = remove_rules(rotated, with_rows=True)
-        bands = find_bands(rotated, o.min_ink, ruled)
-        inverse = cv2.invertAffineTransform(matrix)
         regions = []
-        for top, bottom, base in bands:
-            cols = np.flatnonzero(rotated[top:bottom].sum(axis=0) > 0)
+        for top, bottom, base in page.bands:
+            cols = np.flatnonzero(page.ink[top:bottom].sum(axis=0) > 0)
             if cols.size == 0:
                 continue
             pad = o.margin * (bottom - top)
@@ -64,11 +49,62 @@ class ProjectionSegmenter:
             y0, y1 = top - pad, bottom + pad
             corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
             baseline = np.array([[x0, base], [x1, base]], np.float64)
-            poly = _back(corners, inverse) / scale
-            region = region_from_polygon(poly, _back(baseline, inverse) / scale, w, h)
+            region = page.region(corners, baseline)
             if region is not None:
                 regions.append(region)
         return regions
+
+
+@dataclass
+class PreparedPage:
+    """A page as ``projection`` and ``astar`` work on it: its ink (0/1) at the working
+    scale, deskewed and without ruled lines, the bands of its text lines (top, bottom and
+    baseline rows), and the way back to page pixels."""
+
+    ink: np.ndarray
+    bands: list[tuple[int, int, int]]
+    scale: float  #: working pixels per page pixel
+    inverse: np.ndarray  #: 2x3 affine from deskewed working pixels to working pixels
+    width: int  #: of the page, in its own pixels
+    height: int
+
+    def back(self, points: np.ndarray) -> np.ndarray:
+        """Points of the deskewed working image in page pixels."""
+        return (points @ self.inverse[:, :2].T + self.inverse[:, 2]) / self.scale
+
+    def region(self, polygon: np.ndarray, baseline: np.ndarray) -> LineRegion | None:
+        """The line with this outline and baseline (deskewed working pixels), clipped to
+        the page; ``None`` if nothing of it is on the page."""
+        return region_from_polygon(self.back(polygon), self.back(baseline), self.width,
+                                   self.height)  # fmt: skip
+
+
+def prepare(
+    image: np.ndarray, work_width: int, max_skew: float, skew_step: float, min_ink: float
+) -> PreparedPage | None:
+    """Steps 1-4 of the module docstring; ``None`` for a page without ink or lines."""
+    import cv2
+
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    h, w = grey.shape
+    scale = min(1.0, work_width / max(w, 1))
+    small = (
+        grey
+        if scale == 1.0
+        else cv2.resize(
+            grey, (max(int(w * scale), 1), max(int(h * scale), 1)), interpolation=cv2.INTER_AREA
+        )
+    )
+    ink = ink_mask(small)
+    if ink is None:
+        return None
+    angle = estimate_skew(remove_rules(ink), max_skew, skew_step)
+    rotated, matrix = rotate(ink, angle)
+    rotated, ruled = remove_rules(rotated, with_rows=True)
+    bands = find_bands(rotated, min_ink, ruled)
+    if not bands:
+        return None
+    return PreparedPage(rotated, bands, scale, cv2.invertAffineTransform(matrix), w, h)
 
 
 def ink_mask(grey: np.ndarray) -> np.ndarray | None:
@@ -282,7 +318,3 @@ def _merge_weak(bands: list[tuple[int, int]], profile: np.ndarray, min_ink: floa
         c, d = bands[j]
         bands[j] = (min(a, c), max(b, d))
     return bands
-
-
-def _back(points: np.ndarray, inverse: np.ndarray) -> np.ndarray:
-    return points @ inverse[:, :2].T + inverse[:, 2]
