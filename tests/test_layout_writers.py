@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import handwriting_like, run_cli
+from conftest import SHARED, handwriting_like, run_cli
 
 from htrkit.datasets import read_dataset
 from htrkit.plugins import registry
@@ -235,3 +235,83 @@ def test_min_confidence_from_the_command_line(tmp_path):
     assert body["lines"][0]["text"] == "Handwriting is easy to read for htrkit"
     bad = run_cli("run", line, "--min-confidence", "2")
     assert bad.returncode == 2 and "min_confidence must be from 0 to 1, got 2.0" in bad.stderr
+
+
+# -- reading an existing segmentation: the round trip ------------------------------------
+
+
+def _without_text(xml: bytes, fmt: str) -> bytes:
+    """The document with everything that carries text taken out, canonicalised."""
+    root = etree.fromstring(xml)
+    drop = {"alto": ("String", "SP", "HYP"), "page": ("TextEquiv", "Word")}[fmt]
+    for element in list(root.iter()):
+        if etree.QName(element).localname in drop:
+            element.getparent().remove(element)
+    for element in root.iter():
+        element.text = (element.text or "").strip() or None
+        element.tail = None
+    return etree.tostring(root, method="c14n")
+
+
+def _round_trip(xml: Path, fmt: str, tmp_path: Path) -> bytes:
+    out = tmp_path / f"out-{fmt}"
+    done = run_cli("run", xml, "-f", fmt, "-o", f"{out}/")
+    assert done.returncode == 0, done.stderr
+    return (out / xml.name).read_bytes()
+
+
+def test_an_alto_and_a_page_file_come_back_with_only_their_text_changed(
+    page_png, tmp_path, schemas
+):
+    from htrkit import Pipeline
+
+    image = page_png
+    result = Pipeline(segmenter="projection")(image)
+    assert len(result.lines) == 4
+    for fmt in ("alto", "page"):
+        given = tmp_path / fmt
+        given.mkdir()
+        (given / "page.png").write_bytes(image.read_bytes())
+        original = write(fmt, [result])  # a layout htrkit wrote
+        # an existing segmentation: old text in it, ids of its own, a line without text
+        original = original.replace('ID="l0"', 'ID="line_a"').replace('id="l0"', 'id="line_a"')
+        xml = given / "page.xml"
+        xml.write_text(original, encoding="utf-8")
+        filled = _round_trip(xml, fmt, tmp_path)
+        assert_valid(filled.decode("utf-8"), schemas[fmt])
+        assert _without_text(filled, fmt) == _without_text(original.encode("utf-8"), fmt)
+        assert b"line_a" in filled
+        # the text is what the pipeline reads along the same lines
+        lines = Pipeline().load(str(xml)).lines
+        assert [ln.id for ln in lines][:2] == ["line_a", "l1"]
+        read = Pipeline()(str(xml))
+        assert read.lines[0].id == "line_a" and read.text
+        if fmt == "page":
+            assert read.lines[0].text in filled.decode("utf-8")
+
+
+@pytest.mark.skipif(not (SHARED / "copiste-pages").is_dir(), reason="needs ../shared/data")
+def test_a_real_alto_page_round_trips(tmp_path, schemas):
+    """An eScriptorium export (Copiste): read along its own lines, written back valid, the
+    same document but for the text."""
+    import shutil
+
+    name = "imp_wikitexte_0022"
+    for suffix in (".xml", ".jpg"):
+        shutil.copy(SHARED / "copiste-pages" / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    xml = tmp_path / f"{name}.xml"
+    filled = _round_trip(xml, "alto", tmp_path)
+    assert _without_text(filled, "alto") == _without_text(xml.read_bytes(), "alto")
+    root = etree.fromstring(filled)
+    words = [s.get("CONTENT") for s in root.iter("{*}String")]
+    assert len(words) > 20 and sum(len(w) for w in words) > 100
+
+
+def test_a_folder_of_images_and_their_layouts_reads_each_image_once(page_png, tmp_path):
+    image = page_png
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "page.png").write_bytes(image.read_bytes())
+    (folder / "page.xml").write_text(write("alto", [page_result("page.png")]))
+    done = run_cli("run", folder, "-f", "tsv")
+    assert done.returncode == 0 and len(done.stdout.strip().splitlines()) == 1

@@ -191,7 +191,9 @@ def run(
         connect(address, jobs)  # before the model's runtime starts its threads
     pipe = Pipeline(**settings)
 
-    suffixes = sorted({s for spec in registry("loader") for s in spec.suffixes})
+    # a folder's XML files are the layouts of its images, not inputs of their own: name
+    # them (or a glob) to read along their lines
+    suffixes = sorted({s for spec in registry("loader") for s in spec.suffixes} - {".xml"})
     items = list(expand_pages(expand_inputs(inputs, suffixes), pipe.loader))
     show = sys.stderr.isatty() if progress is None else progress
     if out_dir is not None and overlay is None:

@@ -36,6 +36,13 @@ LOADERS = [
         options=PdfOptions,
         suffixes=(".pdf",),
     ),
+    LoaderSpec(
+        "layout",
+        "htrkit.loaders.layout:LayoutLoader",
+        "an ALTO or PAGE file: its image, read along the lines it draws (its own "
+        "segmentation); -f alto/page writes the same document back with the text",
+        suffixes=(".xml",),
+    ),
 ]
 
 
