@@ -89,6 +89,8 @@ def validate_options(schema: type, values: Mapping[str, Any] | None, *, what: st
     """
     if isinstance(values, schema):
         return values
+    if values is not None and not isinstance(values, Mapping):
+        raise OptionsError(f"options of {what} must be a table of key = value, got {values!r}")
     values = dict(values or {})
     hints = typing.get_type_hints(schema)
     fields = {f.name: f for f in dataclasses.fields(schema)}

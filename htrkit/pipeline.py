@@ -112,19 +112,16 @@ class Pipeline:
             )
         if replace_preprocess and not preprocess:
             raise ConfigError("replace_preprocess needs the preprocess steps to run instead")
-        specs = [(registry("preprocessor").get(n), opts) for n, opts in map(_stage, preprocess)]
+        stages = _stages(preprocess, "preprocess")
+        specs = [(registry("preprocessor").get(n), opts) for n, opts in stages]
         steps = [(spec, spec.validate(opts)) for spec, opts in specs]
         self._preprocess_config = [{"name": s.name, "options": asdict(o)} for s, o in steps]
         own = PreprocessChain([s.create(o) for s, o in steps], [s.name for s, _ in steps])
         self.replace_preprocess = replace_preprocess
         self.preprocess = own if replace_preprocess else own + self.recognizer.preprocess
-        self.postprocessors = [
-            registry("postprocessor").create(name, opts)
-            for name, opts in map(_stage, postprocessors)
-        ]
-        self._postprocessor_config = [
-            {"name": name, "options": opts} for name, opts in map(_stage, postprocessors)
-        ]
+        post = _stages(postprocessors, "postprocessors")
+        self.postprocessors = [registry("postprocessor").create(n, opts) for n, opts in post]
+        self._postprocessor_config = [{"name": n, "options": opts} for n, opts in post]
         self.loader = None
         if loader is not None:
             self.loader = registry("loader").create(loader, loader_options)
@@ -297,6 +294,8 @@ def model_decoding(
     ``decoding`` metadata (``{"decoder": "kenlm", "options": {"level": "char"}}``), with the
     given options over the model's, or ``greedy`` for a model that names none. Another
     decoder name is returned as it is."""
+    if options is not None and not isinstance(options, Mapping):
+        raise ConfigError(f"decoder_options must be a table of options, got {options!r}")
     given = dict(options or {})
     if decoder != "auto":
         return decoder, given
@@ -478,6 +477,13 @@ def _toml(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+
+
+def _stages(specs: Any, what: str) -> list[tuple[str, Mapping[str, Any] | None]]:
+    """The ``(name, options)`` of each stage of a list (``preprocess``, ``postprocessors``)."""
+    if isinstance(specs, (str, Mapping)) or not isinstance(specs, (list, tuple)):
+        raise ConfigError(f"{what} must be a list of stages, got {specs!r}")
+    return [_stage(spec) for spec in specs]
 
 
 def _stage(spec: StageSpec) -> tuple[str, Mapping[str, Any] | None]:

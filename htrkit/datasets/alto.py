@@ -9,6 +9,7 @@ Each ``TextLine`` gives a sample: its ``Shape/Polygon`` (or, failing that, its
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,8 @@ def _box(element: Any, what: str) -> tuple[float, float, float, float] | None:
         x, y, w, h = (float(v) for v in values)
     except ValueError:
         raise LineError(f"{what}: HPOS/VPOS/WIDTH/HEIGHT {values} are not numbers") from None
+    if not all(math.isfinite(v) for v in (x, y, w, h)):
+        raise LineError(f"{what}: HPOS/VPOS/WIDTH/HEIGHT {values} are not finite numbers")
     return x, y, w, h
 
 

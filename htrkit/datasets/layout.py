@@ -96,6 +96,8 @@ def find_image(xml: Path, name: str) -> Path | None:
     name, then other extensions, then the layout file's own stem with image extensions.
     Folders named ``page`` or ``alto`` are looked through to their parent, where exports
     (Transkribus, eScriptorium) keep the images."""
+    if "\0" in name:  # no file has such a name
+        name = ""
     folders = [xml.parent]
     if xml.parent.name.lower() in ("page", "alto"):
         folders.append(xml.parent.parent)

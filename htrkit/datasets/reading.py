@@ -25,7 +25,7 @@ def outside(path: Path, roots: list[Path]) -> bool:
     try:
         real = path.resolve()
         return not any(real.is_relative_to(root.resolve()) for root in roots)
-    except (OSError, RuntimeError):  # a loop of links
+    except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL byte
         return True
 
 

@@ -83,6 +83,9 @@ class TableReader:
             bad(report, skip_bad, "malformed row", message)
             return
         name = row[columns.image].strip()
+        if "\0" in name:
+            bad(report, skip_bad, "malformed row", f"{where}the image path holds a NUL byte")
+            return
         text = row[columns.text].strip()
         if not text:
             report.drop("empty")
