@@ -335,3 +335,30 @@ def test_a_fine_tune_never_ends_worse_than_its_start(tmp_path):
     a, b = load_file(start), load_file(tmp_path / "wreck" / "best.safetensors")
     for key in a:
         assert np.array_equal(a[key].numpy(), b[key].numpy()), key
+
+
+def test_htrkit_adapt_holds_out_pages_and_says_before_and_after(tmp_path):
+    """One command: pages in, a model out that names its base, data, held-out pages and
+    CER before and after, never worse than its start; bad requests are one line."""
+    from htrkit.modelfile import read_config
+
+    words = write_word_dataset(tmp_path / "words", 60, seed=9)  # 3 folders of 20
+    out = tmp_path / "mine.safetensors"
+    done = run_cli("adapt", words, "-o", out, "--max-minutes", "0.3", "--threads", "1",
+                   "--val-pages", "1", timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("CER on the 1 held-out page(s): ") and f"wrote {out}" in last
+    meta = read_config(out).metadata
+    facts = meta["adaptation"]
+    assert meta["adapted_from"] == "default" and meta["name"] == "mine"
+    assert facts["held_out_lines"] == 20 and facts["training_lines"] == 40
+    assert len(facts["held_out_pages"]) == 1
+    assert facts["cer_after"] <= facts["cer_before"]
+    again = run_cli("adapt", words, "-o", out)
+    assert again.returncode == 2 and "exists; give --overwrite" in again.stderr
+    for extra, says in ((["--val-pages", "3"], "give between 1 and 2 of the 3 pages"),):
+        bad = run_cli("adapt", words, "-o", tmp_path / "x.safetensors", *extra)
+        assert bad.returncode == 2 and says in bad.stderr, bad.stderr
+    one = run_cli("adapt", words / "group000" / "w00000.png", "-o", tmp_path / "y.safetensors")
+    assert one.returncode != 0 and len(one.stderr.strip().splitlines()) == 1

@@ -8,6 +8,7 @@ from htrkit.hookspecs import hookimpl
 @hookimpl
 def htrkit_register_commands(app) -> None:
     from htrkit.cli import (
+        adapt,
         data,
         evalseg,
         evaluate,
@@ -29,6 +30,7 @@ def htrkit_register_commands(app) -> None:
     model.register(app)
     data.register(app)
     train.register(app)
+    adapt.register(app)
     lm.register(app)
     tune.register(app)
     serve.register(app)

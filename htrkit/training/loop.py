@@ -176,9 +176,10 @@ class Trainer:
             self._save_state(
                 module, optimizer, schedule, whole, batch, step, best_cer, bad_epochs, scaler
             )
+            loss = f"loss {self.history[-1]['train_loss']:.3f}" if losses else "no step yet"
             self.log(
-                f"epoch {at_epoch:g}: loss {self.history[-1]['train_loss']:.3f}, val CER "
-                f"{100 * cer:.2f}%, WER {100 * wer:.2f}%" + (" (best)" if improved else "")
+                f"epoch {at_epoch:g}: {loss}, val CER {100 * cer:.2f}%, WER {100 * wer:.2f}%"
+                + (" (best)" if improved else "")
             )
             return bool(t.patience and bad_epochs >= t.patience)
 

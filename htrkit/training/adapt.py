@@ -1,0 +1,161 @@
+"""Adapting a trained model to a collection in one call (``htrkit adapt``): a few
+transcribed pages in, a model file out that is never worse on the held-out pages than the
+model it started from.
+
+- **Data:** any dataset the readers know (ALTO or PAGE folders, TSV/CSV tables, gt-pairs,
+  ...), each path detected or read as ``fmt``.
+- **Held out:** whole pages (groups), ``val_pages`` of them (default: a fifth, at least
+  one), chosen by the same stable hash as every htrkit split, so a rerun holds out the
+  same pages.
+- **Schedule:** scaled to the number of lines: about 1,000 steps of 8 lines in all (3 to
+  30 epochs), a warm-up of a twentieth of them, a cosine decay, within ``max_minutes``.
+- **Never worse:** the starting model is validated first and stays the result unless
+  training beats it (``[train] score_start``).
+- **The model file** names its base, its data, the held-out pages, the CER before and
+  after, and a description of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from htrkit.errors import ConfigError
+
+Log = Callable[[str], None]
+STEPS = 1000
+BATCH = 8
+
+
+def _position(group: str) -> float:
+    digest = hashlib.sha256(f"0:{group}".encode()).digest()  # split_of's hash, seed 0
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def held_out_fraction(groups: Sequence[str], count: int) -> float:
+    """The ``val_fraction`` (with split seed 0) that holds out exactly ``count`` of
+    ``groups``: a point between the ``count``-th and the next group's hash positions."""
+    positions = sorted(_position(g) for g in set(groups))
+    if not 1 <= count < len(positions):
+        raise ConfigError(
+            f"--val-pages {count}: give between 1 and {len(positions) - 1} of the "
+            f"{len(positions)} pages (one at least must be left to train on)"
+        )
+    return (positions[count - 1] + positions[count]) / 2
+
+
+def adapt(
+    paths: Sequence[Path],
+    output: Path,
+    *,
+    base: str = "default",
+    fmt: str | None = None,
+    max_minutes: float = 10.0,
+    val_pages: int | None = None,
+    threads: int = 0,
+    overwrite: bool = False,
+    log: Log = print,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Fine-tune ``base`` on the pages under ``paths`` and write the result to ``output``;
+    returns a summary (CER before and after, lines, pages, minutes)."""
+    from htrkit.datasets import DatasetReport, read_dataset
+    from htrkit.modelfile import save_model
+    from htrkit.recognizer import Recognizer
+    from htrkit.training.config import from_dict
+    from htrkit.training.loop import Trainer
+
+    if output.suffix != ".safetensors":
+        raise ConfigError(f"-o {output}: a model file's name ends in .safetensors")
+    if output.exists() and not overwrite:
+        raise ConfigError(f"{output}: exists; give --overwrite to replace it")
+    if not output.parent.is_dir():
+        raise ConfigError(f"-o {output}: no such directory {output.parent}")
+    groups: list[str] = []
+    for path in paths:
+        if not path.exists():
+            raise ConfigError(f"{path}: no such file or directory")
+        groups += [s.group for s in read_dataset(path, fmt, skip_bad=True, report=DatasetReport())]
+    lines, pages = len(groups), len(set(groups))
+    if pages < 2:
+        raise ConfigError(
+            f"{', '.join(map(str, paths))}: {lines} lines on {pages} page(s); adapting needs "
+            "two pages at least (one is held out to measure it)"
+        )
+    held = val_pages if val_pages is not None else max(1, round(pages / 5))
+    fraction = held_out_fraction(groups, held)
+    train_lines = sum(_position(g) >= fraction for g in groups)
+    per_epoch = max(1, math.ceil(train_lines / BATCH))
+    epochs = min(30, max(3, math.ceil(STEPS / per_epoch)))
+    warmup = max(5, epochs * per_epoch // 20)
+    run = output.parent / f".{output.stem}-adapt"
+    shutil.rmtree(run, ignore_errors=True)
+    config = from_dict(
+        {
+            "model": {"init": base},
+            "data": {
+                "train": [
+                    {"path": str(p.resolve()), "format": fmt, "skip_bad": True} for p in paths
+                ],  # fmt: skip
+                "val_fraction": fraction,
+                "split_seed": 0,
+            },
+            "train": {
+                "output": str(run.resolve()),
+                "epochs": epochs,
+                "batch_size": BATCH,
+                "lr": 2e-4,
+                "warmup_steps": warmup,
+                "schedule": "cosine",
+                "patience": 0,
+                "max_minutes": max_minutes,
+                "threads": threads,
+                "augment_options": {"neighbours_p": 0.3, "crop_p": 0.4, "rotation": 3.0},
+            },
+        }
+    )
+    log(
+        f"adapting {base} on {train_lines} lines of {pages - held} pages; {lines - train_lines} "
+        f"lines of {held} page(s) held out; {epochs} epochs of {per_epoch} steps, at most "
+        f"{max_minutes:g} min"
+    )
+    trainer = Trainer(config, log=log, progress=progress)
+    summary = trainer.fit()
+    history = trainer.history
+    before = history[0]["val_cer"] if history and history[0]["epoch"] == 0 else float("nan")
+    after = summary["best_cer"]
+    best = Recognizer.load(run / "best.safetensors")
+    held_pages = sorted({g for g in groups if _position(g) < fraction})
+    name = output.stem
+    metadata = {
+        **best.config.metadata,
+        "name": name,
+        "description": f"{base} adapted to {', '.join(p.name for p in paths)} by htrkit adapt "
+        f"({train_lines} lines of {pages - held} pages)",
+        "adapted_from": base,
+        "adaptation": {
+            "data": [str(p) for p in paths],
+            "training_lines": train_lines,
+            "held_out_lines": lines - train_lines,
+            "held_out_pages": held_pages,
+            "cer_before": round(before, 5),
+            "cer_after": round(after, 5),
+            "minutes": summary["minutes"],
+        },
+    }
+    save_model(output, best.module, replace(best.config, metadata=metadata))
+    shutil.rmtree(run, ignore_errors=True)
+    return {
+        "cer_before": before,
+        "cer_after": after,
+        "lines": lines,
+        "pages": pages,
+        "held_out_pages": held,
+        "minutes": summary["minutes"],
+        "output": str(output),
+    }
