@@ -51,8 +51,9 @@ def check_size(width: int, height: int, source: str, limit: int | None = None) -
         )
 
 
-def read_image(path: str | os.PathLike[str]) -> tuple[str, np.ndarray]:
-    """Read an image file (its first frame) as ``(source, array)``.
+def read_image(path: str | os.PathLike[str], frame: int = 0) -> tuple[str, np.ndarray]:
+    """Read an image file (its first frame, or ``frame``: a page of a multi-page TIFF) as
+    ``(source, array)``.
 
     :raises ImageError: with the file name and what is wrong.
     """
@@ -66,7 +67,22 @@ def read_image(path: str | os.PathLike[str]) -> tuple[str, np.ndarray]:
         raise ImageError(f"{source}: file is empty")
     with open(path, "rb") as f:
         head = f.read(24)
-    return source, _decode(path, head, source)
+    return source, _decode(path, head, source, frame=frame)
+
+
+def page_count(path: str | os.PathLike[str]) -> int:
+    """How many pages a TIFF holds (1 for any other image, and for what cannot be read:
+    reading it gives the error)."""
+    from PIL import Image
+
+    path = Path(path)
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return 1
+    try:
+        with _open_unlimited(path) as im:
+            return max(int(getattr(im, "n_frames", 1)), 1) if im.format == "TIFF" else 1
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return 1
 
 
 def decode_image(data: bytes, source: str = "upload", max_pixels: int | None = None) -> np.ndarray:
@@ -83,7 +99,9 @@ def decode_image(data: bytes, source: str = "upload", max_pixels: int | None = N
     return _decode(io.BytesIO(data), bytes(data[:24]), source, max_pixels)
 
 
-def _decode(file: Path | object, head: bytes, source: str, limit: int | None = None) -> np.ndarray:
+def _decode(
+    file: Path | object, head: bytes, source: str, limit: int | None = None, frame: int = 0
+) -> np.ndarray:
     from PIL import UnidentifiedImageError
 
     try:
@@ -96,6 +114,14 @@ def _decode(file: Path | object, head: bytes, source: str, limit: int | None = N
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"{source}: cannot read image header ({exc})") from None
     with im:
+        if frame:
+            pages = int(getattr(im, "n_frames", 1))
+            if frame >= pages:
+                raise ImageError(f"{source}: the image has {pages} page(s), not {frame + 1}")
+            try:
+                im.seek(frame)
+            except (EOFError, ValueError) as exc:
+                raise ImageError(f"{source}: cannot read page {frame + 1} ({exc})") from None
         check_size(im.width, im.height, source, limit)
         try:
             im.load()

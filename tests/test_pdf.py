@@ -1,5 +1,5 @@
-"""PDF input: one input per page, rendered when it is read, pages named in the results
-and the outputs."""
+"""Multi-page inputs (PDF, TIFF): one input per page, rendered when it is read, pages named
+in the results and the outputs."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ DIGITS = ROOT / "examples" / "images" / "digits.png"
 
 
 def _pdf(path: Path, images: list[Path]) -> Path:
+    pytest.importorskip("pypdfium2")
     """A PDF with one page per image, at 300 dpi (rendered back at 300 dpi, a page has
     the image's own size)."""
     pages = [Image.open(p).convert("L") for p in images]
@@ -58,6 +59,7 @@ def test_a_page_renders_at_its_size_and_reads_as_the_image_does(tmp_path):
 
 
 def test_a_broken_pdf_fails_alone(tmp_path):
+    pytest.importorskip("pypdfium2")
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.4\n not really a pdf at all")
     done = run_cli("run", bad, LINE)
@@ -81,3 +83,21 @@ def test_pages_are_counted_without_rendering_them(tmp_path):
     finally:
         pdf.PdfLoader.load = original  # type: ignore[assignment]
     assert len(sources) == 100 and sources[99] == f"{doc}#page=100" and rendered == []
+
+
+def test_each_page_of_a_multi_page_tiff_is_an_input(tmp_path):
+    """A multi-page TIFF was read at its first page without a word: each page is an input
+    now, named by its page, as a PDF's are."""
+    pages = [Image.open(p).convert("L") for p in (LINE, DIGITS)]
+    tif = tmp_path / "scans.tif"
+    pages[0].save(tif, save_all=True, append_images=pages[1:])
+    listed = run_cli("run", tif, "-f", "tsv")
+    assert listed.returncode == 0, listed.stderr
+    rows = [row.split("\t") for row in listed.stdout.splitlines()]
+    assert [r[0] for r in rows] == [f"{tif}#page=1", f"{tif}#page=2"]
+    assert rows[0][1] == "Handwriting is easy to read for htrkit"
+    out = tmp_path / "out"
+    assert run_cli("run", tif, "-o", f"{out}/").returncode == 0
+    assert sorted(p.name for p in out.glob("*.txt")) == ["scans-p001.txt", "scans-p002.txt"]
+    missing = run_cli("run", f"{tif}#page=3")
+    assert missing.returncode == 1 and "the image has 2 page(s), not 3" in missing.stderr

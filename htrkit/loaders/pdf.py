@@ -11,23 +11,12 @@ from its size in points before it is rendered.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from htrkit.errors import ImageError, InputError
+from htrkit.loaders import PAGE_REF, page_refs, split_ref
 from htrkit.loaders.options import PdfOptions
 from htrkit.results import Page
-
-#: ``scans.pdf#page=3``: a page of a PDF as an input of its own
-PAGE_REF = re.compile(r"^(?P<path>.+)#page=(?P<page>[1-9]\d{0,5})$")
-
-
-def split_ref(source: str) -> tuple[Path, int | None]:
-    """``("scans.pdf", 2)`` for ``"scans.pdf#page=3"`` (0-based page), or the path alone."""
-    match = PAGE_REF.match(source)
-    if match and not Path(source).exists():
-        return Path(match["path"]), int(match["page"]) - 1
-    return Path(source), None
 
 
 def _open(path: Path):
@@ -60,7 +49,7 @@ def page_sources(path: Path) -> list[str]:
     count = page_count(path)
     if count == 0:
         raise InputError(f"{path}: the PDF has no pages")
-    return [str(path)] if count == 1 else [f"{path}#page={n}" for n in range(1, count + 1)]
+    return page_refs(path, count)
 
 
 class PdfLoader:
