@@ -373,3 +373,19 @@ def test_bundled_lexicon_and_language_models_fix_a_word(name, options):
     lp = spell("the hause", LETTERS, c5={"a": 0.55, "o": 0.4})
     assert greedy(lp, LETTERS) == "the hause"
     assert registry("decoder").create(name, options).decode(lp, LETTERS).text == "the house"
+
+
+def test_a_bad_pattern_says_why_and_a_long_one_is_not_echoed_whole():
+    from htrkit.errors import OptionsError
+
+    with pytest.raises(
+        OptionsError,
+        match=r"'\(ab' is not a usable regular expression: "
+        r"missing \), unterminated subpattern at position 0",
+    ):
+        registry("decoder").create("pattern", {"pattern": "(ab"})
+    long = "a" * 10_000 + "("
+    with pytest.raises(OptionsError) as caught:
+        registry("decoder").create("pattern", {"pattern": long})
+    message = str(caught.value)
+    assert len(message) < 400 and "(10,001 characters)" in message and "position 10000" in message

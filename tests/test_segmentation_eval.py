@@ -341,3 +341,19 @@ def test_eval_seg_within_regions_and_on_the_whole_page(tmp_path):
     assert (a["predicted_lines"], a["ignored_lines"], a["line_precision"]) == (4, 0, 0.5)
     text = run_cli("eval-seg", tmp_path / "page.xml", "--segmenter", "projection").stdout
     assert "2 more outside the true regions left out" in text
+
+
+def test_a_refused_page_is_said_not_dropped_in_silence(tmp_path):
+    from conftest import run_cli
+
+    (tmp_path / "p.xml").write_text(
+        '<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#"><Description>'
+        "<sourceImageInformation><fileName>missing.png</fileName></sourceImageInformation>"
+        "</Description><Layout><Page><PrintSpace/></Page></Layout></alto>"
+    )
+    done = run_cli("eval-seg", tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines[0].startswith("htrkit: warning: skipped 1 (unreadable page), e.g. ")
+    assert "missing.png' not found" in lines[0]
+    assert lines[1].endswith("no pages in split 'all' (1 page(s) refused)")

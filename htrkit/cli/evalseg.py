@@ -96,15 +96,21 @@ def eval_seg(
             decoder_options=parse_key_values(option),
             segmenter="whole",  # never used: every page comes with its lines
         )
+    report = DatasetReport()
     pages = [
         p
-        for p in reader.pages(dataset, DatasetReport(), skip_bad=True)
+        for p in reader.pages(dataset, report, skip_bad=True)
         if split == "all" or split_of(p.group or p.source, val_fraction, split_seed) == split
     ]
+    if report.skipped:  # a refused page is said, never dropped in silence
+        for reason, count in report.skipped.items():
+            first = report.examples.get(reason, "")
+            sys.stderr.write(f"htrkit: warning: skipped {count} ({reason}), e.g. {first}\n")
     if limit:
         pages = pages[:limit]
     if not pages:
-        raise ConfigError(f"{dataset}: no pages in split {split!r}")
+        skipped = f" ({sum(report.skipped.values())} page(s) refused)" if report.skipped else ""
+        raise ConfigError(f"{dataset}: no pages in split {split!r}{skipped}")
     show = sys.stderr.isatty() if progress is None else progress
     with progress_bar(len(pages), "pages", enabled=show) as advance:
         found = evaluate(pages, segment, iou_threshold=iou, within_regions=within_regions,

@@ -64,7 +64,7 @@ def compile_pattern(pattern: str, max_states: int = MAX_STATES, max_seconds: flo
                 if j is None:
                     if len(states) >= max_states:
                         raise PatternTooComplex(
-                            f"pattern {pattern!r} is too complex: its automaton has over "
+                            f"pattern {_shown(pattern)} is too complex: its automaton has over "
                             f"{max_states:,} states; simplify it (fewer nested repeats)"
                         )
                     j = index[key] = len(states)
@@ -72,7 +72,7 @@ def compile_pattern(pattern: str, max_states: int = MAX_STATES, max_seconds: flo
                 moves[i][transition] = j
             if time.monotonic() > deadline:
                 raise PatternTooComplex(
-                    f"pattern {pattern!r} is too complex: its automaton took over "
+                    f"pattern {_shown(pattern)} is too complex: its automaton took over "
                     f"{max_seconds:g} s to build; simplify it"
                 )
         return fsm_module.FSM(
@@ -109,6 +109,13 @@ def iter_growing(items: list) -> Any:
         i += 1
 
 
+def _shown(pattern: str, most: int = 80) -> str:
+    """The pattern as an error shows it: quoted, and cut with its length if long."""
+    if len(pattern) <= most:
+        return repr(pattern)
+    return f"{pattern[:most]!r}... ({len(pattern):,} characters)"
+
+
 class PatternScorer:
     """A regular expression as a :class:`~htrkit.decoders.search.Scorer` (no scores, only
     the constraint). States are the automaton's."""
@@ -116,20 +123,28 @@ class PatternScorer:
     def __init__(self, pattern: str, ignore_case: bool = False):
         from interegular.fsm import anything_else
 
+        shown = _shown(pattern)
         try:
             fsm = compile_pattern(pattern)
         except PatternTooComplex:
             raise
-        except Exception as exc:  # the parser raises several kinds
+        except Exception as exc:  # the parser raises several kinds, some without a message
+            import re
+
+            try:  # Python's own parser says where and what, when it refuses it too
+                re.compile(pattern)
+                reason = str(exc).strip() or type(exc).__name__
+            except re.error as py:
+                reason = f"{py.msg} at position {py.pos}" if py.pos is not None else py.msg
             raise OptionsError(
-                f"pattern {pattern!r} is not a usable regular expression: {exc}"
+                f"pattern {shown} is not a usable regular expression: {reason[:200]}"
             ) from None
         self.fsm = fsm
         self.other = fsm.alphabet[anything_else] if anything_else in fsm.alphabet else None
         self.ignore_case = ignore_case
         self.live = _live_states(fsm)
         if fsm.initial not in self.live:
-            raise OptionsError(f"pattern {pattern!r} matches no text")
+            raise OptionsError(f"pattern {shown} matches no text")
 
     def initial(self) -> Any:
         return self.fsm.initial
