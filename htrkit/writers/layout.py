@@ -27,11 +27,12 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 
 def _one(results: Sequence[Result], fmt: str) -> Result | None:
+    """The one page a per-page writer writes (the caller gives one result per document:
+    ``htrkit run`` checks this before reading)."""
     good = [r for r in results if r.ok]
     if len(good) > 1:
         raise ConfigError(
-            f"--format {fmt} writes one document per page, and {len(good)} pages were read: "
-            "give a directory (-o out/) for one file per input"
+            f"the {fmt} writer writes one document per page; it was given {len(good)} pages"
         )
     return good[0] if good else None
 
