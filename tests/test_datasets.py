@@ -617,3 +617,28 @@ def test_dataset_files_cannot_name_images_outside_their_folder(tmp_path):
     (export / "page").mkdir()
     (export / "page" / "scan.xml").write_text(alto(ALTO_LINES, image="scan.png"))
     assert len(read(export / "page")[0]) == 2
+
+
+def test_line_geometry_far_off_the_page_is_clipped_where_pages_are_read(tmp_path):
+    """A 50,000-px box and 1e11 coordinates cost eval-seg 3 GB, or an overflow: lines are
+    clipped to the page when it is read, and a line wholly off the page is left out."""
+    folder = tmp_path / "alto"
+    save(page_image(), folder / "page.png")  # 400 x 200
+    lines = """
+<TextLine ID="big" HPOS="10" VPOS="10" WIDTH="50000" HEIGHT="30"><String CONTENT="wide"/></TextLine>
+<TextLine ID="far" HPOS="10" VPOS="60" WIDTH="100" HEIGHT="20">
+  <Shape><Polygon POINTS="10 60 100000000000 60 100000000000 80 10 80"/></Shape>
+  <String CONTENT="far"/></TextLine>
+<TextLine ID="off" HPOS="9000" VPOS="9000" WIDTH="10" HEIGHT="10"><String CONTENT="off"/></TextLine>
+"""
+    (folder / "page.xml").write_text(alto(lines))
+    reader = find_reader(folder, "alto")
+    report = DatasetReport()
+    (page,) = list(reader.pages(folder, report, skip_bad=True))
+    assert [ln.id for ln in page.lines] == ["big", "far"]
+    for line in page.lines:
+        assert all(0 <= x <= 400 and 0 <= y <= 200 for x, y in line.polygon)
+        assert line.bbox[2] <= 400 and line.bbox[3] <= 200
+    assert report.skipped["line outside the page"] == 1
+    samples, _ = read(folder, skip_bad=True)
+    assert [s.text for s in samples] == ["wide", "far"] and samples[0].image.shape[1] <= 400

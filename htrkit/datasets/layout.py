@@ -44,6 +44,27 @@ class PageTruth:
     regions: list[list[Point]] = field(default_factory=list)
 
 
+def clip_points(points: list[Point], width: int, height: int) -> list[Point]:
+    """Each point moved onto the page (``0..width`` by ``0..height``)."""
+    return [(min(max(x, 0.0), float(width)), min(max(y, 0.0), float(height))) for x, y in points]
+
+
+def clip_line(line: LineRegion, width: int, height: int) -> LineRegion | None:
+    """The line with its outline and baseline clipped to the page, or ``None`` when its
+    outline does not reach the page at all."""
+    xs = [p[0] for p in line.polygon]
+    ys = [p[1] for p in line.polygon]
+    if max(xs) <= 0 or max(ys) <= 0 or min(xs) >= width or min(ys) >= height:
+        return None
+    return LineRegion.from_polygon(
+        clip_points(line.polygon, width, height),
+        clip_points(line.baseline, width, height),
+        line.id,
+        line.text,
+        line.types,
+    )
+
+
 def parse_points(value: str, what: str) -> list[Point]:
     """``"x1 y1 x2 y2"`` or ``"x1,y1 x2,y2"`` as a list of ``(x, y)``."""
     tokens = value.replace(",", " ").split()
@@ -232,7 +253,21 @@ class LayoutReader(ABC):
                 "(dataset option allow_outside=true reads it)"
             )
         image = load_image(image_path, f"{xml}: ")
-        return Page(str(xml), image, lines, page.regions, key, self._group(xml, key))
+        h, w = image.shape[:2]
+        # geometry clipped to the page once, here: a 50,000-px box or 1e11 coordinates
+        # cost every later step memory and time (or an overflow)
+        kept = []
+        for line in lines:
+            clipped = clip_line(line, w, h)
+            if clipped is None:
+                bad(report, skip_bad, "line outside the page", f"{xml}: line {line.id!r} lies "
+                    f"outside the {w}x{h} page")  # fmt: skip
+            else:
+                kept.append(clipped)
+        if need_lines and not kept:
+            return None
+        regions = [clip_points(r, w, h) for r in page.regions]
+        return Page(str(xml), image, kept, regions, key, self._group(xml, key))
 
     def _page(
         self, xml: Path, base: Path, report: DatasetReport, skip_bad: bool, single: bool
