@@ -59,7 +59,9 @@ class Pipeline:
         ``{"name", "options"}`` dicts.
     :param replace_preprocess: run ``preprocess`` instead of the model's chain; it must
         then end in a grey image of the model's input height.
-    :param postprocessors: names, ``(name, options)`` pairs or ``{"name", "options"}`` dicts.
+    :param postprocessors: names, ``(name, options)`` pairs or ``{"name", "options"}`` dicts;
+        ``None``: the model's own (its file's ``postprocessors`` metadata: the bundled
+        ``default`` writes a word read mostly in capitals in capitals), ``[]`` for none.
     :param loader: a loader name, or ``None`` to choose one by file suffix.
     :param loader_options: options for the loader (only with ``loader``).
     :param batch_size: lines per forward pass of the network.
@@ -84,7 +86,7 @@ class Pipeline:
         segmenter_options: Mapping[str, Any] | None = None,
         preprocess: Sequence[StageSpec] = (),
         replace_preprocess: bool = False,
-        postprocessors: Sequence[StageSpec] = (),
+        postprocessors: Sequence[StageSpec] | None = None,
         loader: str | None = None,
         loader_options: Mapping[str, Any] | None = None,
         batch_size: int = 16,
@@ -119,6 +121,8 @@ class Pipeline:
         own = PreprocessChain([s.create(o) for s, o in steps], [s.name for s, _ in steps])
         self.replace_preprocess = replace_preprocess
         self.preprocess = own if replace_preprocess else own + self.recognizer.preprocess
+        if postprocessors is None:  # the model's own (its file's metadata), else none
+            postprocessors = self.recognizer.config.metadata.get("postprocessors", [])
         post = _stages(postprocessors, "postprocessors")
         self.postprocessors = [registry("postprocessor").create(n, opts) for n, opts in post]
         self._postprocessor_config = [{"name": n, "options": opts} for n, opts in post]

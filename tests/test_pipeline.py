@@ -319,6 +319,10 @@ def test_the_default_model_reads_with_its_language_model_and_greedy_is_one_optio
     assert Pipeline(decoder_options={"alpha": 0.3}).decoder_options.alpha == 0.3
     assert Pipeline(decoder="greedy").decoder_name == "greedy"
     assert Pipeline(model="digits").decoder_name == "greedy"  # it names no decoding
+    # and its own postprocessing: a word read mostly in capitals comes out in capitals
+    assert [p["name"] for p in pipe.describe()["postprocessors"]] == ["capitals"]
+    assert Pipeline(postprocessors=[]).describe()["postprocessors"] == []
+    assert Pipeline(model="digits").describe()["postprocessors"] == []
     assert pipe(line).text == "Handwriting is easy to read for htrkit"
     done = run_cli("run", line, "--decoder", "greedy", "-f", "json")
     assert done.returncode == 0 and "Handwriting" in done.stdout
@@ -355,3 +359,22 @@ def test_a_device_that_is_not_there_is_a_usage_error():
         assert done.returncode == 2
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and says in lines[0]
+
+
+def test_capitals_writes_a_word_read_mostly_in_capitals_in_capitals():
+    from htrkit.plugins import registry
+    from htrkit.results import CharResult, LineResult
+
+    def line(text: str) -> LineResult:
+        chars = [CharResult(c, 10.0 * i, 10.0 * i + 9, 0.9, i) for i, c in enumerate(text)]
+        return LineResult(text, 0.9, (0, 0, 10 * len(text), 30), chars=chars)
+
+    capitals = registry("postprocessor").create("capitals")
+    out = capitals(line("Mr BiLEL of PaRIS, née STRAße and iPhone ok"))
+    assert out.text == "Mr BILEL of PARIS, née STRAßE and iPhone ok"
+    assert [c.char for c in out.chars] == list(out.text)  # positions kept
+    assert [c.x0 for c in out.chars] == [10.0 * i for i in range(len(out.text))]
+    same = line("Le café, MAISON Dupont")
+    assert capitals(same) is same
+    strict = registry("postprocessor").create("capitals", {"share": 0.9})
+    assert strict(line("BiLEL")).text == "BiLEL"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from htrkit.hookspecs import hookimpl
-from htrkit.postprocess import UnicodeOptions
+from htrkit.postprocess import CapitalsOptions, UnicodeOptions
 from htrkit.specs import PostprocessorSpec
 
 POSTPROCESSORS = [
@@ -13,6 +13,12 @@ POSTPROCESSORS = [
         "Unicode normalisation (NFC by default)",
         options=UnicodeOptions,
         aliases=("nfc",),
+    ),
+    PostprocessorSpec(
+        "capitals",
+        "htrkit.postprocess:Capitals",
+        "a word read mostly in capitals comes out in capitals (BiLEL -> BILEL)",
+        options=CapitalsOptions,
     ),
     PostprocessorSpec(
         "collapse-whitespace",
