@@ -219,8 +219,10 @@ class PluginManager:
         for kind in HOOKS:
             try:
                 self.registry(kind)
-            except PluginError:  # a name clash: still list what we know
-                pass
+            except PluginError as exc:  # a name clash: list what we know, flagged
+                for info in self._info.values():
+                    if not info.builtin and info.provider in str(exc) and not info.error:
+                        info.error = str(exc)
         return sorted(self._info.values(), key=lambda i: (not i.builtin, i.name))
 
     def add_commands(self, app: Any) -> None:

@@ -285,3 +285,13 @@ def test_model_plugin_makes_a_name_usable(site, model_path, line_png):
     known = "neither a model file nor a known model; models: default, digits, tiny-random"
     with pytest.raises(Exception, match=known):
         Pipeline(model="tiny-randm")
+
+
+def test_a_clashing_plugin_is_flagged_in_the_listing(site):
+    clash = GOOD_PLUGIN.replace('"shout", Shout', '"beam", Shout').replace('("yell",)', "()")
+    site("htrkit-clash", "clash", "htrkit_clash_mod", clash)
+    manager = PluginManager()
+    listed = {info.name: info for info in manager.plugins()}
+    assert "decoder name 'beam' is registered twice" in (listed["clash"].error or "")
+    assert listed["clash"].to_dict()["error"] == listed["clash"].error
+    assert all(info.error is None for info in listed.values() if info.builtin)
