@@ -142,3 +142,14 @@ def _check_file(path: Path) -> None:
         raise ModelError(f"{path}: no such model file")
     if path.is_dir():
         raise ModelError(f"{path}: is a directory, not a model file")
+
+
+def is_model_path(model: str) -> bool:
+    """Whether a ``model`` argument names a file rather than an installed model: an
+    existing path, a ``.safetensors`` name, or anything with a folder in it."""
+    return (
+        Path(model).exists()
+        or model.endswith((".safetensors", ".onnx"))
+        or "/" in model
+        or os.sep in model
+    )

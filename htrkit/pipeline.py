@@ -22,6 +22,7 @@ import numpy as np
 from htrkit.errors import ConfigError, InputError, ModelError, suggest
 from htrkit.geometry import clip_to_page, crop_line
 from htrkit.imageio import as_uint8
+from htrkit.modelfile import is_model_path
 from htrkit.plugins import registry
 from htrkit.preprocess.chain import PreprocessChain
 from htrkit.recognizer import LineReader, LineReading, Recognizer
@@ -392,17 +393,6 @@ def _installed(model: str) -> Path:
             f"{model!r} is neither a model file nor a known model; models: {available}"
         )
     return Path(models.create(model))
-
-
-def is_model_path(model: str) -> bool:
-    """Whether a ``model`` argument names a file rather than an installed model: an
-    existing path, a ``.safetensors`` name, or anything with a folder in it."""
-    return (
-        Path(model).exists()
-        or model.endswith((".safetensors", ".onnx"))
-        or "/" in model
-        or os.sep in model
-    )
 
 
 def loader_for(path: Path) -> Any:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from htrkit.datasets import DatasetError, DatasetReport
-from htrkit.default_plugins.loaders import IMAGE_SUFFIXES
 from htrkit.errors import ImageError
+from htrkit.imageio_suffixes import IMAGE_SUFFIXES
 
 
 def bad(report: DatasetReport, skip_bad: bool, reason: str, message: str) -> None:

@@ -3,24 +3,9 @@
 from __future__ import annotations
 
 from htrkit.hookspecs import hookimpl
+from htrkit.imageio_suffixes import IMAGE_SUFFIXES
 from htrkit.loaders.options import PdfOptions
 from htrkit.specs import LoaderSpec
-
-IMAGE_SUFFIXES = (
-    ".png",
-    ".jpg",
-    ".jpeg",
-    ".tif",
-    ".tiff",
-    ".bmp",
-    ".gif",
-    ".webp",
-    ".jp2",
-    ".pgm",
-    ".ppm",
-    ".pbm",
-    ".pnm",
-)
 
 LOADERS = [
     LoaderSpec(

@@ -19,7 +19,7 @@ from htrkit.training.config import TrainConfig
 def init_path(config: TrainConfig) -> Path:
     """``[model] init``: a model file (relative to the config), or the name of an
     installed model such as ``default``."""
-    from htrkit.pipeline import is_model_path
+    from htrkit.modelfile import is_model_path
     from htrkit.plugins import registry
 
     init = config.model.init
