@@ -5,6 +5,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
+import typer
+
+# The dataset and split options of eval, eval-seg and tune-decoder, spelled once (the
+# split itself is checked once too, by htrkit.datasets.in_split).
+DATASET_FORMAT = typer.Option(None, "--dataset-format", help="Dataset reader [default: detected].")
+DATASET_OPTION = typer.Option(
+    [], "--dataset-option", help="Dataset reader option key=value (repeatable)."
+)
+SPLIT = typer.Option("all", "--split", help="all, train or val (split by group).")
+VAL_FRACTION = typer.Option(0.1, "--val-fraction", help="Share of groups in val.")
+SPLIT_SEED = typer.Option(0, "--split-seed", help="Seed of the group split.")
+
 
 @contextlib.contextmanager
 def progress_bar(

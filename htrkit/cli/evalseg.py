@@ -12,6 +12,13 @@ from typing import Optional
 
 import typer
 
+from htrkit.cli.common import (
+    DATASET_FORMAT,
+    DATASET_OPTION,
+    SPLIT,
+    SPLIT_SEED,
+    VAL_FRACTION,
+)
 from htrkit.errors import ConfigError
 
 
@@ -27,17 +34,11 @@ def eval_seg(
     segmenter_option: list[str] = typer.Option(
         [], "--segmenter-option", help="Segmenter option key=value (repeatable)."
     ),
-    dataset_format: Optional[str] = typer.Option(
-        None,
-        "--dataset-format",
-        help="Dataset reader with pages: alto, page, ... [default: detected].",
-    ),
-    dataset_option: list[str] = typer.Option(
-        [], "--dataset-option", help="Dataset reader option key=value (repeatable)."
-    ),
-    split: str = typer.Option("all", "--split", help="all, train or val (split by group)."),
-    val_fraction: float = typer.Option(0.1, "--val-fraction", help="Share of groups in val."),
-    split_seed: int = typer.Option(0, "--split-seed", help="Seed of the group split."),
+    dataset_format: Optional[str] = DATASET_FORMAT,
+    dataset_option: list[str] = DATASET_OPTION,
+    split: str = SPLIT,
+    val_fraction: float = VAL_FRACTION,
+    split_seed: int = SPLIT_SEED,
     iou: float = typer.Option(0.5, "--iou", help="IoU at which a line counts as found."),
     within_regions: bool = typer.Option(
         True,
@@ -72,13 +73,11 @@ def eval_seg(
     """
     from htrkit.cli.common import progress_bar
     from htrkit.components import PageReader
-    from htrkit.datasets import DatasetReport, find_reader, split_of
+    from htrkit.datasets import DatasetReport, find_reader, in_split
     from htrkit.metrics.segmentation import evaluate
     from htrkit.options import parse_key_values
     from htrkit.plugins import registry
 
-    if split not in ("all", "train", "val"):
-        raise ConfigError(f"--split must be all, train or val, got {split!r}")
     reader = find_reader(dataset, dataset_format, parse_key_values(dataset_option))
     if not isinstance(reader, PageReader):
         raise ConfigError(
@@ -97,11 +96,8 @@ def eval_seg(
             segmenter="whole",  # never used: every page comes with its lines
         )
     report = DatasetReport()
-    pages = [
-        p
-        for p in reader.pages(dataset, report, skip_bad=True)
-        if split == "all" or split_of(p.group or p.source, val_fraction, split_seed) == split
-    ]
+    pages = list(in_split(reader.pages(dataset, report, skip_bad=True), split, val_fraction,
+                          split_seed))  # fmt: skip
     if report.skipped:  # a refused page is said, never dropped in silence
         for reason, count in report.skipped.items():
             first = report.examples.get(reason, "")

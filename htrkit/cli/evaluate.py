@@ -9,6 +9,13 @@ from typing import Optional
 
 import typer
 
+from htrkit.cli.common import (
+    DATASET_FORMAT,
+    DATASET_OPTION,
+    SPLIT,
+    SPLIT_SEED,
+    VAL_FRACTION,
+)
 from htrkit.errors import ConfigError
 
 
@@ -26,15 +33,11 @@ def evaluate(
     model: Optional[str] = typer.Option(
         None, "--model", "-m", help="Recognise the dataset's lines with this model."
     ),
-    dataset_format: Optional[str] = typer.Option(
-        None, "--dataset-format", help="Dataset reader [default: detected]."
-    ),
-    dataset_option: list[str] = typer.Option(
-        [], "--dataset-option", help="Dataset reader option key=value (repeatable)."
-    ),
-    split: str = typer.Option("all", "--split", help="all, train or val (split by group)."),
-    val_fraction: float = typer.Option(0.1, "--val-fraction", help="Share of groups in val."),
-    split_seed: int = typer.Option(0, "--split-seed", help="Seed of the group split."),
+    dataset_format: Optional[str] = DATASET_FORMAT,
+    dataset_option: list[str] = DATASET_OPTION,
+    split: str = SPLIT,
+    val_fraction: float = VAL_FRACTION,
+    split_seed: int = SPLIT_SEED,
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip and count bad dataset rows."),
     decoder: str = typer.Option(
         "auto", "--decoder", "-d", help="Decoder name [default: auto, the model's own]."

@@ -11,6 +11,13 @@ from typing import Any, Optional
 
 import typer
 
+from htrkit.cli.common import (
+    DATASET_FORMAT,
+    DATASET_OPTION,
+    SPLIT,
+    SPLIT_SEED,
+    VAL_FRACTION,
+)
 from htrkit.errors import ConfigError
 
 
@@ -37,11 +44,11 @@ def tune_decoder(
     ),
     metric: str = typer.Option("cer", "--metric", help="What to minimise: cer or wer."),
     lines: int = typer.Option(0, "--lines", help="Use the first N lines (0: all).", min=0),
-    dataset_format: Optional[str] = typer.Option(None, "--dataset-format"),
-    dataset_option: list[str] = typer.Option([], "--dataset-option"),
-    split: str = typer.Option("all", "--split", help="all, train or val (split by group)."),
-    val_fraction: float = typer.Option(0.1, "--val-fraction"),
-    split_seed: int = typer.Option(0, "--split-seed"),
+    dataset_format: Optional[str] = DATASET_FORMAT,
+    dataset_option: list[str] = DATASET_OPTION,
+    split: str = SPLIT,
+    val_fraction: float = VAL_FRACTION,
+    split_seed: int = SPLIT_SEED,
     as_json: bool = typer.Option(False, "--json", help="Print every trial as JSON."),
 ) -> None:
     """Try every combination of the --grid values on a dataset's lines (the model reads
