@@ -28,18 +28,18 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from htrkit.atomic import PARTIAL
 from htrkit.errors import ConfigError, InputError
 
 MANIFEST = "htrkit-job.json"
 ERRORS = "errors.tsv"
-PARTIAL = ".htrkit-partial-"
+
 MANIFEST_VERSION = 1
 ENGINES = ("local", "ray")
 
@@ -324,15 +324,9 @@ def output_stem(source: str) -> str:
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, renamed: a
     reader sees the old file or the whole new one, never a part."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PARTIAL}{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are for sharing
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from htrkit.atomic import write_text
+
+    write_text(path, text)
 
 
 def _read_manifest(path: Path) -> dict[str, Any] | None:

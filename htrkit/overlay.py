@@ -62,6 +62,9 @@ def _font(size: int) -> object:
 
 
 def save_overlay(image: np.ndarray, result: Result, path: Path) -> Path:
+    from htrkit.atomic import replacing
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    draw_overlay(image, result).save(path)
+    with replacing(path) as tmp:
+        draw_overlay(image, result).save(tmp, format="PNG")
     return path

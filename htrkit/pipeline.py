@@ -452,7 +452,9 @@ def write_config(
         lines += [f"{key} = {_toml(_absolute(value))}" for key, value in table.items()]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from htrkit.atomic import write_text
+
+    write_text(path, "\n".join(lines) + "\n")
 
 
 def _absolute(value: Any) -> Any:

@@ -181,3 +181,20 @@ def test_ray_engine_on_a_local_cluster_writes_what_the_local_engine_writes(tmp_p
     assert (tmp_path / "ray" / "errors.tsv").read_bytes() == (
         tmp_path / "local" / "errors.tsv"
     ).read_bytes()
+
+
+def test_atomic_writes_keep_the_old_file_when_writing_fails(tmp_path):
+    """A full disk or a crash while a file is written leaves the previous file whole."""
+    import errno
+
+    from htrkit.atomic import replacing, write_text
+
+    target = tmp_path / "model.txt"
+    write_text(target, "the old, good file\n")
+    with pytest.raises(OSError), replacing(target) as tmp:
+        tmp.write_text("half of the new")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert target.read_text() == "the old, good file\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.txt"]  # no temporary left
+    write_text(target, "new\n")
+    assert target.read_text() == "new\n" and oct(target.stat().st_mode & 0o777) == "0o644"

@@ -162,8 +162,10 @@ def _discounts(adjusted: dict[Gram, int]) -> tuple[float, float, float]:
 
 def write_arpa(model: NGramModel, path: str | Path) -> Path:
     """Write ``model`` in the ARPA text format (UTF-8)."""
+    from htrkit.atomic import replacing
+
     path = Path(path)
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
+    with replacing(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as out:
         out.write("\n\\data\\\n")
         for k in range(model.order):
             out.write(f"ngram {k + 1}={len(model.grams[k])}\n")

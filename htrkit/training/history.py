@@ -8,7 +8,9 @@ from typing import Any
 
 
 def write_history(folder: Path, rows: list[dict[str, Any]]) -> None:
-    (folder / "history.json").write_text(json.dumps(rows, indent=1))
+    from htrkit.atomic import write_text
+
+    write_text(folder / "history.json", json.dumps(rows, indent=1))
     if rows:
         plot(rows, folder / "history.png")
 
@@ -50,5 +52,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     best = min(rows, key=lambda r: r["val_cer"])
     loss_ax.set_title(f"best validation CER {100 * best['val_cer']:.2f}% (epoch {best['epoch']})")
     fig.tight_layout()
-    fig.savefig(path)
+    from htrkit.atomic import replacing
+
+    with replacing(path) as tmp:
+        fig.savefig(tmp, format="png")
     plt.close(fig)

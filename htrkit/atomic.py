@@ -1,0 +1,37 @@
+"""Atomic file writes: a temporary file in the same folder, renamed over the target, so a
+reader (or a rerun after a crash) sees the old file or the whole new one, never a part.
+Every file htrkit writes goes through here or the same pattern (models, checkpoints,
+caches, outputs)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+#: the prefix of the temporary files (a folder job removes stale ones of a killed run)
+PARTIAL = ".htrkit-partial-"
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike[str], mode: int = 0o644) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; once the block ends without an error, it is
+    renamed to ``path`` (with ``mode``: mkstemp makes 0600). On an error it is removed."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PARTIAL}{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8, newlines as given) to ``path`` atomically."""
+    with replacing(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
