@@ -53,11 +53,13 @@ class CollapseWhitespace:
 
 @dataclass(frozen=True)
 class CapitalsOptions:
+    # 0.8 and 4: an acronym with one small letter (BAnQ, 3 of 4) is left alone, a name
+    # with one stray small letter (BiLEL, 4 of 5; TRAWiNG) is written in capitals
     share: float = option(
-        0.6, "a word whose letters are at least this share capitals is all capitals",
+        0.8, "a word whose letters are at least this share capitals is all capitals",
         min=0.5, max=1.0,
     )  # fmt: skip
-    min_letters: int = option(3, "shortest word this applies to, in letters", min=2, max=100)
+    min_letters: int = option(4, "shortest word this applies to, in letters", min=2, max=100)
 
 
 class Capitals:
