@@ -5,7 +5,8 @@
 
 Lines: the same ``--lines`` validation lines of the default model's recipe (an equal share
 per dataset, as ``benchmarks/default_model.py`` takes them) are read by ``Pipeline.batch``
-(greedy, batch size 32, one warm-up batch, model loading excluded) with
+(the model's default decoding, batch size 32, one warm-up batch, model loading
+excluded: ``default_model.htrkit_speed``) with
 
 - torch fp32 and torch bf16 (``torch.autocast``; ``torch.set_num_threads(--threads)``),
 - onnxruntime fp32 (the bundled ``default.onnx``) and int8 (``htrkit model export --int8``,
@@ -36,29 +37,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from default_model import speed_lines, tesseract_speed  # noqa: E402
+from default_model import htrkit_speed, speed_lines, tesseract_speed  # noqa: E402
 
 
-def read_lines(reader, lines, bf16: bool = False) -> dict:
-    from htrkit import Pipeline
-    from htrkit.metrics.text import CharacterErrorRate
-    from htrkit.results import LineRegion, Page
-
+def read_lines(reader, lines, threads: int, bf16: bool = False) -> dict:
+    """``htrkit_speed`` (the default model benchmark's timing) with this reader; ``bf16``
+    runs a torch reader under bf16 autocast."""
     if bf16:
         original = reader.log_probs
         reader.log_probs = lambda images, bf16=False: original(images, bf16=True)
-    pipe = Pipeline(model=reader, batch_size=32)
-    pages = [
-        Page(s.id, s.image, [LineRegion((0, 0, s.image.shape[1], s.image.shape[0]))])
-        for _, s in lines
-    ]
-    pipe.batch(pages[:32])  # warm-up
-    start = time.perf_counter()
-    results = pipe.batch(pages)
-    seconds = time.perf_counter() - start
-    cer = CharacterErrorRate().corpus([r.text for r in results], [s.text for _, s in lines])
-    return {"lines": len(lines), "seconds": round(seconds, 2), "lines_per_s": len(lines) / seconds,
-            "cer": cer}  # fmt: skip
+    return htrkit_speed(reader, lines, threads)
 
 
 def backends(n: int, threads: int, tesseract: bool) -> dict:
@@ -71,15 +59,18 @@ def backends(n: int, threads: int, tesseract: bool) -> dict:
     torch.set_num_threads(threads)
     lines = speed_lines(n, None)
     out = {}
-    out["torch fp32"] = read_lines(Recognizer.load(FOLDER / "default.safetensors"), lines)
-    out["torch bf16"] = read_lines(Recognizer.load(FOLDER / "default.safetensors"), lines, True)
+    torch_model = FOLDER / "default.safetensors"
+    out["torch fp32"] = read_lines(Recognizer.load(torch_model), lines, threads)
+    out["torch bf16"] = read_lines(Recognizer.load(torch_model), lines, threads, bf16=True)
     out["onnxruntime fp32"] = read_lines(
-        OnnxRecognizer.load(FOLDER / "default.onnx", threads=threads), lines
+        OnnxRecognizer.load(FOLDER / "default.onnx", threads=threads), lines, threads
     )
     with tempfile.TemporaryDirectory() as tmp:
         int8 = export(Recognizer.load(FOLDER / "default.safetensors"), Path(tmp) / "i8.onnx",
                       int8=True)  # fmt: skip
-        out["onnxruntime int8"] = read_lines(OnnxRecognizer.load(int8, threads=threads), lines)
+        out["onnxruntime int8"] = read_lines(
+            OnnxRecognizer.load(int8, threads=threads), lines, threads
+        )
     if tesseract:
         found = tesseract_speed(lines, threads)
         if found:

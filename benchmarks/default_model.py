@@ -12,12 +12,13 @@ its own share (``val_fraction``), or its repository's test folder (``split = "va
 ``--sets Copiste Poilus`` limits the run to some of them.
 
 Speed: the same ``--speed-lines`` validation lines (an equal share from each dataset,
-the first ones of each split) are recognised as one batch job (``Pipeline.batch``, greedy,
-batch size 32) with ``torch.set_num_threads(--threads)``; lines/s is lines over wall time,
-model loading excluded, after one warm-up batch. Tesseract (``--psm 7``, one line per
-call, LSTM engine, ``-l eng+fra+deu`` when installed) reads the same line images, run
-one at a time with ``OMP_THREAD_LIMIT=1`` and ``--threads`` processes in parallel, which
-is how a batch of lines is best fed to its command-line tool.
+the first ones of each split) are recognised as one batch job (``Pipeline.batch``, the
+model's default decoding, batch size 32) with ``torch.set_num_threads(--threads)``;
+lines/s is lines over wall time, model loading excluded, after one warm-up batch.
+Tesseract (``--psm 7``, one line per call, LSTM engine, ``-l eng+fra+deu`` when
+installed) reads the same line images, run one at a time with ``OMP_THREAD_LIMIT=1`` and
+``--threads`` processes in parallel, which is how a batch of lines is best fed to its
+command-line tool.
 """
 
 from __future__ import annotations

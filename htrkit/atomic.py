@@ -35,3 +35,16 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8, newlines as given) to ``path`` atomically."""
     with replacing(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
+
+
+def check_target(path: Path, suffix: str, overwrite: bool, option: str = "-o") -> None:
+    """Refuse, in one line, an output ``path`` that does not end in ``suffix``, exists
+    without ``overwrite``, or has no folder to go in: before any work is done."""
+    from htrkit.errors import ConfigError
+
+    if path.suffix != suffix:
+        raise ConfigError(f"{option} {path}: the file's name must end in {suffix}")
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{path}: exists; give --overwrite to replace it")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{option} {path}: no such directory {path.parent}")

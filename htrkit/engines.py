@@ -1,7 +1,7 @@
 """The Ray engine of collection jobs (``htrkit run INPUTS -o OUT/ --engine ray``).
 
 The job is a Ray Data pipeline: the inputs' paths become a dataset (``from_items``), and
-``map_batches`` maps them with a pool of actors (:class:`PageReader`), each of which builds
+``map_batches`` maps them with a pool of actors (:class:`RayReader`), each of which builds
 the pipeline once and reads every input of its batches on its own, exactly as a local
 worker does (:func:`htrkit.jobs.read_one`). The rendered outputs come back to the driver,
 which writes them (:class:`htrkit.jobs.CollectionJob`), so a Ray job writes byte for byte
@@ -24,7 +24,7 @@ import numpy as np
 BATCH = 4
 
 
-class PageReader:
+class RayReader:
     """A Ray Data actor: the pipeline is built once, in ``__init__``."""
 
     def __init__(self, settings: dict[str, Any], fmt: str, threads: int):
@@ -85,7 +85,7 @@ def read_with_ray(
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     data = ray.data.from_items([{"index": i, "source": s} for i, s in items])
     read = data.map_batches(
-        PageReader,
+        RayReader,
         fn_constructor_kwargs={"settings": settings, "fmt": fmt, "threads": 1},
         batch_size=BATCH,
         compute=ray.data.ActorPoolStrategy(size=actors),

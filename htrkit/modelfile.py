@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,15 +98,10 @@ def save_model(path: str | os.PathLike[str], module: Any, config: ModelConfig) -
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
     meta = {"format": FORMAT, CONFIG_KEY: config.to_json()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from htrkit.atomic import replacing
+
+    with replacing(path) as tmp:  # a model file is for sharing: 0644
+        save_file(tensors, str(tmp), metadata=meta)
     return path
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from htrkit.atomic import replacing
 from htrkit.cache import cache_dir, sha256
 from htrkit.errors import ConfigError, ModelError
 from htrkit.modelfile import ModelConfig
@@ -97,9 +97,8 @@ def export(
     images[1, :, :, width // 2 :] = 0.0
     widths = torch.tensor([width, width // 2], dtype=torch.long)
     device = next(module.parameters()).device
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
+    with replacing(path) as written:
+        tmp = str(written)
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
             try:
@@ -138,11 +137,6 @@ def export(
         onnx.save(proto, tmp)
         if int8:
             _quantize(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

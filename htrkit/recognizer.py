@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -26,7 +27,7 @@ class LineReading:
     frames_to_x: XMap
 
 
-class LineReader:
+class LineReader(ABC):
     """What every backend shares: a model's configuration, alphabet and preprocessing
     chain, and the one way lines are read (:meth:`read`). A backend gives
     :meth:`log_probs`: :class:`Recognizer` runs the torch network,
@@ -101,10 +102,10 @@ class LineReader:
                 out[i] = LineReading(lp, _frames_to_x(to_input, px))
         return out  # type: ignore[return-value]
 
+    @abstractmethod
     def log_probs(self, images: Sequence[np.ndarray], *, bf16: bool = False) -> list[np.ndarray]:
         """Log-probabilities ``[frames, classes]`` for preprocessed line images, as one
         padded batch through the network (:meth:`read` orders and batches them)."""
-        raise NotImplementedError
 
 
 class Recognizer(LineReader):

@@ -64,6 +64,7 @@ def export(
     """Export a model's network to ONNX for the onnxruntime backend (htrkit run --backend
     onnx). The file carries the model's configuration; beside the model file (the
     default) it is found by --backend auto and onnx."""
+    from htrkit.atomic import check_target
     from htrkit.cache import sha256
     from htrkit.errors import ConfigError
     from htrkit.onnxmodel import export as write_onnx
@@ -77,12 +78,7 @@ def export(
 
         path = BUNDLED
     target = output if output is not None else path.with_suffix(".onnx")
-    if target.suffix != ".onnx":
-        raise ConfigError(f"--output {target}: an ONNX file's name ends in .onnx")
-    if target.exists() and not overwrite:
-        raise ConfigError(f"{target}: exists; give --overwrite to replace it")
-    if not target.parent.is_dir():
-        raise ConfigError(f"--output {target}: no such directory {target.parent}")
+    check_target(target, ".onnx", overwrite, "--output")
     if _is_segmenter(path):
         from htrkit.segmenters.learned import export_onnx
 

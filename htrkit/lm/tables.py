@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -119,26 +117,21 @@ def load_tables(path: Path) -> NGramTables:
 
 
 def _write_binary(tables: NGramTables, binary: Path) -> None:
+    """Best effort: a cache that cannot be written only costs the parse again."""
+    from htrkit.atomic import replacing
+
+    vocabulary = json.dumps(list(tables.ids), ensure_ascii=False).encode("utf-8")
     try:
         binary.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=binary.parent, prefix=f".{binary.name}.", suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            vocabulary = json.dumps(list(tables.ids), ensure_ascii=False).encode("utf-8")
+        with replacing(binary) as tmp, open(tmp, "wb") as fh:
             np.savez(
                 fh,
                 order=np.array(tables.order, dtype=np.int64),
                 vocabulary=np.frombuffer(vocabulary, dtype=np.uint8),
                 **{name: getattr(tables, name) for name in _ARRAYS},
             )
-        os.replace(tmp, binary)
     except OSError:
         pass
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _read_binary(binary: Path) -> NGramTables | None:

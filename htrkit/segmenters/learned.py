@@ -126,13 +126,12 @@ def export_onnx(path: Path, out: Path, *, opset: int = 17) -> Path:
     """Write a segmenter model's network to ``out`` as ONNX (input ``page`` ``[1, 1, H, W]``,
     H and W multiples of 8; output ``probabilities`` ``[1, 2, H, W]``, after the sigmoid),
     its configuration and the source file's SHA-256 in the metadata; atomically."""
-    import os
-    import tempfile
     import warnings
 
     import onnx
     import torch
 
+    from htrkit.atomic import replacing
     from htrkit.cache import sha256
 
     net, config = load_model(path)
@@ -145,9 +144,8 @@ def export_onnx(path: Path, out: Path, *, opset: int = 17) -> Path:
         def forward(self, page: torch.Tensor) -> torch.Tensor:
             return torch.sigmoid(self.net(page))
 
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with replacing(out) as written:
+        tmp = str(written)
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
@@ -167,11 +165,6 @@ def export_onnx(path: Path, out: Path, *, opset: int = 17) -> Path:
             entry = proto.metadata_props.add()
             entry.key, entry.value = key, value
         onnx.save(proto, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return out
 
 

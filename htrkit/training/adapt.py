@@ -64,18 +64,14 @@ def adapt(
 ) -> dict[str, Any]:
     """Fine-tune ``base`` on the pages under ``paths`` and write the result to ``output``;
     returns a summary (CER before and after, lines, pages, minutes)."""
+    from htrkit.atomic import check_target
     from htrkit.datasets import DatasetReport, read_dataset
     from htrkit.modelfile import save_model
     from htrkit.recognizer import Recognizer
     from htrkit.training.config import from_dict
     from htrkit.training.loop import Trainer
 
-    if output.suffix != ".safetensors":
-        raise ConfigError(f"-o {output}: a model file's name ends in .safetensors")
-    if output.exists() and not overwrite:
-        raise ConfigError(f"{output}: exists; give --overwrite to replace it")
-    if not output.parent.is_dir():
-        raise ConfigError(f"-o {output}: no such directory {output.parent}")
+    check_target(output, ".safetensors", overwrite)
     groups: list[str] = []
     for path in paths:
         if not path.exists():

@@ -8,8 +8,6 @@ model file, never contains a pickle.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +42,10 @@ def save_state(path: Path, model: Any, optimizer: Any, state: dict[str, Any]) ->
         "optimizer": {"param_groups": opt["param_groups"], "state": plain_state},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={STATE_KEY: json.dumps(meta)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from htrkit.atomic import replacing
+
+    with replacing(path, mode=0o600) as tmp:  # a train state stays its owner's
+        save_file(tensors, str(tmp), metadata={STATE_KEY: json.dumps(meta)})
 
 
 def load_state(path: Path, model: Any, optimizer: Any) -> dict[str, Any]:
