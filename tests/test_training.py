@@ -362,3 +362,13 @@ def test_htrkit_adapt_holds_out_pages_and_says_before_and_after(tmp_path):
         assert bad.returncode == 2 and says in bad.stderr, bad.stderr
     one = run_cli("adapt", words / "group000" / "w00000.png", "-o", tmp_path / "y.safetensors")
     assert one.returncode != 0 and len(one.stderr.strip().splitlines()) == 1
+    # pages it cannot read: the error says which and why (they used to vanish silently)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for k in range(3):
+        (broken / f"b{k}.png").write_bytes(b"not a png")
+        (broken / f"b{k}.gt.txt").write_text("word", encoding="utf-8")
+    bad = run_cli("adapt", broken, "-o", tmp_path / "z.safetensors")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "0 lines on 0 page(s)" in bad.stderr and "3 bad item(s) skipped" in bad.stderr
+    assert "b0.png: not an image" in bad.stderr

@@ -73,15 +73,21 @@ def adapt(
 
     check_target(output, ".safetensors", overwrite)
     groups: list[str] = []
+    report = DatasetReport()
     for path in paths:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
-        groups += [s.group for s in read_dataset(path, fmt, skip_bad=True, report=DatasetReport())]
+        groups += [s.group for s in read_dataset(path, fmt, skip_bad=True, report=report)]
     lines, pages = len(groups), len(set(groups))
+    skipped = sum(report.skipped.values())
+    if skipped:
+        reason, count = report.skipped.most_common(1)[0]
+        log(f"skipped {skipped} bad item(s), {count} as {reason}: {report.examples[reason]}")
     if pages < 2:
         raise ConfigError(
             f"{', '.join(map(str, paths))}: {lines} lines on {pages} page(s); adapting needs "
             "two pages at least (one is held out to measure it)"
+            + (f"; {skipped} bad item(s) skipped: {report.examples[reason]}" if skipped else "")
         )
     held = val_pages if val_pages is not None else max(1, round(pages / 5))
     fraction = held_out_fraction(groups, held)
