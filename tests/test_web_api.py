@@ -335,6 +335,42 @@ def test_other_host_names_and_deep_json_get_400(client):
     assert r.status_code == 400 and r.json()["error"] == "the JSON body is nested too deeply"
 
 
+def test_a_slow_client_is_cut_off_and_others_are_still_answered():
+    """Slowloris: connections that never finish their headers, or their body, are closed
+    once --request-timeout has passed; the server answers others all along."""
+    import socket
+
+    from browser import serve
+
+    with serve("--request-timeout", "1") as url:
+        port = int(url.rsplit(":", 1)[1])
+        socks = []
+        for k in range(60):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            if k % 3 == 1:  # headers begun, never ended
+                s.sendall(b"GET /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ")
+            elif k % 3 == 2:  # headers whole, the body never comes
+                head = b"POST /api/recognize HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                s.sendall(head + b"Content-Type: application/json\r\nContent-Length: 99\r\n\r\n{")
+            socks.append(s)  # k % 3 == 0: connected, nothing sent
+        with urllib.request.urlopen(url + "/api/config", timeout=10) as resp:
+            assert resp.status == 200  # answered while 60 connections hang
+        time.sleep(2.5)
+        closed = 0
+        for s in socks:
+            s.settimeout(0.2)
+            try:
+                closed += s.recv(1024) == b""
+            except TimeoutError:  # still open
+                pass
+            except OSError:  # reset: closed too
+                closed += 1
+            s.close()
+        assert closed == len(socks)
+        with urllib.request.urlopen(url + "/api/config", timeout=10) as resp:
+            assert resp.status == 200
+
+
 def test_serve_answers_the_names_it_is_given():
     from htrkit.cli.serve import _hosts
 

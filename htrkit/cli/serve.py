@@ -29,6 +29,13 @@ def serve(
     max_pending: int = typer.Option(
         16, "--max-pending", help="Requests waiting before new ones get 503.", min=1
     ),
+    request_timeout: float = typer.Option(
+        30.0,
+        "--request-timeout",
+        help="Seconds a client has to send a whole request (headers and body); slower "
+        "connections are closed.",
+        min=0.1,
+    ),
     allowed_host: list[str] = typer.Option(
         [],
         "--allowed-host",
@@ -44,6 +51,7 @@ def serve(
         import uvicorn
 
         from htrkit.web.app import Settings, create_app
+        from htrkit.web.protocol import guarded
     except ImportError as exc:  # pragma: no cover - the web dependencies are required ones
         raise ConfigError(f"htrkit serve needs {exc.name}: pip install htrkit") from None
     if max_upload_mb <= 0 or max_megapixels <= 0:
@@ -70,6 +78,7 @@ def serve(
         access_log=False,
         server_header=False,  # no "server: uvicorn" banner
         timeout_keep_alive=5,
+        http=guarded(request_timeout),  # h11, with a deadline on each request's arrival
     )
 
 
