@@ -10,6 +10,7 @@ Every stage is a registered component chosen by name::
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from htrkit import languages
 from htrkit.errors import ConfigError, InputError, ModelError, suggest
 from htrkit.geometry import clip_to_page, crop_line
 from htrkit.imageio import as_uint8
@@ -71,6 +73,12 @@ class Pipeline:
         ``htrkit[onnx]``) or ``"auto"``: onnx on the CPU when it is installed and the model
         has an ONNX form (the bundled ones do; :func:`load_recognizer`).
     :param threads: the onnx backend's threads (0: one per core).
+    :param lang: the language the decoder's language model and lexicon are for: ``en``,
+        ``fr``, ``de``, ``mixed`` (the ``default`` ones, built from all the training text),
+        or ``auto``, per page: the language whose character model explains the page's
+        greedy reading best (reported as ``Result.lang``). Only a decoder option naming
+        the bundled resource (``lm="default"``, ``lexicon="default"``) changes; a decoder
+        that has none reads the same in every language.
     :param min_confidence: lines read with a lower confidence (stamps, signatures,
         scribbles) are flagged ``low_confidence`` and left out of ``Result.text`` (and so
         of the plain-text outputs); ALTO, PAGE, hOCR and JSON keep them, flagged. ``None``:
@@ -94,6 +102,7 @@ class Pipeline:
         device: str = "cpu",
         backend: str = "auto",
         threads: int = 0,
+        lang: str = "auto",
         min_confidence: float | None = None,
     ):
         if not isinstance(batch_size, int) or batch_size < 1:
@@ -106,6 +115,7 @@ class Pipeline:
         self.decoder_name = registry("decoder").get(decoder).name
         self.decoder_options = registry("decoder").get(decoder).validate(decoder_options)
         self.decoder = registry("decoder").create(decoder, self.decoder_options)
+        self._languages(languages.check(lang))
         self.segmenter_name = registry("segmenter").get(segmenter).name
         self.segmenter_options = registry("segmenter").get(segmenter).validate(segmenter_options)
         self.segmenter = registry("segmenter").create(segmenter, self.segmenter_options)
@@ -199,8 +209,9 @@ class Pipeline:
                 pages[index] = None
 
         lines: dict[int, list[LineResult]] = {}
-        for job, line in self._recognise(jobs):
+        for job, line, lang in self._recognise(jobs):
             lines.setdefault(job.page, []).append(line)
+            results[job.page].lang = lang
         for index, page in enumerate(pages):
             if page is not None:
                 results[index].lines = lines.get(index, [])
@@ -237,19 +248,59 @@ class Pipeline:
             jobs.append(_LineJob(index, region, image, to_input, (page.width, page.height)))
         return jobs
 
-    def _recognise(self, jobs: list[_LineJob]) -> Iterable[tuple[_LineJob, LineResult]]:
+    def _languages(self, lang: str) -> None:
+        """Set the decoder (or, for ``auto``, the options of a decoder per language, each
+        built when a page first needs it) that reads ``lang``."""
+        self.lang = lang
+        self._chooser: languages.LanguageChooser | None = None
+        self._decoders: dict[str, Any] = {}
+        self._language_options: dict[str, Any] = {}
+        names = languages.for_language(self.decoder_options, lang)
+        if not names or lang == "mixed":
+            return
+        for each in languages.LANGUAGES if lang == "auto" else (lang,):
+            options = replace(self.decoder_options, **{name: each for name in names})
+            self._language_options[each] = options
+        if lang == "auto":
+            self._chooser = languages.LanguageChooser()
+        else:
+            self.decoder_options = self._language_options[lang]
+            self.decoder = self._language_decoder(lang)
+
+    def _language_decoder(self, lang: str) -> Any:
+        decoder = self._decoders.get(lang)
+        if decoder is None:
+            spec = registry("decoder").get(self.decoder_name)
+            decoder = self._decoders[lang] = spec.create(self._language_options[lang])
+        return decoder
+
+    def _page_decoder(self, readings: list[LineReading]) -> tuple[Any, str | None]:
+        """The decoder for one page's lines, and the language it reads."""
+        if self._chooser is None:
+            # a language the user named is the page's, whatever the decoder reads with
+            return self.decoder, (self.lang if self.lang in languages.LANGUAGES else None)
+        chars = self.recognizer.alphabet.chars
+        chosen = self._chooser.choose([languages.greedy_text(r.log_probs, chars) for r in readings])
+        if chosen is None:  # nothing to tell languages apart by: the mixed model reads it
+            return self.decoder, None
+        return self._language_decoder(chosen), chosen
+
+    def _recognise(self, jobs: list[_LineJob]) -> Iterable[tuple[_LineJob, LineResult, str | None]]:
         readings = self.recognizer.read_prepared(
             [(j.image, j.to_input) for j in jobs], self.batch_size
         )
         alphabet = self.recognizer.alphabet
-        for job, reading in zip(jobs, readings):
-            line = self._line(job, reading, self.decoder.decode(reading.log_probs, alphabet))
-            line = clip_to_page(line, *job.size)
-            for post in self.postprocessors:
-                line = post(line)
-            if line.confidence < self.min_confidence:
-                line.flags["low_confidence"] = True
-            yield job, line
+        for _, page in itertools.groupby(zip(jobs, readings), key=lambda jr: jr[0].page):
+            pairs = list(page)
+            decoder, lang = self._page_decoder([reading for _, reading in pairs])
+            for job, reading in pairs:
+                line = self._line(job, reading, decoder.decode(reading.log_probs, alphabet))
+                line = clip_to_page(line, *job.size)
+                for post in self.postprocessors:
+                    line = post(line)
+                if line.confidence < self.min_confidence:
+                    line.flags["low_confidence"] = True
+                yield job, line, lang
 
     def _line(self, job: _LineJob, reading: LineReading, decoding: Any) -> LineResult:
         x0 = job.region.bbox[0]
@@ -279,6 +330,7 @@ class Pipeline:
             "model": self.recognizer.source,
             "decoder": self.decoder_name,
             "decoder_options": asdict(self.decoder_options),
+            "lang": self.lang,
             "segmenter": self.segmenter_name,
             "segmenter_options": asdict(self.segmenter_options),
             "preprocess": self._preprocess_config,

@@ -159,6 +159,9 @@ class Result:
     height: int
     lines: list[LineResult] = field(default_factory=list)
     error: str | None = None
+    #: the language the page was decoded in (ISO 639-1: ``en``, ``fr``, ``de``), when the
+    #: decoding depends on one (``Pipeline(lang=...)``); ``None`` otherwise
+    lang: str | None = None
 
     @property
     def text(self) -> str:

@@ -43,6 +43,12 @@ def evaluate(
         "auto", "--decoder", "-d", help="Decoder name [default: auto, the model's own]."
     ),
     option: list[str] = typer.Option([], "--option", "-O", help="Decoder option key=value."),
+    lang: str = typer.Option(
+        "auto",
+        "--lang",
+        help="Language of the language model and lexicon: en, fr, de, mixed, or auto: per "
+        "page (the lines of one group), the one that explains its reading best.",
+    ),
     batch_size: int = typer.Option(32, "--batch-size", help="Lines per forward pass.", min=1),
     metric: list[str] = typer.Option(
         [], "--metric", "-M", help="Metric name (repeatable) [default: every metric]."
@@ -70,10 +76,11 @@ def evaluate(
     names = [metrics.get(m).name for m in metric] or metrics.names()
     images: dict[str, object] = {}
     missing: list[str] = []
+    languages: dict[str, int] = {}
     if model is not None:
         if predictions is not None:
             raise ConfigError("give either a predictions TSV or --model, not both")
-        pairs, images = _predict(
+        pairs, images, languages = _predict(
             reference,
             model,
             dataset_format,
@@ -84,6 +91,7 @@ def evaluate(
             skip_bad,
             decoder,
             option,
+            lang,
             batch_size,
             keep_images=grid is not None,
         )
@@ -116,6 +124,7 @@ def evaluate(
             "samples": len(pairs),
             "missing": len(missing),
             "scores": scores,
+            **({"languages": dict(languages)} if model is not None and languages else {}),
             "worst": [
                 {"id": i, "reference": r, "prediction": p, "cer": c} for i, r, p, c in ranked
             ],
@@ -136,9 +145,12 @@ def _predict(
     skip_bad,
     decoder,
     option,
+    lang,
     batch_size,
     keep_images,
 ):
+    from collections import Counter
+
     from htrkit.datasets import DatasetReport, in_split, read_dataset
     from htrkit.metrics.evaluation import predict
     from htrkit.options import parse_key_values
@@ -153,16 +165,17 @@ def _predict(
         model=model,
         decoder=decoder,
         decoder_options=parse_key_values(option),
+        lang=lang,
         batch_size=batch_size,
     )
-    pairs, images = [], {}
-    for sample, text in predict(pipe, chosen):
+    pairs, images, languages = [], {}, Counter()
+    for sample, text in predict(pipe, chosen, languages=languages):
         pairs.append((sample.id, sample.text, text))
         if keep_images:
             images[sample.id] = sample.image
     if report.skipped:
         sys.stderr.write(f"htrkit: warning: skipped {dict(report.skipped)}\n")
-    return pairs, images
+    return pairs, images, languages
 
 
 def _worst(pairs: list[tuple[str, str, str]], n: int) -> list[tuple[str, str, str, float]]:

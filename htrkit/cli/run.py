@@ -96,6 +96,12 @@ def run(
     threads: Optional[int] = typer.Option(
         None, "--threads", help="Threads for the network [default: one per core].", min=0
     ),
+    lang: Optional[str] = typer.Option(
+        None,
+        "--lang",
+        help="Language of the language model and lexicon: en, fr, de, mixed, or auto: per "
+        "page, the one that explains its reading best [default: auto].",
+    ),
     min_confidence: Optional[float] = typer.Option(
         None,
         "--min-confidence",
@@ -156,6 +162,7 @@ def run(
         "loader": loader,
         "backend": backend,
         "threads": threads,
+        "lang": lang,
         "min_confidence": min_confidence,
     }
     settings.update({k: v for k, v in overrides.items() if v is not None})

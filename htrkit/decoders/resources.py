@@ -1,11 +1,14 @@
 """Files the decoders read: a lexicon or a language model, named by path or, for those
-that ship with htrkit, by the name ``default``."""
+that ship with htrkit, by name: ``default`` (or ``mixed``: built from all the training
+text) or a language, ``en``, ``fr`` or ``de`` (:mod:`htrkit.languages`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from htrkit.errors import InputError
+from htrkit.languages import LANGUAGES
+from htrkit.languages import bundled as language_file
 from htrkit.models import FOLDER as _MODELS
 
 #: what ``default`` names, per kind of file (built by ``examples/recipes/build_default_lm.py``)
@@ -21,10 +24,10 @@ def resolve(path: str, what: str) -> Path:
     ``"character LM"``), or a one-line error saying why there is none."""
     if not path:
         raise InputError(f"no {what} given: name a file or 'default'")
-    if path == "default":
-        bundled = BUNDLED.get(what)
+    if path in ("default", "mixed") or path in LANGUAGES:
+        bundled = BUNDLED.get(what) if path in ("default", "mixed") else language_file(path, what)
         if bundled is None or not bundled.is_file():
-            raise InputError(f"htrkit ships no default {what} in this installation")
+            raise InputError(f"htrkit ships no {path} {what} in this installation")
         return bundled
     where = Path(path).expanduser()
     if not where.is_file():

@@ -351,3 +351,23 @@ def score_key(
             if ce >= 0:
                 acc += backoff[entry_base[c] + ce]
     return acc + uni_p[key[hist_len]]
+
+
+@njit(cache=True)
+def sequence_log10(
+    toks, order, floor, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
+    word_base, prob, backoff,
+):  # fmt: skip
+    """log10 probability of the token ids ``toks`` (``<s>`` first), each token's at least
+    ``floor``."""
+    total = 0.0
+    key = np.empty(order, dtype=np.int32)
+    for i in range(1, toks.shape[0]):
+        start = max(0, i - order + 1)
+        n = i - start + 1
+        for j in range(n):
+            key[j] = toks[start + j]
+        value = score_key(key, n, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
+                          word_base, prob, backoff)  # fmt: skip
+        total += max(value, floor)
+    return total

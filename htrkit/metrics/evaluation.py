@@ -3,6 +3,7 @@ pipeline, and scoring a corpus (``htrkit eval`` parses its options and prints th
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from htrkit.metrics import Metric
 if TYPE_CHECKING:
     from htrkit.datasets import Sample
     from htrkit.pipeline import Pipeline
+    from htrkit.results import Page
 
 
 def read_tsv(path: str | Path) -> dict[str, str]:
@@ -85,20 +87,33 @@ def score(pairs: list[tuple[str, str, str]], metrics: Mapping[str, Metric]) -> d
 
 
 def predict(
-    pipeline: Pipeline, samples: Iterable[Sample], chunk: int = 256
+    pipeline: Pipeline,
+    samples: Iterable[Sample],
+    chunk: int = 256,
+    languages: Counter[str] | None = None,
 ) -> Iterator[tuple[Sample, str]]:
     """Each sample with the text ``pipeline`` reads in its image, the image taken as one
     whole line (no segmentation), in the given order. Samples are read ``chunk`` at a time
     (the pipeline batches them by width), so a dataset of any size streams through in
-    bounded memory."""
-    from htrkit.results import LineRegion, Page
+    bounded memory.
 
+    The lines of one group (a page, a text, a writer) that come one after another are
+    given to the pipeline as one page, each line a region of its own (stacked, so that each
+    region's crop is the sample's image exactly): what the pipeline decides per page, the
+    language with ``lang="auto"``, it decides from all of the page's lines, as it does
+    when it reads the page itself. ``languages``, when given, counts the pages read in
+    each language (``Result.lang``; ``"none"`` for a page that has none)."""
     batch: list[Sample] = []
 
     def flush() -> Iterator[tuple[Sample, str]]:
-        pages = [Page(s.id, s.image, [LineRegion((0, 0, s.image.shape[1], s.image.shape[0]))])
-                 for s in batch]  # fmt: skip
-        yield from zip(batch, (result.text for result in pipeline.batch(pages)))
+        pages, spans = _stacked_pages(batch)
+        results = pipeline.batch(pages)
+        for (first, count), result in zip(spans, results):
+            if languages is not None:
+                languages[result.lang or "none"] += 1
+            texts = [line.text for line in result.lines]
+            for k in range(count):
+                yield batch[first + k], texts[k] if k < len(texts) else ""
         batch.clear()
 
     for sample in samples:
@@ -106,3 +121,44 @@ def predict(
         if len(batch) >= chunk:
             yield from flush()
     yield from flush()
+
+
+#: most lines stacked into one page
+_PAGE_LINES = 64
+
+
+def _stacked_pages(samples: list[Sample]) -> tuple[list[Page], list[tuple[int, int]]]:
+    """One page per run of samples of the same group: the lines' images one under
+    another on white, each a region; with (first sample, count) per page."""
+    import numpy as np
+
+    from htrkit.results import LineRegion, Page
+
+    pages, spans = [], []
+    start = 0
+    while start < len(samples):
+        end = start + 1
+        while (
+            end < len(samples)
+            and end - start < _PAGE_LINES
+            and samples[end].group == samples[start].group
+        ):
+            end += 1
+        run = samples[start:end]
+        images = [s.image for s in run]
+        if any(i.shape[2:] != images[0].shape[2:] or i.dtype != images[0].dtype for i in images):
+            run, end = run[:1], start + 1  # lines of another kind of image: a page each
+            images = images[:1]
+        height = sum(i.shape[0] for i in images)
+        width = max(i.shape[1] for i in images)
+        canvas = np.full((height, width, *images[0].shape[2:]), 255, dtype=images[0].dtype)
+        regions, y = [], 0
+        for image in images:
+            h, w = image.shape[:2]
+            canvas[y : y + h, :w] = image
+            regions.append(LineRegion((0, y, w, y + h)))
+            y += h
+        pages.append(Page(run[0].id, canvas, regions))
+        spans.append((start, len(run)))
+        start = end
+    return pages, spans

@@ -68,7 +68,8 @@ def _line_baseline(line: LineResult) -> str:
 
 def hocr_html(result: Result) -> ET.Element:
     q = lambda tag: f"{{{XHTML}}}{tag}"  # noqa: E731
-    html = ET.Element(q("html"), {"xml:lang": "und", "lang": "und"})
+    lang = result.lang or "und"  # ISO 639-1, or "undetermined"
+    html = ET.Element(q("html"), {"xml:lang": lang, "lang": lang})
     head = ET.SubElement(html, q("head"))
     ET.SubElement(head, q("title")).text = Path(result.source).name
     ET.SubElement(head, q("meta"), {"http-equiv": "Content-Type",

@@ -19,6 +19,7 @@ from typing import TextIO
 
 from htrkit._version import __version__
 from htrkit.errors import ConfigError
+from htrkit.languages import NAMES
 from htrkit.results import LineResult, Point, Result
 
 PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
@@ -138,6 +139,8 @@ def page_xml(result: Result) -> ET.Element:
     order = ET.SubElement(ET.SubElement(page, q("ReadingOrder")), q("OrderedGroup"), id="ro")
     ET.SubElement(order, q("RegionRefIndexed"), index="0", regionRef="r0")
     region = ET.SubElement(page, q("TextRegion"), id="r0", type="paragraph")
+    if result.lang in NAMES:
+        region.set("primaryLanguage", NAMES[result.lang])
     x0, y0, x1, y1 = _region_box(result)
     ET.SubElement(region, q("Coords"), points=f"{x0},{y0} {x1},{y0} {x1},{y1} {x0},{y1}")
     for i, line in enumerate(result.lines):
@@ -220,6 +223,8 @@ def alto_xml(result: Result) -> ET.Element:
         return root
     x0, y0, x1, y1 = _region_box(result)
     block = ET.SubElement(space, q("TextBlock"), ID="r0", **_box(x0, y0, x1, y1))
+    if result.lang:
+        block.set("LANG", result.lang)
     for i, line in enumerate(result.lines):
         lid = f"l{i}"
         bx0, by0, bx1, by1 = (

@@ -1,0 +1,102 @@
+"""Languages: the bundled per-language lexicons and language models, and the choice of a
+page's language (``Pipeline(lang=...)``, ``htrkit run --lang``).
+
+``en``, ``fr`` and ``de`` each have a character 5-gram, a word 3-gram and a lexicon in
+``htrkit/models/lm/`` (``examples/recipes/build_language_lms.py``); ``mixed`` is the
+``default`` ones, built from all of the training text together. ``auto`` reads a page
+greedily, scores that reading with each language's character model, and decodes the page
+with the decoder of the language that explains it best (:class:`LanguageChooser`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from htrkit.errors import ConfigError
+from htrkit.models import FOLDER
+
+#: the languages with models of their own, in the order ``auto`` breaks ties
+LANGUAGES = ("fr", "en", "de")
+#: what ``lang`` may be
+CHOICES = ("auto", "mixed", "en", "fr", "de")
+#: names, for PAGE's ``primaryLanguage`` (ISO 639 codes are ALTO's and hOCR's)
+NAMES = {"en": "English", "fr": "French", "de": "German"}
+#: the file name of each kind of resource in ``models/lm/``
+_KINDS = {"lexicon": "lexicon.txt", "word LM": "words.arpa.gz", "character LM": "chars.arpa.gz"}
+#: decoder options naming a bundled resource, and the kind each names
+RESOURCE_OPTIONS = {"lm": None, "lexicon": "lexicon"}
+#: the lowest log10 probability one character of a reading may add to a language's score,
+#: so that one character a language's text never had (a misread accent) does not decide
+FLOOR = -4.0
+
+
+def check(lang: str) -> str:
+    if lang not in CHOICES:
+        raise ConfigError(f"lang must be one of {', '.join(CHOICES)}, got {lang!r}")
+    return lang
+
+
+def bundled(lang: str, what: str) -> Path | None:
+    """The bundled ``what`` (``"lexicon"``, ``"word LM"``, ``"character LM"``) of ``lang``."""
+    name = _KINDS.get(what)
+    return FOLDER / "lm" / f"{lang}-{name}" if name and lang in LANGUAGES else None
+
+
+def for_language(options: object, lang: str) -> dict[str, str]:
+    """The changes to a decoder's ``options`` that make it read ``lang``: every option
+    that names the bundled (``default``) resource names ``lang``'s instead."""
+    return {
+        name: lang
+        for name in RESOURCE_OPTIONS
+        if getattr(options, name, None) in ("default", "mixed")
+    }
+
+
+class LanguageChooser:
+    """Scores a page's greedy reading with each language's character model."""
+
+    def __init__(self, languages: Sequence[str] = LANGUAGES):
+        from htrkit.lm.kneser_ney import SPACE
+        from htrkit.lm.tables import load_tables
+
+        self.languages = tuple(languages)
+        self.tables = [load_tables(bundled(lang, "character LM")) for lang in self.languages]
+        self._space = SPACE
+
+    def scores(self, texts: Sequence[str]) -> dict[str, float]:
+        """log10 probability of ``texts`` (the lines of a page) under each language's
+        character model, each character's at least :data:`FLOOR`."""
+        import numpy as np
+
+        from htrkit.lm.tables import sequence_log10
+
+        out = {}
+        for lang, t in zip(self.languages, self.tables):
+            total = 0.0
+            for text in texts:
+                toks = [t.bos] + [t.id(self._space if c == " " else c) for c in text] + [t.eos]
+                ids = np.array(toks, dtype=np.int32)
+                total += sequence_log10(ids, t.order, FLOOR, *t.arrays())
+            out[lang] = total
+        return out
+
+    def choose(self, texts: Sequence[str]) -> str | None:
+        """The language that explains ``texts`` best, or ``None`` when they hold no letter."""
+        if not any(c.isalpha() for text in texts for c in text):
+            return None
+        scores = self.scores(texts)
+        return max(self.languages, key=lambda lang: (scores[lang], -self.languages.index(lang)))
+
+
+def greedy_text(log_probs: Any, chars: Sequence[str]) -> str:
+    """Best path, repeats collapsed and blanks (class 0) removed."""
+    import numpy as np
+
+    if log_probs.ndim != 2 or log_probs.shape[0] == 0:
+        return ""
+    best = np.asarray(log_probs).argmax(axis=1)
+    keep = np.ones(best.shape[0], dtype=bool)
+    keep[1:] = best[1:] != best[:-1]
+    return "".join(chars[k - 1] for k in best[keep] if k > 0)
