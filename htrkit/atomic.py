@@ -11,6 +11,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from htrkit.errors import OutputError
+
 #: the prefix of the temporary files (a folder job removes stale ones of a killed run)
 PARTIAL = ".htrkit-partial-"
 
@@ -20,15 +22,34 @@ def replacing(path: str | os.PathLike[str], mode: int = 0o644) -> Iterator[Path]
     """Yield a temporary path beside ``path``; once the block ends without an error, it is
     renamed to ``path`` (with ``mode``: mkstemp makes 0600). On an error it is removed."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PARTIAL}{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PARTIAL}{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write it: {exc.strerror or exc}") from None
     os.close(fd)
     try:
         yield Path(tmp)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk (ENOSPC), a size limit (EFBIG), ...
+        raise OutputError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+    except Exception as exc:
+        reason = _io_failure(exc)
+        if reason is None:
+            raise
+        raise OutputError(f"{path}: cannot write it: {reason}") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _io_failure(exc: Exception) -> str | None:
+    """The reason, when ``exc`` is a library's wrapping of a failed write (safetensors
+    reports ``I/O error: No space left on device (os error 28)``); else ``None``."""
+    text = str(exc)
+    if "I/O error" in text and "os error" in text:
+        return text.split("I/O error:", 1)[1].split("(os error")[0].strip()
+    return None
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:

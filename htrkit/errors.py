@@ -49,6 +49,11 @@ class ImageError(InputError):
     """An image cannot be decoded, is empty, or is larger than the pixel limit."""
 
 
+class OutputError(HtrkitError):
+    """An output (result, model, checkpoint, cache) cannot be written: a full disk, a
+    file-size limit, a folder that cannot be written to."""
+
+
 class ModelError(HtrkitError):
     """A model file is missing, malformed or does not match its configuration."""
 

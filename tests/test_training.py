@@ -372,3 +372,96 @@ def test_htrkit_adapt_holds_out_pages_and_says_before_and_after(tmp_path):
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "0 lines on 0 page(s)" in bad.stderr and "3 bad item(s) skipped" in bad.stderr
     assert "b0.png: not an image" in bad.stderr
+
+
+def _train_toml(tmp_path, data, out: str) -> str:
+    path = tmp_path / f"{out}.toml"
+    path.write_text(
+        f'[[data.train]]\npath = "{data}"\nformat = "gt-pairs"\n[data]\nval_fraction = 0.15\n'
+        f'[train]\noutput = "{tmp_path / out}"\nbatch_size = 16\nlr = 0.003\nwarmup_steps = 20\n'
+        "threads = 1\nepochs = 3\neval_every_steps = 3\n",
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path):
+    """Fault injection: ``htrkit train`` SIGKILLed at three random moments (seeded: during
+    start-up, steps, validation or a checkpoint's write, wherever they fall), each time
+    rerun with --resume when a train state exists, ends with the weights and validation
+    history of a run never interrupted, and no partial file left behind."""
+    import random
+    import subprocess
+    import sys
+    import time
+
+    from htrkit.atomic import PARTIAL
+
+    data = write_word_dataset(tmp_path / "words", 200, seed=3)
+    cmd = [sys.executable, "-m", "htrkit", "train", "--no-progress"]
+    straight = subprocess.run([*cmd, _train_toml(tmp_path, data, "a")], capture_output=True,
+                              text=True, timeout=600)  # fmt: skip
+    assert straight.returncode == 0, straight.stderr
+    rng, kills, runs = random.Random(0), 0, 0
+    toml, out = _train_toml(tmp_path, data, "b"), tmp_path / "b"
+    while True:
+        resume = ["--resume"] if (out / "train-state.safetensors").exists() else []
+        proc = subprocess.Popen([*cmd, toml, *resume], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        runs += 1
+        if kills < 3:
+            time.sleep(rng.uniform(2.0, 7.0))
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+                kills += 1
+                continue
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        if kills == 3:
+            break
+    a, b = load_file(tmp_path / "a" / "last.safetensors"), load_file(out / "last.safetensors")
+    for key in a:
+        assert np.array_equal(a[key].numpy(), b[key].numpy()), key
+    history = [json.loads((d / "history.json").read_text()) for d in (tmp_path / "a", out)]
+    assert [h["val_cer"] for h in history[0]] == [h["val_cer"] for h in history[1]]
+    assert not list(out.glob(f"{PARTIAL}*")) and runs >= 4
+
+
+def test_a_full_disk_while_saving_is_one_line_and_leaves_no_partial_file(tmp_path):
+    """A write that fails (here the kernel's file-size limit, EFBIG, as a full disk gives
+    ENOSPC) while a checkpoint is saved: one line naming the file, exit 1, nothing half
+    written; the same for an output of htrkit run."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from htrkit.atomic import PARTIAL
+
+    def limited(size: int):
+        def apply() -> None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, not the process
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+        return apply
+
+    data = write_word_dataset(tmp_path / "words", 60, seed=5)
+    toml = _train_toml(tmp_path, data, "run")
+    done = subprocess.run([sys.executable, "-m", "htrkit", "train", toml, "--no-progress"],
+                          capture_output=True, text=True, preexec_fn=limited(100_000),
+                          timeout=600)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()
+    assert len(last) == 1 and "best.safetensors: cannot write it: File too large" in last[0]
+    assert not list((tmp_path / "run").glob(f"{PARTIAL}*"))
+    image = tmp_path / "words" / "group000" / "w00000.png"
+    (tmp_path / "old.json").write_text("keep", encoding="utf-8")
+    for target in ("out.json", "outdir/"):
+        ran = subprocess.run([sys.executable, "-m", "htrkit", "run", str(image), "-f", "json",
+                              "--decoder", "greedy", "-o", str(tmp_path / target)],
+                             capture_output=True, text=True, preexec_fn=limited(100),
+                             timeout=300)  # fmt: skip
+        assert ran.returncode == 1 and "cannot write it: File too large" in ran.stderr
+        assert "Traceback" not in ran.stderr and len(ran.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.rglob(f"{PARTIAL}*")) and not (tmp_path / "out.json").exists()

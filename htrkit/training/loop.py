@@ -23,6 +23,7 @@ import numpy as np
 
 from htrkit._version import __version__
 from htrkit.alphabet import Alphabet
+from htrkit.atomic import PARTIAL
 from htrkit.errors import ConfigError
 from htrkit.modelfile import read_config
 from htrkit.preprocess.chain import standard_steps
@@ -138,6 +139,9 @@ class Trainer:
             schedule.load(state["schedule"])
             self.log(f"resuming at epoch {epoch + 1}, batch {batch_pos}")
         self.output.mkdir(parents=True, exist_ok=True)
+        if self.rank == 0:  # what a killed run was writing when it died
+            for stale in self.output.glob(f"{PARTIAL}*"):
+                stale.unlink(missing_ok=True)
         started = time.monotonic()
         # CPU time of this process (all its threads), added to the interrupted runs' total:
         # the budget that architectures are compared at (docs/backbones.md)
