@@ -170,6 +170,7 @@ class Pipeline:
         *,
         errors: Literal["raise", "collect"] = "raise",
         progress: Callable[[int], None] | None = None,
+        loaded: Callable[[int, Page], None] | None = None,
     ) -> list[Result]:
         """Recognise many images, putting the lines of all of them through the network in
         batches of ``batch_size``.
@@ -177,6 +178,8 @@ class Pipeline:
         :param errors: ``"raise"`` stops at the first bad input; ``"collect"`` returns a
             :class:`Result` whose ``error`` says what went wrong, and carries on.
         :param progress: called with the number of inputs finished, as they finish.
+        :param loaded: called with each input's index and its loaded :class:`Page` (to draw
+            on the page, say, without loading it again).
         """
         if errors not in ("raise", "collect"):
             raise ConfigError(f"errors must be 'raise' or 'collect', got {errors!r}")
@@ -193,6 +196,8 @@ class Pipeline:
                 continue
             results.append(Result(source=page.source, width=page.width, height=page.height))
             pages.append(page)
+            if loaded is not None:
+                loaded(len(pages) - 1, page)
         if progress:
             progress(sum(p is None for p in pages))
 

@@ -45,16 +45,6 @@ class LineReader(ABC):
             raise ModelError(f"{source}: {exc}") from None
         self.preprocess = PreprocessChain.from_config(config.preprocess, source=source)
 
-    def prepare(self, image: np.ndarray) -> np.ndarray:
-        """Run the preprocessing chain on one line image."""
-        return self.prepare_mapped(image)[0]
-
-    def prepare_mapped(self, image: np.ndarray) -> tuple[np.ndarray, XMap]:
-        """Run the preprocessing chain once on one line image: the network's input, and a
-        function from its x positions to the given image's."""
-        out, to_input = self.preprocess.run(image)
-        return self._check(out), to_input
-
     def _check(self, out: np.ndarray) -> np.ndarray:
         if out.ndim != 2 or out.dtype != np.uint8:
             raise ModelError(
@@ -89,7 +79,7 @@ class LineReader(ABC):
         bf16: bool = False,
     ) -> list[LineReading]:
         """:meth:`read` for lines already preprocessed: ``(network input, its x map)`` pairs
-        from :meth:`prepare_mapped`, or ``(image, None)`` for an image that is already the
+        from ``self.preprocess.run``, or ``(image, None)`` for an image that is already the
         network's input (the training cache)."""
         checked = [(self._check(im), to_input or _identity) for im, to_input in inputs]
         order = sorted(range(len(checked)), key=lambda i: checked[i][0].shape[1])

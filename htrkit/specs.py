@@ -16,7 +16,7 @@ import dataclasses
 import importlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from htrkit import components
@@ -194,4 +194,4 @@ SPEC_TYPES: dict[str, type[ComponentSpec]] = {
     )
 }
 
-__all__ = [*(cls.__name__ for cls in SPEC_TYPES.values()), "ComponentSpec", "SPEC_TYPES", "field"]
+__all__ = [*(cls.__name__ for cls in SPEC_TYPES.values()), "ComponentSpec", "SPEC_TYPES"]

@@ -119,9 +119,9 @@ def test_round_trip(recognizer, saved):
         assert restored[key].dtype == tensor.dtype, key
         assert torch.equal(restored[key], tensor), key
 
-    images = [recognizer.prepare(im) for im in line_images()]
+    images = [recognizer.preprocess.run(im)[0] for im in line_images()]
     assert [im.shape for im in images] == [(32, 72), (32, 48), (32, 200)]
-    np.testing.assert_array_equal(images[0], loaded.prepare(line_images()[0]))
+    np.testing.assert_array_equal(images[0], loaded.preprocess.run(line_images()[0])[0])
     before = recognizer.log_probs(images)
     after = loaded.log_probs(images)
     assert [lp.shape for lp in before] == [(18, 4), (12, 4), (50, 4)]

@@ -91,7 +91,7 @@ def test_every_builtin_backbone_exports_and_agrees(tmp_path, backbone, options, 
     onnx_side = OnnxRecognizer.load(out, threads=1)
     assert onnx_side.config == torch_side.config
     assert onnx_side.source_sha256 == sha256(path)
-    images = [torch_side.prepare(im) for im in _lines(7, height)]
+    images = [torch_side.preprocess.run(im)[0] for im in _lines(7, height)]
     # one padded batch of all widths, and each line alone: the same frames and values
     for chunk in (images, images[:1], images[3:5]):
         a = torch_side.log_probs(chunk)
@@ -182,7 +182,8 @@ def test_onnx_backend_exports_into_the_cache_once(tmp_path, monkeypatch):
     second.write_bytes(b"not onnx")
     repaired = onnx_form(path)
     assert Path(repaired.source) == second
-    assert repaired.log_probs([repaired.prepare(handwriting_like(height=32))])[0].shape[0] > 0
+    image = repaired.preprocess.run(handwriting_like(height=32))[0]
+    assert repaired.log_probs([image])[0].shape[0] > 0
 
 
 def test_cli_export_run_and_info(tmp_path, model_path):

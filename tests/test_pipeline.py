@@ -104,6 +104,19 @@ def test_progress_callback_counts_inputs(pipe, line_png, tmp_path):
     assert sum(seen) == 3
 
 
+def test_loaded_callback_hands_over_each_page_once(pipe, line_png, tmp_path):
+    """``loaded`` gets each good input's page as the pipeline read it (the CLI draws
+    --overlay on it instead of loading the file again)."""
+    import cv2
+
+    pages = {}
+    results = pipe.batch([line_png, tmp_path / "gone.png", line_png], errors="collect",
+                         loaded=pages.__setitem__)  # fmt: skip
+    assert sorted(pages) == [0, 2] and [r.ok for r in results] == [True, False, True]
+    grey = cv2.imread(str(line_png), cv2.IMREAD_GRAYSCALE)
+    assert np.array_equal(pages[0].image, grey) and pages[0].source == str(line_png)
+
+
 def test_page_input_with_known_lines(pipe):
     from htrkit import LineRegion
 

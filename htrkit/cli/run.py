@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -227,9 +227,14 @@ def run(
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
             good = [i for i in chunk if not isinstance(i, InputError)]
-            results = iter(pipe.batch(good, errors="collect", progress=advance))
+            images: dict[int, Any] = {}  # this chunk's pages, to draw overlays on
+            keep = images.__setitem__ if overlay is not None else None
+            results = iter(pipe.batch(good, errors="collect", progress=advance, loaded=keep))
+            index = -1
             advance(len(chunk) - len(good))
             for item in chunk:  # report in input order
+                if not isinstance(item, InputError):
+                    index += 1
                 result = item if isinstance(item, InputError) else next(results)
                 if isinstance(result, InputError) or not result.ok:
                     failed += 1
@@ -239,7 +244,7 @@ def run(
                     target = overlay
                     if overlay_dir is not None:
                         target = _unique(overlay_dir, output_stem(result.source), ".png", overlays)
-                    if not _draw(pipe, result, target):
+                    if not _draw(images.pop(index).image, result, target):
                         failed += 1
                         continue
                 if out_dir is not None:
@@ -379,11 +384,12 @@ def _unique(folder: Path, stem: str, suffix: str, taken: set[str]) -> Path:
     return folder / name
 
 
-def _draw(pipe: object, result: object, target: Path) -> bool:
+def _draw(image: object, result: object, target: Path) -> bool:
+    """The page ``image`` (as the pipeline loaded it) with ``result`` drawn over it."""
     from htrkit.overlay import save_overlay
 
     try:
-        save_overlay(pipe.load(result.source).image, result, target)
+        save_overlay(image, result, target)
     except OSError as exc:
         _report(f"{target}: cannot write the overlay ({exc.strerror or exc})")
         return False
