@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from htrkit.alphabet import Alphabet
-    from htrkit.datasets import DatasetReport, Sample
+    from htrkit.datasets.records import DatasetReport, Sample
     from htrkit.results import Decoding, LineRegion, LineResult, Page, Result
 
 

@@ -28,12 +28,12 @@ class RayReader:
     """A Ray Data actor: the pipeline is built once, in ``__init__``."""
 
     def __init__(self, settings: dict[str, Any], fmt: str, threads: int):
-        from htrkit.jobs import make_reader
+        from htrkit.workers import make_reader
 
         self.pipe, self.writer = make_reader(settings, fmt, threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        from htrkit.jobs import read_one
+        from htrkit.workers import read_one
 
         outputs, errors = [], []
         for source in batch["source"]:

@@ -25,7 +25,6 @@ outputs are byte-identical.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import time
@@ -35,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from htrkit.atomic import PARTIAL
-from htrkit.errors import ConfigError, InputError
+from htrkit.errors import ConfigError
+from htrkit.workers import make_reader, read_one
 
 MANIFEST = "htrkit-job.json"
 ERRORS = "errors.tsv"
@@ -73,40 +73,6 @@ class JobSummary:
 
 
 # -- what a worker does --------------------------------------------------------------------
-
-
-def render(writer: Any, result: Any) -> str:
-    buffer = io.StringIO()
-    writer.write([result], buffer)
-    return buffer.getvalue()
-
-
-def read_one(pipe: Any, writer: Any, source: str) -> tuple[str, str]:
-    """``(output text, "")`` for an input read, ``("", reason)`` for one that failed."""
-    try:
-        result = pipe.batch([source], errors="collect")[0]
-    except InputError as exc:  # raised by a stage outside the collected ones
-        return "", str(exc)
-    except Exception as exc:  # a bug in a stage: this input fails, the others go on
-        return "", f"internal error: {type(exc).__name__}: {exc}"
-    if not result.ok:
-        return "", str(result.error)
-    return render(writer, result), ""
-
-
-def make_reader(settings: dict[str, Any], fmt: str, threads: int) -> tuple[Any, Any]:
-    """The pipeline and writer a worker uses (each worker builds its own once)."""
-    from htrkit.pipeline import Pipeline
-    from htrkit.plugins import registry
-
-    settings = dict(settings)
-    if settings.get("backend") == "torch" or settings.get("device", "cpu") != "cpu":
-        import torch
-
-        torch.set_num_threads(max(threads, 1))
-    else:
-        settings["threads"] = threads
-    return Pipeline(**settings), registry("writer").create(fmt)
 
 
 _WORKER: dict[str, Any] = {}

@@ -14,7 +14,8 @@ import typer
 
 from htrkit.cli.common import progress_bar
 from htrkit.errors import ConfigError, InputError
-from htrkit.jobs import atomic_write, output_stem, render
+from htrkit.jobs import atomic_write, output_stem
+from htrkit.workers import render
 
 # inputs read per call of Pipeline.batch: bounds memory, keeps the progress bar moving
 CHUNK = 32

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from htrkit.datasets import DatasetError, DatasetReport
+from htrkit.datasets.records import DatasetError, DatasetReport
 from htrkit.errors import ImageError
 from htrkit.imageio_suffixes import IMAGE_SUFFIXES
 
