@@ -105,8 +105,8 @@ def per_set(models: list[str], caches: list[Path], markdown) -> None:
     from htrkit.decoders.greedy import GreedyDecoder
     from htrkit.metrics.text import CharacterErrorRate
     from htrkit.recognizer import Recognizer
+    from htrkit.training.cache import LmdbStore, split_records
     from htrkit.training.config import load_config
-    from htrkit.training.data import LmdbStore, split_records
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from default_model import NAMES, RECIPE

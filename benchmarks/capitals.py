@@ -33,8 +33,8 @@ def main() -> None:
     from htrkit.metrics.text import CharacterErrorRate
     from htrkit.postprocess import Capitals
     from htrkit.results import CharResult, LineResult
+    from htrkit.training.cache import LmdbStore, split_records
     from htrkit.training.config import load_config
-    from htrkit.training.data import LmdbStore, split_records
 
     config = load_config(RECIPE)
     names = [next((n for k, n in NAMES.items() if k in s.path), Path(s.path).name)

@@ -12,7 +12,8 @@ from conftest import SHARED
 
 from htrkit.errors import HtrkitError
 from htrkit.plugins import registry
-from htrkit.segmenters.learned import BUNDLED, lines_from_maps
+from htrkit.segmenters.learned_net import BUNDLED
+from htrkit.segmenters.maps import lines_from_maps
 from htrkit.segmenters.options import LearnedOptions
 
 

@@ -142,7 +142,7 @@ def test_ddp_two_processes(tmp_path, words):
 
 
 def test_cache_fine_tune_and_eval(tmp_path, words):
-    from htrkit.training.data import LmdbStore
+    from htrkit.training.cache import LmdbStore
     from htrkit.training.loop import Trainer
 
     base = write_word_dataset(tmp_path / "base", 120, seed=5, chars="abc")

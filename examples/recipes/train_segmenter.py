@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from htrkit.datasets import DatasetReport, find_reader, split_of
-from htrkit.segmenters.learned import build_net, page_tensor, save_model
+from htrkit.segmenters.learned_net import build_net, page_tensor, save_model
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"

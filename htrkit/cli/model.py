@@ -74,13 +74,13 @@ def export(
     if path.suffix == ".onnx":
         raise ConfigError(f"{path}: already an ONNX file; export the .safetensors model")
     if model == "segmenter" and not path.exists():
-        from htrkit.segmenters.learned import BUNDLED
+        from htrkit.segmenters.learned_net import BUNDLED
 
         path = BUNDLED
     target = output if output is not None else path.with_suffix(".onnx")
     check_target(target, ".onnx", overwrite, "--output")
     if _is_segmenter(path):
-        from htrkit.segmenters.learned import export_onnx
+        from htrkit.segmenters.learned_net import export_onnx
 
         export_onnx(path, target, opset=opset)
     else:
@@ -91,7 +91,7 @@ def export(
 
 def _is_segmenter(path: Path) -> bool:
     from htrkit.errors import InputError
-    from htrkit.segmenters.learned import read_config
+    from htrkit.segmenters.learned_net import read_config
 
     try:
         read_config(path)

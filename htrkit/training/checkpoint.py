@@ -8,10 +8,12 @@ model file, never contains a pickle.
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from htrkit.errors import ModelError
+from htrkit.errors import ConfigError, ModelError
 
 STATE_KEY = "htrkit.train_state"
 
@@ -79,3 +81,66 @@ def load_state(path: Path, model: Any, optimizer: Any) -> dict[str, Any]:
     if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(cuda)
     return meta
+
+
+#: what may change between a run and its --resume (the budget, the machine, how often it
+#: validates); everything else shapes the run and must stay
+RESUMABLE_CHANGES = ("epochs", "max_minutes", "patience", "num_workers", "threads", "device",
+                     "output", "eval_every", "eval_every_steps", "score_start")  # fmt: skip
+
+
+@dataclass
+class TrainState:
+    """Where a run stands, as ``--resume`` needs it (with the weights, the optimiser's state
+    and the RNG states that :func:`save_state` stores beside it)."""
+
+    epoch: int  #: completed epochs, or the one in progress
+    batch: int  #: batches done in that epoch
+    step: int
+    best_cer: float
+    bad_epochs: int
+    history: list[dict[str, Any]]
+    schedule: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    alphabet: list[str] = field(default_factory=list)
+    scaler: dict[str, Any] = field(default_factory=dict)  #: fp16's gradient scaler
+
+    def with_run(self, trainer: Any, schedule: Any, scaler: Any) -> TrainState:
+        """This position with the run's schedule, configuration, alphabet and scaler."""
+        return replace(
+            self,
+            schedule=schedule.state(),
+            config=trainer.config.to_dict(),
+            alphabet=list(trainer.alphabet.chars),
+            scaler=scaler.state_dict() if scaler.is_enabled() else {},
+        )
+
+    def save(self, path: Path, model: Any, optimizer: Any) -> None:
+        plain = asdict(self)
+        plain["best_cer"] = self.best_cer if math.isfinite(self.best_cer) else 1e9
+        if not self.scaler:
+            del plain["scaler"]
+        save_state(path, model, optimizer, plain)
+
+    @classmethod
+    def load(cls, path: Path, model: Any, optimizer: Any) -> TrainState:
+        """Restore the weights, optimiser and RNG states into ``model`` and ``optimizer``;
+        returns the position."""
+        state = load_state(path, model, optimizer)
+        names = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in state.items() if k in names})
+
+
+def check_resumable(before: dict[str, Any], now: dict[str, Any]) -> None:
+    """Refuse, in one line, to resume a run whose configuration ``before`` differs from
+    ``now`` in more than :data:`RESUMABLE_CHANGES`."""
+    before, now = json.loads(json.dumps(before)), json.loads(json.dumps(now))
+    for key in RESUMABLE_CHANGES:
+        before.get("train", {}).pop(key, None)
+        now.get("train", {}).pop(key, None)
+    if before != now:
+        raise ConfigError(
+            "cannot resume: the configuration differs from the interrupted run's "
+            "(only epochs, max_minutes, patience, num_workers, threads, device and how "
+            "often it validates may change)"
+        )

@@ -11,7 +11,6 @@ Outputs in ``[train] output``:
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -28,12 +27,14 @@ from htrkit.errors import ConfigError
 from htrkit.modelfile import read_config
 from htrkit.preprocess.chain import standard_steps
 from htrkit.recognizer import Recognizer
-from htrkit.training.checkpoint import load_state, save_state
+from htrkit.training.cache import load_lines
+from htrkit.training.checkpoint import TrainState, check_resumable
 from htrkit.training.config import TrainConfig
-from htrkit.training.data import LineDataset, collate, load_lines
+from htrkit.training.dataset import LineDataset, collate
 from htrkit.training.history import write_history
 from htrkit.training.model import build_recognizer, init_path
 from htrkit.training.progress import EpochBar, NoBar
+from htrkit.training.sampler import epoch_batches
 from htrkit.training.schedule import LRSchedule
 
 Log = Callable[[str], None]
@@ -129,14 +130,14 @@ class Trainer:
 
         epoch, batch_pos, step, best_cer, bad_epochs = 0, 0, 0, math.inf, 0
         if self.resume:
-            state = load_state(self.output / "train-state.safetensors", module, optimizer)
-            self._check_resumable(state)
-            if "scaler" in state:
-                scaler.load_state_dict(state["scaler"])
-            epoch, batch_pos, step = state["epoch"], state["batch"], state["step"]
-            best_cer, bad_epochs = state["best_cer"], state["bad_epochs"]
-            self.history = state["history"]
-            schedule.load(state["schedule"])
+            state = TrainState.load(self.output / "train-state.safetensors", module, optimizer)
+            check_resumable(state.config, self.config.to_dict())
+            if state.scaler:
+                scaler.load_state_dict(state.scaler)
+            epoch, batch_pos, step = state.epoch, state.batch, state.step
+            best_cer, bad_epochs = state.best_cer, state.bad_epochs
+            self.history = state.history
+            schedule.load(state.schedule)
             self.log(f"resuming at epoch {epoch + 1}, batch {batch_pos}")
         self.output.mkdir(parents=True, exist_ok=True)
         if self.rank == 0:  # what a killed run was writing when it died
@@ -177,9 +178,8 @@ class Trainer:
                 self._save_model("last.safetensors", cer, wer, at_epoch)
                 write_history(self.output, self.history)
             whole = int(at_epoch)  # completed epochs, or the one in progress
-            self._save_state(
-                module, optimizer, schedule, whole, batch, step, best_cer, bad_epochs, scaler
-            )
+            position = TrainState(whole, batch, step, best_cer, bad_epochs, self.history)
+            self._save_state(module, optimizer, position.with_run(self, schedule, scaler))
             loss = f"loss {self.history[-1]['train_loss']:.3f}" if losses else "no step yet"
             self.log(
                 f"epoch {at_epoch:g}: {loss}, val CER {100 * cer:.2f}%, WER {100 * wer:.2f}%"
@@ -255,37 +255,10 @@ class Trainer:
     # -- pieces ----------------------------------------------------------------------
 
     def _epoch_batches(self, epoch: int) -> list[list[int]]:
-        """This rank's batches: a seeded permutation of the epoch, cut into global batches
-        (one per rank per step) so every rank takes the same number of steps."""
         t = self.config.train
-        rng = np.random.default_rng([t.seed, epoch])
-        w = self.train_weights
-        # each sample whole-weight times, plus once more with the fractional part's chance
-        repeats = np.floor(w).astype(np.int64) + (rng.random(len(w)) < w - np.floor(w))
-        positions = np.repeat(np.arange(len(w)), repeats)
-        # the k-th repeat of sample i is item i + k * n: augmented differently (LineDataset)
-        starts = np.cumsum(repeats) - repeats
-        nth = np.arange(len(positions)) - np.repeat(starts, repeats)
-        order = rng.permutation(positions + nth * len(w))
-        per_step = t.batch_size * self.world
-        steps = max(len(order) // per_step, 1)
-        order = order[: steps * per_step] if len(order) >= per_step else order
-        if t.bucket:
-            # lines of similar width share a batch (less padding: ~1.7x faster on lines);
-            # sorted within windows of 32 batches, and the batches shuffled again
-            window = per_step * 32
-            widths = self.train_widths[order % len(w)]
-            for s in range(0, len(order), window):
-                part = slice(s, s + window)
-                order[part] = order[part][np.argsort(widths[part], kind="stable")]
-            cuts = [order[s * per_step : (s + 1) * per_step] for s in range(steps)]
-            order = np.concatenate([cuts[k] for k in rng.permutation(len(cuts))])
-        batches = []
-        for s in range(steps):
-            chunk = order[s * per_step : (s + 1) * per_step]
-            mine = chunk[self.rank * t.batch_size : (self.rank + 1) * t.batch_size]
-            batches.append([int(i) for i in (mine if len(mine) else chunk[: t.batch_size])])
-        return batches
+        return epoch_batches(self.train_weights, self.train_widths, seed=t.seed, epoch=epoch,
+                             batch_size=t.batch_size, world=self.world, rank=self.rank,
+                             bucket=t.bucket)  # fmt: skip
 
     def _validate(self, val_set: LineDataset, bf16: bool) -> tuple[float, float, float]:
         import torch
@@ -383,58 +356,9 @@ class Trainer:
         Recognizer(self.recognizer.module, config).save(self.output / name)
         self.recognizer.module.train()
 
-    def _save_state(
-        self, module, optimizer, schedule, epoch, batch, step, best, bad, scaler
-    ) -> None:
-        if self.rank != 0:
-            return
-        save_state(
-            self.output / "train-state.safetensors",
-            module,
-            optimizer,
-            {
-                "epoch": epoch,
-                "batch": batch,
-                "step": step,
-                "best_cer": best if math.isfinite(best) else 1e9,
-                "bad_epochs": bad,
-                "history": self.history,
-                "schedule": schedule.state(),
-                "config": self.config.to_dict(),
-                "alphabet": list(self.alphabet.chars),
-                **({"scaler": scaler.state_dict()} if scaler.is_enabled() else {}),
-            },
-        )
-
-    def _check_resumable(self, state: dict[str, Any]) -> None:
-        before, now = state["config"], self.config.to_dict()
-        # the budget may change between runs; what shapes the run may not
-        for section, keys in (
-            (
-                "train",
-                (
-                    "epochs",
-                    "max_minutes",
-                    "patience",
-                    "num_workers",
-                    "threads",
-                    "device",
-                    "output",
-                    "eval_every",
-                    "eval_every_steps",
-                    "score_start",
-                ),
-            ),
-        ):
-            for key in keys:
-                before[section].pop(key, None)
-                now[section].pop(key, None)
-        if json.loads(json.dumps(before)) != json.loads(json.dumps(now)):
-            raise ConfigError(
-                "cannot resume: the configuration differs from the interrupted run's "
-                "(only epochs, max_minutes, patience, num_workers, threads, device and how "
-                "often it validates may change)"
-            )
+    def _save_state(self, module: Any, optimizer: Any, state: TrainState) -> None:
+        if self.rank == 0:
+            state.save(self.output / "train-state.safetensors", module, optimizer)
 
     def _agree(self, flag: bool) -> bool:
         """With several processes, stop when rank 0 says so."""
