@@ -50,6 +50,8 @@ def test_a_line_by_multipart(client):
     assert body["text"] == "Handwriting is easy to read for htrkit"
     # the default decoding is the model's own: the default model's character LM
     assert body["mode"] == "line" and body["decoder"] == "kenlm" and body["model"] == "default"
+    assert body["lang"] == "en"  # chosen for the line: the page shows it
+    assert post(client, LINE, mode="line", lang="fr").json()["lang"] == "fr"
     assert 0.5 < body["confidence"] <= 1
     (line,) = body["lines"]
     assert [w["text"] for w in line["words"]] == body["text"].split()
@@ -166,6 +168,7 @@ def test_a_body_over_the_limit_is_413(client):
         ({"json": {"image": "%%%"}}, 400, "not valid base64"),
         ({"json": {"image": "AAAA", "mode": "poem"}}, 400, "mode 'poem' is not one of"),
         ({"json": {"image": "AAAA", "decoder": "beem"}}, 400, "decoder 'beem' is not offered"),
+        ({"json": {"image": "AAAA", "lang": "tlh"}}, 400, "lang 'tlh' is not one of: auto, en"),
         ({"json": {"image": "AAAA", "decoder": "kenlm", "options": {"lm": "/etc/passwd"}}},
          400, "option 'lm' is not accepted"),
         ({"json": {"image": "AAAA", "decoder": "pattern", "options": {"pattern": "(a|b)*a"}}},
@@ -200,6 +203,7 @@ def test_plugins_config_and_openapi(client):
     assert any(p["name"] == "segmenters" for p in plugins)
     config = client.get("/api/config").json()
     assert config["max_upload_bytes"] == 1_000_000 and "@date" in config["presets"]
+    assert list(config["langs"]) == ["auto", "en", "fr", "de", "mixed"]
     spec = client.get("/openapi.json").json()
     body = spec["paths"]["/api/recognize"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)

@@ -8,6 +8,7 @@ where a missing browser is an error.
 from __future__ import annotations
 
 import os
+import re
 
 import cv2
 import numpy as np
@@ -147,6 +148,21 @@ def test_drawing_a_word_reads_it(page):
     assert wait_result(page, before) == "hello"
     words = page.locator("#words .word")
     assert words.count() == 1 and "%" in words.first.inner_text()
+
+
+def test_language_choice_reaches_the_server(page):
+    set_mode(page, "line")
+    page.uncheck("#live")
+    w, h = canvas_size(page)
+    draw_mouse(page, strokes_from_mask(fit(rendered("hello"), w, h, 0.75), 8), steps=1)
+    before = result_count(page)
+    page.click("#read")
+    assert wait_result(page, before)
+    # auto chose a language for the word, and the status names it
+    assert re.search(r"\(kenlm, (English|French|German)\)", page.inner_text("#status"))
+    before = result_count(page)
+    page.select_option("#lang", "de")  # a new language reads the drawing again
+    assert wait_result(page, before) and "(kenlm, German)" in page.inner_text("#status")
 
 
 def test_decoder_choice_reaches_the_server(page):

@@ -35,6 +35,7 @@ from htrkit.errors import HtrkitError
 from htrkit.web.limits import SECURITY_HEADERS, BodyLimit
 from htrkit.web.requests import (
     DECODERS,
+    LANGS,
     MODE_ALIASES,
     MODES,
     RequestError,
@@ -65,6 +66,7 @@ def _body_schema(image: dict, options: dict) -> dict:
                 "image": image,
                 "mode": {"type": "string", "enum": ["digit", "line", "word", "drawing", "page"]},
                 "decoder": {"type": "string", "enum": list(DECODERS)},
+                "lang": {"type": "string", "enum": list(LANGS), "default": "auto"},
                 "options": options,
             },
         }
@@ -142,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "modes": {"digit": "single digit", "line": "word or line", "page": "page"},
             "decoders": {d: DECODERS[d] for d in available},
             "default_decoder": settings.decoder,
+            "langs": LANGS,
             "presets": ["@" + k for k in PRESETS],
             "max_upload_bytes": settings.max_upload_bytes,
             "max_pixels": settings.max_pixels,
@@ -179,7 +182,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     + ", ".join(d for d in DECODERS if _offered(d))
                 )
             options = request_options(decoder, params.get("options"))
-            return await work.submit(data, source, mode, decoder, options)
+            lang = str(params.get("lang") or "auto")
+            if lang not in LANGS:
+                raise RequestError(f"lang {lang!r} is not one of: {', '.join(LANGS)}")
+            return await work.submit(data, source, mode, decoder, options, lang)
         except RequestError as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         except HtrkitError as exc:

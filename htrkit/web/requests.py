@@ -34,6 +34,14 @@ DECODERS = {
     "kenlm": "language model (KenLM)",
     "pattern": "pattern",
 }
+#: the languages the page offers (``Pipeline(lang=...)``), with their labels
+LANGS = {
+    "auto": "any: chosen per page",
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "mixed": "one model for all",
+}
 #: the widest beam a request may ask for (request_options is the whitelist)
 MAX_BEAM = 64
 

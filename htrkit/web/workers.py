@@ -40,13 +40,13 @@ class Recognition:
         self.pending = 0
         self.lock = threading.Lock()
 
-    def pipeline(self, mode: str, decoder: str, options: dict[str, Any]) -> Any:
+    def pipeline(self, mode: str, decoder: str, options: dict[str, Any], lang: str = "auto") -> Any:
         from htrkit.pipeline import Pipeline
 
         model_setting, segmenter, segmenter_options, fixed = MODES[mode]
         if fixed is not None:
             decoder, options = fixed
-        key = (mode, decoder, json.dumps(options, sort_keys=True))
+        key = (mode, decoder, json.dumps(options, sort_keys=True), lang)
         cache = getattr(self.local, "pipelines", None)
         if cache is None:
             cache = self.local.pipelines = {}
@@ -57,16 +57,19 @@ class Recognition:
                 decoder_options=options,
                 segmenter=segmenter,
                 segmenter_options=segmenter_options,
+                lang=lang,
             )
         return cache[key]
 
-    def run(self, data: bytes, source: str, mode: str, decoder: str, options: dict) -> dict:
+    def run(
+        self, data: bytes, source: str, mode: str, decoder: str, options: dict, lang: str = "auto"
+    ) -> dict:
         from htrkit.imageio import decode_image
         from htrkit.results import Page
 
         start = time.perf_counter()
         image = decode_image(data, source, self.settings.max_pixels)
-        pipe = self.pipeline(mode, decoder, options)
+        pipe = self.pipeline(mode, decoder, options, lang)
         # the segmenter's margin may reach past the image: crop_line pads it with paper
         out = pipe(Page(source, image)).to_dict()
         out.update(

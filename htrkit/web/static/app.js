@@ -37,6 +37,11 @@ async function loadConfig() {
   for (const [name, labelText] of Object.entries(state.config.decoders)) {
     decoder.add(new Option(labelText, name, false, name === state.config.default_decoder));
   }
+  const lang = $("lang");
+  for (const [name, labelText] of Object.entries(state.config.langs || {})) {
+    lang.add(new Option(labelText, name, false, name === "auto"));
+  }
+  lang.addEventListener("change", rerun);
   const pattern = $("pattern");
   for (const preset of state.config.presets) pattern.add(new Option(preset, preset));
   decoder.addEventListener("change", () => { syncDecoder(); rerun(); });
@@ -48,6 +53,7 @@ function syncDecoder() {
   const digit = state.mode === "digit";
   const isPattern = $("decoder").value === "pattern";
   $("decoder").disabled = digit;
+  $("lang").disabled = digit;
   $("decoder-note").hidden = !digit;
   $("pattern").hidden = $("pattern-label").hidden = digit || !isPattern;
 }
@@ -220,6 +226,7 @@ async function read() {
   // a drawn line is sent as a drawing (read with a margin); an upload as its mode says
   form.append("mode", !state.upload && state.mode === "line" ? "drawing" : state.mode);
   form.append("decoder", $("decoder").value);
+  form.append("lang", $("lang").value);
   form.append("options", JSON.stringify(options()));
   setStatus("reading…", "busy");
   let body;
@@ -243,7 +250,8 @@ async function read() {
     setStatus("", "error");
   } else {
     showResult(body);
-    setStatus(`read in ${body.seconds.toFixed(2)} s (${body.decoder})`, "done");
+    const language = body.lang ? `, ${state.config.langs[body.lang] || body.lang}` : "";
+    setStatus(`read in ${body.seconds.toFixed(2)} s (${body.decoder}${language})`, "done");
   }
   $("text").dataset.seq = String(seq);
 }
