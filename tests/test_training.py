@@ -379,21 +379,24 @@ def _train_toml(tmp_path, data, out: str) -> str:
     path.write_text(
         f'[[data.train]]\npath = "{data}"\nformat = "gt-pairs"\n[data]\nval_fraction = 0.15\n'
         f'[train]\noutput = "{tmp_path / out}"\nbatch_size = 16\nlr = 0.003\nwarmup_steps = 20\n'
-        "threads = 1\nepochs = 3\neval_every_steps = 3\n",
+        "threads = 1\nepochs = 4\neval_every_steps = 3\npatience = 0\n",
         encoding="utf-8",
     )
     return str(path)
 
 
 def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path):
-    """Fault injection: ``htrkit train`` SIGKILLed at three random moments (seeded: during
-    start-up, steps, validation or a checkpoint's write, wherever they fall), each time
-    rerun with --resume when a train state exists, ends with the weights and validation
-    history of a run never interrupted, and no partial file left behind."""
+    """Fault injection: ``htrkit train`` SIGKILLed at ten random (seeded) moments once it
+    has begun to train (0 to 1.5 s after a train state was last written: during steps,
+    validation or a checkpoint's write, wherever they fall), each time rerun with
+    --resume, ends with the weights and validation history of a run never interrupted;
+    every file it left between kills reads, and no partial file is left behind."""
     import random
     import subprocess
     import sys
     import time
+
+    from safetensors import safe_open
 
     from htrkit.atomic import PARTIAL
 
@@ -404,28 +407,54 @@ def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path)
     assert straight.returncode == 0, straight.stderr
     rng, kills, runs = random.Random(0), 0, 0
     toml, out = _train_toml(tmp_path, data, "b"), tmp_path / "b"
+    state = out / "train-state.safetensors"
     while True:
-        resume = ["--resume"] if (out / "train-state.safetensors").exists() else []
+        before = state.stat().st_mtime_ns if state.exists() else 0
+        resume = ["--resume"] if before else []
         proc = subprocess.Popen([*cmd, toml, *resume], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
         runs += 1
-        if kills < 3:
-            time.sleep(rng.uniform(2.0, 7.0))
+        if kills < 10:
+            # wait for this run to write a state of its own, then kill it a moment later
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and time.monotonic() < deadline:
+                if state.exists() and state.stat().st_mtime_ns != before:
+                    break
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 1.5))
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
                 kills += 1
+                for f in out.glob("*.safetensors"):  # whatever it left reads whole
+                    with safe_open(str(f), framework="np") as opened:
+                        assert opened.metadata() is not None and list(opened.keys()), f
                 continue
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
-        if kills == 3:
-            break
+        break  # the run finished on its own
+    assert kills == 10, f"the run ended before ten kills ({kills})"
     a, b = load_file(tmp_path / "a" / "last.safetensors"), load_file(out / "last.safetensors")
     for key in a:
         assert np.array_equal(a[key].numpy(), b[key].numpy()), key
     history = [json.loads((d / "history.json").read_text()) for d in (tmp_path / "a", out)]
     assert [h["val_cer"] for h in history[0]] == [h["val_cer"] for h in history[1]]
-    assert not list(out.glob(f"{PARTIAL}*")) and runs >= 4
+    assert not list(out.glob(f"{PARTIAL}*")) and runs == 11
+
+
+def test_a_run_that_stopped_early_resumes_to_nothing_more(tmp_path):
+    """Killed after early stopping decided (its state saved) but before it exited, a run's
+    --resume stops at once instead of training on."""
+    from htrkit.training.loop import Trainer
+
+    small = write_word_dataset(tmp_path / "small", 120, seed=6)
+    extra = ("train.epochs=30", "train.patience=1", "train.eval_every_steps=2", "train.lr=1e-6")
+    first = Trainer(config(tmp_path, small, "run", *extra), log=lambda m: None).fit()
+    assert first["stopped"].startswith("no improvement") and first["epochs"] < 30
+    again = Trainer(config(tmp_path, small, "run", *extra), resume=True, log=lambda m: None)
+    summary = again.fit()
+    assert summary["stopped"].startswith("no improvement")
+    assert summary["steps"] == first["steps"]
 
 
 def test_a_full_disk_while_saving_is_one_line_and_leaves_no_partial_file(tmp_path):

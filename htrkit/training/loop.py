@@ -139,6 +139,9 @@ class Trainer:
             self.history = state.history
             schedule.load(state.schedule)
             self.log(f"resuming at epoch {epoch + 1}, batch {batch_pos}")
+        # a run killed after early stopping decided (and saved) but before it exited: its
+        # resume has nothing left to do, as the run itself had not
+        early_stop = bool(self.resume and t.patience and bad_epochs >= t.patience)
         self.output.mkdir(parents=True, exist_ok=True)
         if self.rank == 0:  # what a killed run was writing when it died
             for stale in self.output.glob(f"{PARTIAL}*"):
@@ -148,7 +151,7 @@ class Trainer:
         # the budget that architectures are compared at (docs/backbones.md)
         cpu_before = self.history[-1].get("cpu_minutes", 0.0) if self.history else 0.0
         cpu_started = time.process_time()
-        stop_reason = ""
+        stop_reason = f"no improvement for {t.patience} evaluations" if early_stop else ""
         every = t.eval_every_steps
 
         def evaluate(losses: list[float], at_epoch: float, batch: int) -> bool:
