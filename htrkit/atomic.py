@@ -52,6 +52,12 @@ def _io_failure(exc: Exception) -> str | None:
     return None
 
 
+def remove_partials(folder: Path) -> None:
+    """Remove the temporary files a killed writer left in ``folder``."""
+    for stale in Path(folder).glob(f"{PARTIAL}*"):
+        stale.unlink(missing_ok=True)
+
+
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8, newlines as given) to ``path`` atomically."""
     with replacing(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:

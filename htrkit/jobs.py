@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from htrkit.atomic import PARTIAL
+from htrkit.atomic import remove_partials
 from htrkit.errors import ConfigError
 from htrkit.workers import make_reader, read_one
 
@@ -187,8 +187,7 @@ class CollectionJob:
                 f"{self.out}: {len(existing)} output file(s) exist that no htrkit job wrote "
                 f"here (first: {existing[0].target.name}); give --overwrite to replace them"
             )
-        for stale in self.out.glob(f"{PARTIAL}*"):
-            stale.unlink(missing_ok=True)
+        remove_partials(self.out)
         atomic_write(path, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
         if self.overwrite:
             return tasks

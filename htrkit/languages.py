@@ -25,8 +25,8 @@ CHOICES = ("auto", "mixed", "en", "fr", "de")
 NAMES = {"en": "English", "fr": "French", "de": "German"}
 #: the file name of each kind of resource in ``models/lm/``
 _KINDS = {"lexicon": "lexicon.txt", "word LM": "words.arpa.gz", "character LM": "chars.arpa.gz"}
-#: decoder options naming a bundled resource, and the kind each names
-RESOURCE_OPTIONS = {"lm": None, "lexicon": "lexicon"}
+#: decoder options that name a bundled resource (a language model, a lexicon)
+RESOURCE_OPTIONS = ("lm", "lexicon")
 #: the lowest log10 probability one character of a reading may add to a language's score,
 #: so that one character a language's text never had (a misread accent) does not decide
 FLOOR = -4.0

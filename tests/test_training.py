@@ -379,7 +379,7 @@ def _train_toml(tmp_path, data, out: str) -> str:
     path.write_text(
         f'[[data.train]]\npath = "{data}"\nformat = "gt-pairs"\n[data]\nval_fraction = 0.15\n'
         f'[train]\noutput = "{tmp_path / out}"\nbatch_size = 16\nlr = 0.003\nwarmup_steps = 20\n'
-        "threads = 1\nepochs = 4\neval_every_steps = 3\npatience = 0\n",
+        "threads = 1\nepochs = 10\neval_every_steps = 3\npatience = 0\n",
         encoding="utf-8",
     )
     return str(path)
@@ -387,7 +387,7 @@ def _train_toml(tmp_path, data, out: str) -> str:
 
 def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path):
     """Fault injection: ``htrkit train`` SIGKILLed at ten random (seeded) moments once it
-    has begun to train (0 to 1.5 s after a train state was last written: during steps,
+    has begun to train (0 to 1 s after a train state was last written: during steps,
     validation or a checkpoint's write, wherever they fall), each time rerun with
     --resume, ends with the weights and validation history of a run never interrupted;
     every file it left between kills reads, and no partial file is left behind."""
@@ -421,7 +421,7 @@ def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path)
                 if state.exists() and state.stat().st_mtime_ns != before:
                     break
                 time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 1.5))
+            time.sleep(rng.uniform(0.0, 1.0))
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()

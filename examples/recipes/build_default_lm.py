@@ -69,37 +69,59 @@ def main() -> None:
     lines = training_texts(RECIPE)
     print(f"corpus: {len(wiki):,} Wikipedia sentences, {len(lines):,} training lines")
 
+    build(wiki, lines, args.out, "default", args.word_order, args.char_order)
+
+
+def word_counts(external: list[str], own: list[str]) -> Counter[str]:
+    """Every word of ``own`` (transcriptions), and the words of ``external`` running text
+    seen twice or more (once is mostly names and typos)."""
     counts: Counter[str] = Counter()
-    for sentence in wiki:
+    for sentence in external:
         counts.update(WORD.findall(sentence))
     kept = Counter({w: n for w, n in counts.items() if n >= 2})
-    for line in lines:
+    for line in own:
         kept.update(WORD.findall(line))
-    args.out.mkdir(parents=True, exist_ok=True)
-    lexicon = args.out / "default-lexicon.txt"
-    lexicon.write_text(
-        "".join(f"{w} {n}\n" for w, n in sorted(kept.items(), key=lambda kv: (-kv[1], kv[0]))),
-        encoding="utf-8",
-    )
-    print(f"{lexicon}: {len(kept):,} words")
+    return kept
 
+
+def build(
+    external: list[str],
+    own: list[str],
+    out: Path,
+    prefix: str,
+    word_order: int,
+    char_order: int,
+    extra_words: list[str] = (),
+) -> None:
+    """``out/PREFIX-lexicon.txt`` (``word count`` lines, most frequent first; each of
+    ``extra_words`` not yet in it with count 1), ``PREFIX-words.arpa.gz`` and
+    ``PREFIX-chars.arpa.gz`` (modified Kneser-Ney, ``htrkit lm build --builtin``) from the
+    running text ``external`` and the transcriptions ``own``."""
+    kept = word_counts(external, own)
+    for word in extra_words:
+        if WORD.fullmatch(word) and word not in kept:
+            kept[word] = 1
+    out.mkdir(parents=True, exist_ok=True)
+    lexicon = out / f"{prefix}-lexicon.txt"
+    ranked = sorted(kept.items(), key=lambda kv: (-kv[1], kv[0]))
+    lexicon.write_text("".join(f"{w} {n}\n" for w, n in ranked), encoding="utf-8")
+    print(f"{lexicon}: {len(kept):,} words")
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.txt"
-        corpus.write_text("\n".join(wiki + lines) + "\n", encoding="utf-8")
+        corpus.write_text("\n".join(external + own) + "\n", encoding="utf-8")
         for name, extra in (
-            ("default-words.arpa.gz", ["--order", str(args.word_order)]),
-            ("default-chars.arpa.gz", ["--order", str(args.char_order), "--char"]),
+            (f"{prefix}-words.arpa.gz", ["--order", str(word_order)]),
+            (f"{prefix}-chars.arpa.gz", ["--order", str(char_order), "--char"]),
         ):
             arpa = Path(tmp) / "lm.arpa"
             cmd = [sys.executable, "-m", "htrkit", "lm", "build", str(corpus), "-o", str(arpa),
                    "--builtin", *extra]  # fmt: skip
             subprocess.run(cmd, check=True)
-            out = args.out / name
             # gzip's header holds no time or name here, so equal input gives equal bytes
-            with open(arpa, "rb") as src, open(out, "wb") as raw:
+            with open(arpa, "rb") as src, open(out / name, "wb") as raw:
                 with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as dst:
                     shutil.copyfileobj(src, dst)
-            print(f"{out}: {out.stat().st_size / 1e6:.1f} MB")
+            print(f"{out / name}: {(out / name).stat().st_size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -32,19 +32,16 @@ and the 30,000 most frequent words of wordfreq's list for the language.
 from __future__ import annotations
 
 import argparse
-import gzip
-import re
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from build_default_lm import build, wikipedia_sentences  # noqa: E402  (the same steps)
+
 RECIPE = ROOT / "examples" / "recipes" / "default-line.toml"
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
-WORD = re.compile(r"[^\W\d_]+")
 TREEBANKS = {"fr": "UD_French-GSD", "de": "UD_German-GSD"}
 SHARED = 6  # words in a row that a treebank sentence may not share with a validation line
 
@@ -90,25 +87,11 @@ def shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + SHARED]) for i in range(len(words) - SHARED + 1)}
 
 
-def wikipedia_sentences(path: Path) -> list[str]:
-    sentences = []
-    for article in path.read_text(encoding="utf-8").splitlines():
-        sentences += [s.strip() for s in SENTENCE_END.split(article) if s.strip()]
-    return sentences
-
-
 def find_treebank(ud: Path, name: str) -> Path:
     for candidate in (ud / name, ud / f"UniversalDependencies+{name}" / "repo"):
         if candidate.exists():
             return candidate
     sys.exit(f"{ud}: no {name} here (clone github.com/UniversalDependencies/{name} into it)")
-
-
-def write_gz(src: Path, out: Path) -> None:
-    # gzip's header holds no time or name here, so equal input gives equal bytes
-    with open(src, "rb") as f, open(out, "wb") as raw:
-        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as dst:
-            shutil.copyfileobj(f, dst)
 
 
 def main() -> None:
@@ -138,32 +121,8 @@ def main() -> None:
                   "left out (shared with a validation line)")  # fmt: skip
             own = train[lang]
         print(f"{lang}: {len(external):,} sentences of running text, {len(own):,} training lines")
-        counts: Counter[str] = Counter()
-        for sentence in external:
-            counts.update(WORD.findall(sentence))
-        kept = Counter({w: n for w, n in counts.items() if n >= 2})
-        for line in own:
-            kept.update(WORD.findall(line))
-        for word in wordfreq.top_n_list(lang, args.wordfreq, wordlist="large"):
-            if WORD.fullmatch(word) and word not in kept:
-                kept[word] = 1
-        lexicon = args.out / f"{lang}-lexicon.txt"
-        ranked = sorted(kept.items(), key=lambda kv: (-kv[1], kv[0]))
-        lexicon.write_text("".join(f"{w} {n}\n" for w, n in ranked), encoding="utf-8")
-        print(f"{lexicon}: {len(kept):,} words")
-        with tempfile.TemporaryDirectory() as tmp:
-            corpus = Path(tmp) / "corpus.txt"
-            corpus.write_text("\n".join(external + own) + "\n", encoding="utf-8")
-            for name, extra in (
-                (f"{lang}-words.arpa.gz", ["--order", str(args.word_order)]),
-                (f"{lang}-chars.arpa.gz", ["--order", str(args.char_order), "--char"]),
-            ):
-                arpa = Path(tmp) / "lm.arpa"
-                cmd = [sys.executable, "-m", "htrkit", "lm", "build", str(corpus), "-o",
-                       str(arpa), "--builtin", *extra]  # fmt: skip
-                subprocess.run(cmd, check=True)
-                write_gz(arpa, args.out / name)
-                print(f"{args.out / name}: {(args.out / name).stat().st_size / 1e6:.1f} MB")
+        extra = wordfreq.top_n_list(lang, args.wordfreq, wordlist="large")
+        build(external, own, args.out, lang, args.word_order, args.char_order, extra)
 
 
 if __name__ == "__main__":

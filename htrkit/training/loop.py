@@ -22,7 +22,7 @@ import numpy as np
 
 from htrkit._version import __version__
 from htrkit.alphabet import Alphabet
-from htrkit.atomic import PARTIAL
+from htrkit.atomic import remove_partials
 from htrkit.errors import ConfigError
 from htrkit.modelfile import read_config
 from htrkit.preprocess.chain import standard_steps
@@ -144,8 +144,7 @@ class Trainer:
         early_stop = bool(self.resume and t.patience and bad_epochs >= t.patience)
         self.output.mkdir(parents=True, exist_ok=True)
         if self.rank == 0:  # what a killed run was writing when it died
-            for stale in self.output.glob(f"{PARTIAL}*"):
-                stale.unlink(missing_ok=True)
+            remove_partials(self.output)
         started = time.monotonic()
         # CPU time of this process (all its threads), added to the interrupted runs' total:
         # the budget that architectures are compared at (docs/backbones.md)
