@@ -271,7 +271,6 @@ def test_a_real_server_answers_concurrent_requests():
 
     with serve() as url:
         done = threading.Event()
-        slow_started = time.monotonic()
 
         def slow() -> tuple[int, dict]:
             try:
@@ -282,18 +281,18 @@ def test_a_real_server_answers_concurrent_requests():
         with ThreadPoolExecutor(9) as pool:
             busy = pool.submit(slow)
             time.sleep(0.3)
-            t = time.monotonic()
             with urllib.request.urlopen(url + "/api/config", timeout=30) as resp:
                 assert resp.status == 200
                 assert "server" not in {k.lower() for k in resp.headers}  # no banner
-            config_seconds = time.monotonic() - t
+            # answered while the page (40 lines) is still being read, not after it
+            config_before_page = not done.is_set()
             lines = [pool.submit(send, url, LINE, "line") for _ in range(8)]
             results = [f.result() for f in lines]
             status, page_result = busy.result()
         assert all(s == 200 and r["text"] == "Handwriting is easy to read for htrkit"
                    for s, r in results)  # fmt: skip
         assert status == 200 and len(page_result["lines"]) >= 20
-        assert config_seconds < 2.0 and config_seconds < time.monotonic() - slow_started
+        assert config_before_page
 
 
 def test_serve_with_a_bad_model_says_so_in_one_line():
