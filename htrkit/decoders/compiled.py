@@ -171,7 +171,7 @@ class CompiledKenLM:
         return tuple(int(x) for x in labels)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _lae(a, b):
     if a == NEG:
         return b
@@ -185,7 +185,7 @@ def _lae(a, b):
 _MEMO = 4096
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _lm(hist, row, n, tok, key, m_key, m_len, m_val, tables):
     """log10 p(tok | hist[row, :n]), remembered in a direct-mapped table."""
     for j in range(n):
@@ -211,7 +211,7 @@ def _lm(hist, row, n, tok, key, m_key, m_len, m_val, tables):
     return value
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _trie_child(node, sym, first, child_sym, child_node):
     if node < 0 or sym < 0:
         return -1
@@ -229,47 +229,61 @@ def _trie_child(node, sym, first, child_sym, child_node):
     return -1
 
 
-@njit(cache=True, error_model="numpy")
-def _search(
-    lp, threshold, width, beam_prune, char_level, a10, beta, unk, lp_bound, hot_weight, space,
-    class_token, class_symbol, first, child_sym, child_node, t_word, t_known, t_hot_len,
-    t_hot, order, bos, eos, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
-    word_base, prob, backoff,
-):  # fmt: skip
+# -- the search, in steps ------------------------------------------------------------------
+#
+# The steps are inlined into _search (numba's inline="always"). Arrays handed to a step are
+# reference-counted at each call, so the steps called once a line or once a frame take the
+# arrays they share in tuples (``tree``: the prefix tree; ``lm``: the weights, tables and
+# trie; ``memo``: the line's remembered LM scores), and those called for every candidate
+# take scalars. nogil: lines are searched on several threads at once (Pipeline's decoding
+# pool), each with arrays of its own.
+#
+# tree = (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, slot, in_beam)
+# lm = (char_level, a10, beta, unk, hot_weight, space, class_token, class_symbol,
+#       first, child_sym, child_node, t_word, t_known, t_hot_len, t_hot, order, h)
+# memo = (key, m_key, m_len, m_val, tables)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _candidates(lp, threshold):
+    """Each frame's candidate classes, ``cand[start[f]:start[f + 1]]``: those at or above
+    ``threshold``, else the frame's best one. Found first, they bound the number of
+    prefixes, so the arrays of the search are made once."""
     frames, classes = lp.shape
-    h = max(order - 1, 1)
-    # each frame's candidate characters, found first: they bound the number of prefixes,
-    # so the arrays are made once (arrays reassigned inside the loop would cost reference
-    # counting on every access)
-    cand_all = np.empty(frames * (classes - 1) + 1, np.int32)
-    cand_start = np.empty(frames + 1, np.int64)
+    cand = np.empty(frames * (classes - 1) + 1, np.int32)
+    start = np.empty(frames + 1, np.int64)
     at = 0
     for f in range(frames):
-        cand_start[f] = at
+        start[f] = at
         best_c = 1
         for c in range(1, classes):
             if lp[f, c] >= threshold:
-                cand_all[at] = c
+                cand[at] = c
                 at += 1
             if lp[f, c] > lp[f, best_c]:
                 best_c = c
-        if at == cand_start[f]:
-            cand_all[at] = best_c
+        if at == start[f]:
+            cand[at] = best_c
             at += 1
-    cand_start[frames] = at
-    cap = 1 + at * width
-    # the prefix tree: parent, last label, first child, next sibling, scorer state, total
+    start[frames] = at
+    return cand, start
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _new_tree(cap, h, order, bos):
+    """The prefix tree, room for ``cap`` nodes, holding its root (the empty prefix)."""
     parent = np.empty(cap, np.int32)
     label = np.empty(cap, np.int32)
-    kid = np.empty(cap, np.int32)
-    sib = np.empty(cap, np.int32)
-    hist = np.empty((cap, h), np.int32)
+    kid = np.empty(cap, np.int32)  # first child
+    sib = np.empty(cap, np.int32)  # next sibling
+    hist = np.empty((cap, h), np.int32)  # the scorer state: the LM history
     hlen = np.empty(cap, np.int32)
     tnode = np.empty(cap, np.int32)  # trie node of the word being written (-1: none)
     wlen = np.empty(cap, np.int32)
-    partial = np.empty(cap, np.float64)
-    total = np.empty(cap, np.float64)
+    partial = np.empty(cap, np.float64)  # what the word being written has gained so far
+    total = np.empty(cap, np.float64)  # the LM's whole gain along the prefix
     slot = np.empty(cap, np.int32)  # where a node is in this frame's step, -1 if not
+    in_beam = np.zeros(cap, np.bool_)
     parent[0] = -1
     label[0] = -1
     kid[0] = -1
@@ -281,21 +295,147 @@ def _search(
     partial[0] = 0.0
     total[0] = 0.0
     slot[0] = -1
-    in_beam = np.zeros(cap, np.bool_)
+    return (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, slot, in_beam)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _stay_floor(lp, f, n_beams, b_node, b_pnb, b_whole, label, total):
+    """A lower bound of the width-th best score at frame ``f``: each beam's staying, which
+    merges can only raise."""
+    floor_key = np.inf
+    blank = lp[f, 0]
+    for i in range(n_beams):
+        node = b_node[i]
+        last = label[node]
+        stay_nb = b_pnb[i] + lp[f, last] if last > 0 else NEG
+        floor_key = min(floor_key, _lae(b_whole[i] + blank, stay_nb) + total[node])
+    return floor_key
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _most_gain(char_level, is_space, word_len, word_gain, gain_char, gain_word, gain_letter):
+    """The most the LM can add for extending a prefix (whose word being written has
+    ``word_len`` letters and has gained ``word_gain``) by a character, a space or a letter.
+    Scalars only: arrays passed in the innermost loop would cost reference counting."""
+    if char_level:
+        return gain_char
+    if is_space:
+        return 0.0 if word_len == 0 else gain_word - word_gain
+    return gain_letter - word_gain
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _keep_best(n_step, width, beam_prune, s_node, s_whole, total, top_key, top_idx):
+    """The entries of the step that stay beams: the best ``width``, best first (of equal
+    scores the one made first, a stable sort), none further than ``beam_prune`` below the
+    best. Their indices are ``top_idx[:n]``; returns ``n``."""
+    n_top = 0
+    for i in range(n_step):
+        k = s_whole[i] + total[s_node[i]]
+        if n_top == width:
+            if not k > top_key[width - 1]:
+                continue
+            n_top -= 1
+        at = n_top
+        while at > 0 and top_key[at - 1] < k:
+            top_key[at] = top_key[at - 1]
+            top_idx[at] = top_idx[at - 1]
+            at -= 1
+        top_key[at] = k
+        top_idx[at] = i
+        n_top += 1
+    if beam_prune > 0:
+        floor = top_key[0] - beam_prune
+        while n_top > 0 and not top_key[n_top - 1] >= floor:
+            n_top -= 1
+    return n_top
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _line_end(node, eos, tree, lm, memo, keyh):
+    """What the LM adds when the line ends after ``node``: the last word's score (word
+    level) and the end of the sentence."""
+    hist, hlen, tnode, wlen, partial = tree[4], tree[5], tree[6], tree[7], tree[8]
+    char_level, a10, beta, hot_weight = lm[0], lm[1], lm[2], lm[4]
+    t_word, t_hot, order, h = lm[11], lm[14], lm[15], lm[16]
+    key, m_key, m_len, m_val, tables = memo
+    if char_level:
+        return a10 * _lm(hist, node, hlen[node], eos, key, m_key, m_len, m_val, tables)
+    end = 0.0
+    n = hlen[node]
+    for k in range(n):
+        keyh[0, k] = hist[node, k]
+    if wlen[node] > 0:
+        tn = tnode[node]
+        wid = t_word[tn] if tn >= 0 else 0
+        end = a10 * _lm(keyh, 0, n, wid, key, m_key, m_len, m_val, tables) + beta
+        if tn >= 0 and t_hot[tn]:
+            end += hot_weight
+        end -= partial[node]
+        if order > 1:
+            if n == h:
+                for k in range(h - 1):
+                    keyh[0, k] = keyh[0, k + 1]
+                keyh[0, h - 1] = wid
+            else:
+                keyh[0, n] = wid
+                n += 1
+    return end + a10 * _lm(keyh, 0, n, eos, key, m_key, m_len, m_val, tables)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _labels(best, parent, label):
+    """The labels of the prefix ending at node ``best``, first to last."""
+    n = 0
+    node = best
+    while node > 0:
+        n += 1
+        node = parent[node]
+    out = np.empty(n, np.int32)
+    node = best
+    while node > 0:
+        n -= 1
+        out[n] = label[node]
+        node = parent[node]
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _search(
+    lp, threshold, width, beam_prune, char_level, a10, beta, unk, lp_bound, hot_weight, space,
+    class_token, class_symbol, first, child_sym, child_node, t_word, t_known, t_hot_len,
+    t_hot, order, bos, eos, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
+    word_base, prob, backoff,
+):  # fmt: skip
+    """The prefix beam search over one line: its labels, or ``[-1]`` when nothing survives."""
+    frames, classes = lp.shape
+    h = max(order - 1, 1)
+    cand_all, cand_start = _candidates(lp, threshold)
+    tree = _new_tree(1 + cand_start[frames] * width, h, order, bos)
+    parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, slot, in_beam = tree
+    lm = (char_level, a10, beta, unk, hot_weight, space, class_token, class_symbol,
+          first, child_sym, child_node, t_word, t_known, t_hot_len, t_hot, order, h)  # fmt: skip
+    # LM scores met before in this line (histories repeat across prefixes)
+    memo = (np.empty(h + 1, np.int32), np.empty((_MEMO, h + 1), np.int32),
+            np.full(_MEMO, -1, np.int32), np.empty(_MEMO, np.float64),
+            (uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words, word_base, prob,
+             backoff))  # fmt: skip
+    key, m_key, m_len, m_val, tables = memo
     n_nodes = 1
+    # the most an extension can gain from the LM (see _most_gain)
     hot_any = hot_weight if t_hot_len[0] > 0 else 0.0  # any hotword begins at the root
     gain_char = a10 * lp_bound + beta
     gain_word = a10 * lp_bound + beta + hot_any
     gain_letter = max(0.0, unk) + hot_any
-    # beams and the step under construction
+    # the beams, and the step (next frame's entries) under construction
     b_node = np.empty(width, np.int32)
     b_pb = np.empty(width, np.float64)
     b_pnb = np.empty(width, np.float64)
+    b_whole = np.empty(width, np.float64)
     n_beams = 1
     b_node[0] = 0
     b_pb[0] = 0.0
     b_pnb[0] = NEG
-    b_whole = np.empty(width, np.float64)
     b_whole[0] = 0.0
     top_key = np.empty(width, np.float64)
     top_idx = np.empty(width, np.int32)
@@ -304,41 +444,26 @@ def _search(
     s_pb = np.empty(scap, np.float64)
     s_pnb = np.empty(scap, np.float64)
     s_whole = np.empty(scap, np.float64)
-    keyh = np.empty((1, h), np.int32)
-    key = np.empty(h + 1, np.int32)
-    # LM scores met before in this line (histories repeat across prefixes)
-    m_key = np.empty((_MEMO, h + 1), np.int32)
-    m_len = np.full(_MEMO, -1, np.int32)
-    m_val = np.empty(_MEMO, np.float64)
-    tables = (uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words, word_base, prob,
-              backoff)  # fmt: skip
     for f in range(frames):
         c0 = cand_start[f]
         n_cand = cand_start[f + 1] - c0
         blank = lp[f, 0]
         n_step = 0
-        # a lower bound of the width-th best score this frame: each beam's staying, which
-        # merges can only raise. An extension whose score cannot reach it is not made (when
-        # no entry it would merge into exists), which changes nothing that is kept.
+        # an extension whose score cannot reach the floor is not made (when no entry it
+        # would merge into exists), which changes nothing that is kept
         floor_key = NEG
         if n_beams == width:
-            floor_key = np.inf
-            for i in range(n_beams):
-                node = b_node[i]
-                last = label[node]
-                stay_nb = b_pnb[i] + lp[f, last] if last > 0 else NEG
-                v = _lae(b_whole[i] + blank, stay_nb) + total[node]
-                floor_key = min(floor_key, v)
+            floor_key = _stay_floor(lp, f, n_beams, b_node, b_pnb, b_whole, label, total)
         for i in range(n_beams):
             in_beam[b_node[i]] = True
         skipped = False
         for i in range(n_beams):
             node = b_node[i]
             pb = b_pb[i]
-            pnb = b_pnb[i]
             whole = b_whole[i]
             last = label[node]
-            stay_nb = pnb + lp[f, last] if last > 0 else NEG
+            # the prefix stays: a blank, or its last label repeated
+            stay_nb = b_pnb[i] + lp[f, last] if last > 0 else NEG
             s = slot[node]
             if s < 0:
                 slot[node] = n_step
@@ -349,26 +474,27 @@ def _search(
             else:
                 s_pb[s] = _lae(s_pb[s], whole + blank)
                 s_pnb[s] = _lae(s_pnb[s], stay_nb)
+            # the prefix grows by each candidate
             for j in range(n_cand):
                 c = cand_all[c0 + j]
                 p = (pb if c == last else whole) + lp[f, c]
                 if p == NEG:
                     continue
-                # the child of node by c, made (and scored) the first time it is reached
                 ch = kid[node]
                 while ch >= 0 and label[ch] != c:
                     ch = sib[ch]
                 if floor_key > NEG and (ch < 0 or (slot[ch] < 0 and not in_beam[ch])):
-                    if char_level:
-                        most = gain_char
-                    elif c == space:
-                        most = 0.0 if wlen[node] == 0 else gain_word - partial[node]
-                    else:
-                        most = gain_letter - partial[node]
+                    most = _most_gain(char_level, c == space, wlen[node], partial[node],
+                                      gain_char, gain_word, gain_letter)  # fmt: skip
                     if p + total[node] + most < floor_key:
                         skipped = True
                         continue
                 if ch < 0:
+                    # grow: the child is made, and scored, the first time it is reached:
+                    # its scorer state and the LM's gain (a character; a word's end at a
+                    # space; a letter of a word). Inline, not a step of its own: numba
+                    # counts references to each array passed to a function, which cost
+                    # 13% of the search here (measured)
                     ch = n_nodes
                     n_nodes += 1
                     parent[ch] = node
@@ -432,95 +558,38 @@ def _search(
                     n_step += 1
         for i in range(n_step):
             slot[s_node[i]] = -1
+            s_whole[i] = _lae(s_pb[i], s_pnb[i])
         for i in range(n_beams):
             in_beam[b_node[i]] = False
-        for i in range(n_step):
-            s_whole[i] = _lae(s_pb[i], s_pnb[i])
         if n_step <= width and beam_prune <= 0 and not skipped:
             for i in range(n_step):
-                b_node[i] = s_node[i]
-                b_pb[i] = s_pb[i]
-                b_pnb[i] = s_pnb[i]
-                b_whole[i] = s_whole[i]
+                top_idx[i] = i
             n_beams = n_step
         else:
-            # the best `width`, best first; of equal scores the one made first (a stable sort)
-            n_top = 0
-            for i in range(n_step):
-                k = s_whole[i] + total[s_node[i]]
-                if n_top == width:
-                    if not k > top_key[width - 1]:
-                        continue
-                    n_top -= 1
-                at = n_top
-                while at > 0 and top_key[at - 1] < k:
-                    top_key[at] = top_key[at - 1]
-                    top_idx[at] = top_idx[at - 1]
-                    at -= 1
-                top_key[at] = k
-                top_idx[at] = i
-                n_top += 1
-            if beam_prune > 0:
-                floor = top_key[0] - beam_prune
-                while n_top > 0 and not top_key[n_top - 1] >= floor:
-                    n_top -= 1
-            for i in range(n_top):
-                r = top_idx[i]
-                b_node[i] = s_node[r]
-                b_pb[i] = s_pb[r]
-                b_pnb[i] = s_pnb[r]
-                b_whole[i] = s_whole[r]
-            n_beams = n_top
+            n_beams = _keep_best(n_step, width, beam_prune, s_node, s_whole, total, top_key,
+                                 top_idx)  # fmt: skip
+        for i in range(n_beams):
+            r = top_idx[i]
+            b_node[i] = s_node[r]
+            b_pb[i] = s_pb[r]
+            b_pnb[i] = s_pnb[r]
+            b_whole[i] = s_whole[r]
     # the end of the line: finish each prefix and take the best
     best = -1
     best_total = NEG
+    keyh = np.empty((1, h), np.int32)
     for i in range(n_beams):
         node = b_node[i]
-        end = 0.0
-        if char_level:
-            end = a10 * _lm(hist, node, hlen[node], eos, key, m_key, m_len, m_val, tables)
-        else:
-            n = hlen[node]
-            for k in range(n):
-                keyh[0, k] = hist[node, k]
-            if wlen[node] > 0:
-                tn = tnode[node]
-                wid = t_word[tn] if tn >= 0 else 0
-                end = a10 * _lm(keyh, 0, n, wid, key, m_key, m_len, m_val, tables) + beta
-                if tn >= 0 and t_hot[tn]:
-                    end += hot_weight
-                end -= partial[node]
-                if order > 1:
-                    if n == h:
-                        for k in range(h - 1):
-                            keyh[0, k] = keyh[0, k + 1]
-                        keyh[0, h - 1] = wid
-                    else:
-                        keyh[0, n] = wid
-                        n += 1
-            end += a10 * _lm(keyh, 0, n, eos, key, m_key, m_len, m_val, tables)
-        value = b_whole[i] + total[node] + end
+        value = b_whole[i] + total[node] + _line_end(node, eos, tree, lm, memo, keyh)
         if best < 0 or value > best_total:
             best = node
             best_total = value
     if best < 0:
-        out = np.full(1, -1, np.int32)
-        return out
-    n = 0
-    node = best
-    while node > 0:
-        n += 1
-        node = parent[node]
-    out = np.empty(n, np.int32)
-    node = best
-    while node > 0:
-        n -= 1
-        out[n] = label[node]
-        node = parent[node]
-    return out
+        return np.full(1, -1, np.int32)
+    return _labels(best, parent, label)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _push(hist, hlen, node, ch, tok, h, order):
     """The history of ``ch``: that of ``node`` with ``tok`` appended, its last order-1."""
     if order == 1:
