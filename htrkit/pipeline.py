@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from htrkit import languages
+from htrkit.decoders.parallel import DecodingPool
 from htrkit.errors import ConfigError, InputError, ModelError, suggest
 from htrkit.geometry import clip_to_page, crop_line
 from htrkit.imageio import as_uint8
@@ -72,7 +73,8 @@ class Pipeline:
     :param backend: what runs the network: ``"torch"``, ``"onnx"`` (onnxruntime, the extra
         ``htrkit[onnx]``) or ``"auto"``: onnx on the CPU when it is installed and the model
         has an ONNX form (the bundled ones do; :func:`load_recognizer`).
-    :param threads: the onnx backend's threads (0: one per core).
+    :param threads: the onnx backend's threads, and the threads that decode a batch's lines
+        at once (0: one per core).
     :param lang: the language the decoder's language model and lexicon are for: ``en``,
         ``fr``, ``de``, ``mixed`` (the ``default`` ones, built from all the training text),
         or ``auto``, per page: the language whose character model explains the page's
@@ -110,6 +112,7 @@ class Pipeline:
         if not isinstance(threads, int) or isinstance(threads, bool) or threads < 0:
             raise ConfigError(f"threads must be 0 (one per core) or more, got {threads!r}")
         self.recognizer = load_recognizer(model, device=device, backend=backend, threads=threads)
+        self._decoding = DecodingPool(threads)
         decoder, decoder_options = model_decoding(self.recognizer, decoder, decoder_options)
         self.min_confidence = _min_confidence(self.recognizer, min_confidence)
         self.decoder_name = registry("decoder").get(decoder).name
@@ -294,12 +297,16 @@ class Pipeline:
         readings = self.recognizer.read_prepared(
             [(j.image, j.to_input) for j in jobs], self.batch_size
         )
-        alphabet = self.recognizer.alphabet
-        for _, page in itertools.groupby(zip(jobs, readings), key=lambda jr: jr[0].page):
-            pairs = list(page)
-            decoder, lang = self._page_decoder([reading for _, reading in pairs])
+        pages = [list(page) for _, page in
+                 itertools.groupby(zip(jobs, readings), key=lambda jr: jr[0].page)]  # fmt: skip
+        chosen = [self._page_decoder([reading for _, reading in pairs]) for pairs in pages]
+        # every line of the batch decoded at once, on the pool's threads where it can
+        work = [(decoder, r.log_probs) for (decoder, _), pairs in zip(chosen, pages)
+                for _, r in pairs]  # fmt: skip
+        decodings = iter(self._decoding.decode(work, self.recognizer.alphabet))
+        for (_, lang), pairs in zip(chosen, pages):
             for job, reading in pairs:
-                line = self._line(job, reading, decoder.decode(reading.log_probs, alphabet))
+                line = self._line(job, reading, next(decodings))
                 line = clip_to_page(line, *job.size)
                 for post in self.postprocessors:
                     line = post(line)

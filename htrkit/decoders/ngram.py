@@ -257,6 +257,12 @@ class KenLMDecoder:
             )
         return engine
 
+    def concurrent(self, alphabet: Alphabet) -> bool:
+        """Whether lines of ``alphabet`` may be decoded on several threads at once: yes with
+        the compiled search (it releases the GIL, and each line's arrays are its own), not
+        with the Python one (its scorer's caches are shared)."""
+        return self._engine(alphabet) is not None
+
     def decode(self, log_probs: np.ndarray, alphabet: Alphabet) -> Decoding:
         o = self.options
         engine = self._engine(alphabet)
