@@ -1,6 +1,6 @@
 """Languages: the bundled per-language LMs, ``Pipeline(lang=...)`` and ``auto``'s choice,
 with the real bundled model and language models on lines rendered in the fonts that ship
-with htrkit (held out of the default model's training)."""
+with htrkit (the benchmarks measure CER with fonts no recipe trained on)."""
 
 from __future__ import annotations
 
