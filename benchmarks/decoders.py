@@ -40,7 +40,7 @@ def logits(model: str, limit: int):
     model's alphabet (cached per model file)."""
     import hashlib
 
-    from htrkit.pipeline import load_recognizer
+    from htrkit.loading import load_recognizer
 
     recognizer = load_recognizer(model)
     digest = hashlib.sha256(Path(recognizer.source).read_bytes()).hexdigest()[:12]

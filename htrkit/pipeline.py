@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -20,21 +19,21 @@ from typing import Any, Literal
 
 import numpy as np
 
-from htrkit import languages
+from htrkit import configfile, languages
 from htrkit.decoders.parallel import DecodingPool
-from htrkit.errors import ConfigError, InputError, ModelError, suggest
+from htrkit.errors import ConfigError, InputError
 from htrkit.geometry import clip_to_page, crop_line
 from htrkit.imageio import as_uint8
+from htrkit.loading import DEFAULT_MODEL, load_recognizer, loader_for, model_decoding
+from htrkit.loading import min_confidence as min_confidence_of
 from htrkit.modelfile import is_model_path
 from htrkit.plugins import registry
 from htrkit.preprocess.chain import PreprocessChain
-from htrkit.recognizer import LineReader, LineReading, Recognizer
+from htrkit.recognizer import LineReading, Recognizer
 from htrkit.results import CharResult, LineRegion, LineResult, Page, Result
 
 Input = str | os.PathLike[str] | np.ndarray | Page
 StageSpec = str | Mapping[str, Any] | tuple[str, Mapping[str, Any]]
-
-DEFAULT_MODEL = "default"
 
 
 @dataclass
@@ -114,7 +113,7 @@ class Pipeline:
         self.recognizer = load_recognizer(model, device=device, backend=backend, threads=threads)
         self._decoding = DecodingPool(threads)
         decoder, decoder_options = model_decoding(self.recognizer, decoder, decoder_options)
-        self.min_confidence = _min_confidence(self.recognizer, min_confidence)
+        self.min_confidence = min_confidence_of(self.recognizer, min_confidence)
         self.decoder_name = registry("decoder").get(decoder).name
         self.decoder_options = registry("decoder").get(decoder).validate(decoder_options)
         self.decoder = registry("decoder").create(decoder, self.decoder_options)
@@ -356,187 +355,13 @@ class Pipeline:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def model_decoding(
-    recognizer: LineReader, decoder: str, options: Mapping[str, Any] | None
-) -> tuple[str, dict[str, Any]]:
-    """The decoder and options that ``decoder="auto"`` means for this model: the file's
-    ``decoding`` metadata (``{"decoder": "kenlm", "options": {"level": "char"}}``), with the
-    given options over the model's, or ``greedy`` for a model that names none. Another
-    decoder name is returned as it is."""
-    if options is not None and not isinstance(options, Mapping):
-        raise ConfigError(f"decoder_options must be a table of options, got {options!r}")
-    given = dict(options or {})
-    if decoder != "auto":
-        return decoder, given
-    wanted = recognizer.config.metadata.get("decoding")
-    if not wanted:
-        return "greedy", given
-    name = wanted.get("decoder") if isinstance(wanted, dict) else None
-    own = wanted.get("options", {}) if isinstance(wanted, dict) else None
-    if not isinstance(name, str) or not isinstance(own, dict):
-        raise ModelError(
-            f"{recognizer.source}: the model's decoding metadata must be "
-            f'{{"decoder": NAME, "options": {{...}}}}, got {wanted!r}'
-        )
-    if name not in registry("decoder"):
-        raise ModelError(
-            f"{recognizer.source}: the model decodes with {name!r}, which is not installed; "
-            "choose a decoder (--decoder greedy)"
-        )
-    return name, {**own, **given}
-
-
-def _min_confidence(recognizer: LineReader, given: float | None) -> float:
-    import math
-
-    value = given if given is not None else recognizer.config.metadata.get("min_confidence", 0)
-    what = "min_confidence" if given is not None else f"{recognizer.source}: min_confidence"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{what} must be a number from 0 to 1, got {value!r}")
-    if not 0 <= value <= 1:
-        raise ConfigError(f"{what} must be from 0 to 1, got {value!r}")
-    return float(value)
-
-
-_PAGE_REF = re.compile(r"#page=\d+$")
-
-
-def load_recognizer(
-    model: Any, device: str = "cpu", backend: str = "auto", threads: int = 0
-) -> LineReader:
-    """A recogniser from a path (safetensors or ONNX), a registered model name, or a
-    recogniser, run by ``backend``:
-
-    - ``torch``: the network in PyTorch (on ``device``);
-    - ``onnx``: its ONNX form in onnxruntime (:func:`htrkit.onnxmodel.onnx_form`: the
-      ``.onnx`` file beside the model, or an export cached on first use);
-    - ``auto``: ``onnx`` when onnxruntime is installed, the device is the CPU and an ONNX
-      form exists already (the bundled models ship one), else ``torch``.
-
-    ``threads``: onnxruntime's threads (0: one per core); torch's are set by the caller.
-    """
-    from htrkit import onnxmodel
-
-    if backend not in onnxmodel.BACKENDS:
-        raise ConfigError(f"backend must be auto, torch or onnx, got {backend!r}")
-    if isinstance(model, LineReader):
-        return model
-    if not isinstance(model, (str, os.PathLike)):
-        raise ModelError(f"model must be a path or a name, got {type(model).__name__}")
-    if str(model).endswith(".onnx"):
-        if backend == "torch":
-            raise ConfigError(f"{model}: an ONNX file runs with the onnx backend, not torch")
-        if device not in ("cpu", "auto"):
-            raise ConfigError(f"{model}: the onnx backend runs on the CPU, not {device!r}")
-        return onnxmodel.OnnxRecognizer.load(model, threads=threads)
-    path = Path(model) if is_model_path(str(model)) else _installed(str(model))
-    device = _device(device)
-    if backend == "onnx" and device != "cpu":
-        raise ConfigError(f"the onnx backend runs on the CPU, not {device!r}; use --backend torch")
-    if backend == "onnx" or (backend == "auto" and device == "cpu" and onnxmodel.available()):
-        found = None
-        if path.is_file():
-            found = onnxmodel.onnx_form(path, threads=threads, export_if_missing=backend == "onnx")
-        elif backend == "onnx":
-            raise ModelError(f"{path}: no such model file")
-        if found is not None:
-            return found
-    return Recognizer.load(path, device=device)
-
-
-def _installed(model: str) -> Path:
-    models = registry("model")
-    if model not in models:
-        available = ", ".join(models.names()) or "none installed"
-        if model == DEFAULT_MODEL:
-            raise ModelError(
-                f"no default model is installed (models: {available}); pass a model file "
-                "with --model PATH or Pipeline(model=PATH)"
-            )
-        raise ModelError(
-            f"{model!r} is neither a model file nor a known model; models: {available}"
-        )
-    return Path(models.create(model))
-
-
-def loader_for(path: Path) -> Any:
-    """The registered loader that claims this file's suffix (images by default); a page of
-    a multi-page file (``scans.pdf#page=3``) goes to its file's loader."""
-    suffix = Path(_PAGE_REF.sub("", str(path))).suffix.lower()
-    loaders = registry("loader")
-    for spec in loaders:
-        if suffix in spec.suffixes:
-            return spec.create()
-    return loaders.create("image")
-
-
 def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a pipeline TOML file; a relative ``model`` path is taken from the file's folder."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-
-    path = Path(path)
-    try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such pipeline configuration file") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read pipeline configuration ({exc})") from None
+    """Read a pipeline TOML file (:func:`htrkit.configfile.read_config` with this class's
+    arguments as its keys); a relative ``model`` path is taken from the file's folder."""
     import inspect
 
-    allowed = set(inspect.signature(Pipeline.__init__).parameters) - {"self"}
-    unknown = sorted(set(config) - allowed)
-    if unknown:
-        hint = suggest(unknown[0], allowed) or ";"
-        raise ConfigError(
-            f"{path}: unknown key {unknown[0]!r}{hint} valid keys: {', '.join(sorted(allowed))}"
-        )
-    model = config.get("model")
-    if isinstance(model, str) and is_model_path(model) and not Path(model).is_absolute():
-        config["model"] = str(path.parent / model)
-    return config
-
-
-def write_config(
-    path: str | os.PathLike[str], config: Mapping[str, Any], comment: Sequence[str] = ()
-) -> None:
-    """Write a pipeline TOML file that :func:`read_config` (and ``Pipeline.from_config``,
-    ``htrkit run --config``) reads back: plain keys, then one table per mapping value
-    (``decoder_options``). A model or an option naming an existing file is written as an
-    absolute path, so the file works from any folder. ``comment`` lines come first."""
-    plain = {k: v for k, v in config.items() if not isinstance(v, Mapping)}
-    tables = {k: v for k, v in config.items() if isinstance(v, Mapping)}
-    lines = [f"# {c}" for c in comment]
-    for key, value in plain.items():
-        lines.append(f"{key} = {_toml(_absolute(value))}")
-    for name, table in tables.items():
-        lines += ["", f"[{name}]"]
-        lines += [f"{key} = {_toml(_absolute(value))}" for key, value in table.items()]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    from htrkit.atomic import write_text
-
-    write_text(path, "\n".join(lines) + "\n")
-
-
-def _absolute(value: Any) -> Any:
-    if isinstance(value, str) and value and Path(value).is_file():
-        return str(Path(value).resolve())  # a file named relative to here
-    return value
-
-
-def _toml(value: Any) -> str:
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+    keys = set(inspect.signature(Pipeline.__init__).parameters) - {"self"}
+    return configfile.read_config(path, keys)
 
 
 def _stages(specs: Any, what: str) -> list[tuple[str, Mapping[str, Any] | None]]:
@@ -556,23 +381,6 @@ def _stage(spec: StageSpec) -> tuple[str, Mapping[str, Any] | None]:
     if isinstance(spec, tuple) and len(spec) == 2:
         return spec[0], spec[1]
     raise ConfigError(f"cannot read stage {spec!r}: give a name or (name, options)")
-
-
-def _device(device: str) -> str:
-    if device not in ("cpu", "cuda", "auto") and not str(device).startswith("cuda:"):
-        raise ConfigError(f"device must be cpu, cuda or auto, got {device!r}")
-    if device == "cpu":
-        return device
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if not torch.cuda.is_available():
-        raise ConfigError(
-            f"--device {device}: torch sees no CUDA device (a CPU-only torch, or no GPU); "
-            "use --device cpu or auto"
-        )
-    return device
 
 
 def _name(item: Any) -> str:

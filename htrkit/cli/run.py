@@ -347,7 +347,7 @@ def expand_pages(items: Iterator[str | InputError], loader: object = None):
     """Each input as the inputs it stands for: a multi-page file (a PDF) whose loader has
     ``sources(path)`` becomes one input per page; problems become :class:`InputError`
     items."""
-    from htrkit.pipeline import loader_for
+    from htrkit.loading import loader_for
 
     for item in items:
         if isinstance(item, InputError) or not Path(item).is_file():

@@ -56,9 +56,9 @@ def tune_decoder(
     and decoder, to a pipeline configuration."""
     from dataclasses import asdict
 
+    from htrkit.configfile import write_config
     from htrkit.decoders.tuning import DEFAULT_GRIDS, grid_search, trials_of
     from htrkit.options import parse_key_values
-    from htrkit.pipeline import write_config
     from htrkit.plugins import registry
 
     if metric not in ("cer", "wer"):
@@ -126,8 +126,8 @@ def _grid(items: list[str], default: dict[str, list[Any]]) -> dict[str, list[str
 def _log_probs(path, model, fmt, dataset_option, split, val_fraction, seed, limit):
     """The model's log-probabilities for the dataset's lines, and their texts."""
     from htrkit.datasets import in_split, read_dataset
+    from htrkit.loading import load_recognizer
     from htrkit.options import parse_key_values
-    from htrkit.pipeline import load_recognizer
 
     samples = in_split(read_dataset(path, fmt, parse_key_values(dataset_option)), split,
                        val_fraction, seed)  # fmt: skip

@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI application (FastAPI) for ``settings``."""
     from htrkit import __version__
     from htrkit.decoders.options import PRESETS
-    from htrkit.pipeline import load_recognizer
+    from htrkit.loading import load_recognizer
     from htrkit.plugins import registry
 
     settings = settings or Settings()
