@@ -17,7 +17,9 @@ POSTPROCESSORS = [
     PostprocessorSpec(
         "capitals",
         "htrkit.postprocess:Capitals",
-        "a word read mostly in capitals comes out in capitals (BiLEL -> BILEL)",
+        "names in block capitals: a form's printed label left out, spaces placed from the "
+        "letters' positions, a word read mostly in capitals in capitals "
+        "(PRENOM C H A R L eS -> CHARLES)",
         options=CapitalsOptions,
     ),
     PostprocessorSpec(

@@ -159,14 +159,17 @@ def _printed(text: str, height: float) -> np.ndarray:
     return np.asarray(canvas)
 
 
-def boxed_capitals(text: str, font: Font, rng: np.random.Generator) -> np.ndarray:
+def boxed_capitals(
+    text: str, font: Font, rng: np.random.Generator, cells: tuple[float, float] = (0.9, 1.4)
+) -> np.ndarray:
     """Capitals one per box, as in the comb fields of forms (a space is an empty box):
-    ink coverage, the boxes printed lighter than the writing."""
+    ink coverage, the boxes printed lighter than the writing. A box is ``cells`` times the
+    letters' size wide (drawn uniformly in that range)."""
     from PIL import Image, ImageDraw
 
     size = int(rng.integers(30, 56))
     pil = font.pil(size)
-    cell = int(size * rng.uniform(0.9, 1.4))
+    cell = int(size * rng.uniform(*cells))
     height = int(size * rng.uniform(1.2, 1.6))
     margin = size // 3
     width = cell * len(text) + 2 * margin
