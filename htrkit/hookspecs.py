@@ -41,7 +41,7 @@ hookimpl = pluggy.HookimplMarker("htrkit")
 
 @hookspec
 def htrkit_register_loaders() -> list[LoaderSpec]:
-    """Register input loaders, which read files into pages.
+    """Register input loaders (:class:`~htrkit.components.Loader`).
 
     :return: the loaders this plugin provides.
 
@@ -55,8 +55,7 @@ def htrkit_register_loaders() -> list[LoaderSpec]:
 
 @hookspec
 def htrkit_register_datasets() -> list[DatasetSpec]:
-    """Register dataset readers, which turn ground-truth collections into line samples
-    for training and evaluation.
+    """Register dataset readers (:class:`~htrkit.components.DatasetReader`).
 
     :return: the dataset readers this plugin provides.
 
@@ -73,7 +72,7 @@ def htrkit_register_datasets() -> list[DatasetSpec]:
 
 @hookspec
 def htrkit_register_preprocessors() -> list[PreprocessorSpec]:
-    """Register image preprocessors, applied to every line image before the model.
+    """Register image preprocessors (:class:`~htrkit.components.Preprocessor`).
 
     :return: the preprocessors this plugin provides.
 
@@ -91,7 +90,7 @@ def htrkit_register_preprocessors() -> list[PreprocessorSpec]:
 
 @hookspec
 def htrkit_register_segmenters() -> list[SegmenterSpec]:
-    """Register line segmenters, which find text lines on a page.
+    """Register line segmenters (:class:`~htrkit.components.Segmenter`).
 
     :return: the segmenters this plugin provides.
 
@@ -109,7 +108,7 @@ def htrkit_register_segmenters() -> list[SegmenterSpec]:
 
 @hookspec
 def htrkit_register_backbones() -> list[BackboneSpec]:
-    """Register network architectures.
+    """Register network architectures (:class:`~htrkit.components.Backbone`).
 
     :return: the backbones this plugin provides.
 
@@ -123,8 +122,7 @@ def htrkit_register_backbones() -> list[BackboneSpec]:
 
 @hookspec
 def htrkit_register_models() -> list[ModelSpec]:
-    """Register named model files, so that ``--model NAME`` and ``Pipeline(model=NAME)``
-    find them.
+    """Register named model files (:class:`~htrkit.components.ModelFile`).
 
     :return: the models this plugin ships.
 
@@ -143,7 +141,7 @@ def htrkit_register_models() -> list[ModelSpec]:
 
 @hookspec
 def htrkit_register_decoders() -> list[DecoderSpec]:
-    """Register CTC decoders.
+    """Register CTC decoders (:class:`~htrkit.components.Decoder`).
 
     :return: the decoders this plugin provides.
 
@@ -161,7 +159,7 @@ def htrkit_register_decoders() -> list[DecoderSpec]:
 
 @hookspec
 def htrkit_register_postprocessors() -> list[PostprocessorSpec]:
-    """Register postprocessors, which rewrite each recognised line.
+    """Register postprocessors (:class:`~htrkit.components.Postprocessor`).
 
     :return: the postprocessors this plugin provides.
 
@@ -178,7 +176,7 @@ def htrkit_register_postprocessors() -> list[PostprocessorSpec]:
 
 @hookspec
 def htrkit_register_metrics() -> list[MetricSpec]:
-    """Register metrics that score predicted text against references.
+    """Register metrics (:class:`~htrkit.components.Metric`).
 
     :return: the metrics this plugin provides.
 
@@ -192,7 +190,7 @@ def htrkit_register_metrics() -> list[MetricSpec]:
 
 @hookspec
 def htrkit_register_writers() -> list[WriterSpec]:
-    """Register output writers (``--format NAME``).
+    """Register output writers (:class:`~htrkit.components.Writer`).
 
     :return: the writers this plugin provides.
 

@@ -93,7 +93,7 @@ class ComponentSpec:
 
 @dataclass(frozen=True)
 class BackboneSpec(ComponentSpec):
-    """A network architecture."""
+    """The record of a backbone (what it is: :class:`~htrkit.components.Backbone`)."""
 
     kind: ClassVar[str] = "backbone"
     protocol: ClassVar[type] = components.Backbone
@@ -102,7 +102,7 @@ class BackboneSpec(ComponentSpec):
 
 @dataclass(frozen=True)
 class PreprocessorSpec(ComponentSpec):
-    """An image transform applied to each line before the model."""
+    """The record of a preprocessor (what it is: :class:`~htrkit.components.Preprocessor`)."""
 
     kind: ClassVar[str] = "preprocessor"
     protocol: ClassVar[type] = components.Preprocessor
@@ -110,7 +110,7 @@ class PreprocessorSpec(ComponentSpec):
 
 @dataclass(frozen=True)
 class SegmenterSpec(ComponentSpec):
-    """Finds text lines on a page."""
+    """The record of a segmenter (what it is: :class:`~htrkit.components.Segmenter`)."""
 
     kind: ClassVar[str] = "segmenter"
     protocol: ClassVar[type] = components.Segmenter
@@ -118,7 +118,7 @@ class SegmenterSpec(ComponentSpec):
 
 @dataclass(frozen=True)
 class DecoderSpec(ComponentSpec):
-    """Turns CTC log-probabilities into text."""
+    """The record of a decoder (what it is: :class:`~htrkit.components.Decoder`)."""
 
     kind: ClassVar[str] = "decoder"
     protocol: ClassVar[type] = components.Decoder
@@ -126,7 +126,7 @@ class DecoderSpec(ComponentSpec):
 
 @dataclass(frozen=True)
 class PostprocessorSpec(ComponentSpec):
-    """Rewrites each recognised line."""
+    """The record of a postprocessor (what it is: :class:`~htrkit.components.Postprocessor`)."""
 
     kind: ClassVar[str] = "postprocessor"
     protocol: ClassVar[type] = components.Postprocessor
@@ -134,7 +134,7 @@ class PostprocessorSpec(ComponentSpec):
 
 @dataclass(frozen=True)
 class MetricSpec(ComponentSpec):
-    """Scores predictions against references."""
+    """The record of a metric (what it is: :class:`~htrkit.components.Metric`)."""
 
     kind: ClassVar[str] = "metric"
     protocol: ClassVar[type] = components.Metric
@@ -142,8 +142,8 @@ class MetricSpec(ComponentSpec):
 
 @dataclass(frozen=True)
 class LoaderSpec(ComponentSpec):
-    """Reads input files into pages. ``suffixes`` (lower-case, with the dot) are the
-    file types it claims when no loader is named."""
+    """The record of a loader (what it is: :class:`~htrkit.components.Loader`);
+    ``suffixes``, lower-case with the dot, are the file types it claims."""
 
     suffixes: tuple[str, ...] = ()
     kind: ClassVar[str] = "loader"
@@ -152,7 +152,7 @@ class LoaderSpec(ComponentSpec):
 
 @dataclass(frozen=True)
 class DatasetSpec(ComponentSpec):
-    """Reads a training/evaluation dataset (ALTO, PAGE-XML, IAM, CSV, ...)."""
+    """The record of a dataset (what it is: :class:`~htrkit.components.DatasetReader`)."""
 
     kind: ClassVar[str] = "dataset"
     protocol: ClassVar[type] = components.DatasetReader
@@ -160,9 +160,8 @@ class DatasetSpec(ComponentSpec):
 
 @dataclass(frozen=True)
 class WriterSpec(ComponentSpec):
-    """Writes results in an output format: ``suffix`` is the file extension it writes;
-    ``per_input`` says it writes one document per input (XML page formats), so that
-    several inputs need an output directory."""
+    """The record of a writer (what it is, and what ``suffix`` and ``per_input`` mean:
+    :class:`~htrkit.components.Writer`)."""
 
     suffix: str = ".txt"
     per_input: bool = False
@@ -172,7 +171,7 @@ class WriterSpec(ComponentSpec):
 
 @dataclass(frozen=True)
 class ModelSpec(ComponentSpec):
-    """A named model file, so that ``--model NAME`` works."""
+    """The record of a model (what it is: :class:`~htrkit.components.ModelFile`)."""
 
     kind: ClassVar[str] = "model"
     protocol: ClassVar[type] = components.ModelFile

@@ -126,7 +126,8 @@ def _rst_to_md(doc: str) -> str:
         if in_code:
             out.append(line[4:] if line.startswith("    ") else line)
         else:
-            out.append(re.sub(r":(?:param|return)( \w+)?:", lambda m: _field(m), line))
+            line = re.sub(r":(?:param|return)( \w+)?:", lambda m: _field(m), line)
+            out.append(re.sub(r":\w+:`~?([^`]+)`", r"`\1`", line))  # :class:`~a.B` roles
     while out and not out[-1].strip():
         out.pop()
     if in_code:
