@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,32 @@ from htrkit.training.sampler import epoch_batches
 from htrkit.training.schedule import LRSchedule
 
 Log = Callable[[str], None]
+
+
+@dataclass
+class _Run:
+    """What one :meth:`Trainer.fit` works with (the network and its DDP wrapper, optimiser,
+    loss scaler, schedule, loss, data, precision) and where it is."""
+
+    module: Any
+    model: Any
+    optimizer: Any
+    scaler: Any
+    schedule: LRSchedule
+    ctc: Any
+    train_set: LineDataset
+    val_set: LineDataset
+    device: Any
+    amp: Any  # the autocast dtype, or None for fp32
+    bf16: bool
+    epoch: int = 0
+    batch_pos: int = 0
+    step: int = 0
+    best_cer: float = math.inf
+    bad_epochs: int = 0
+    started: float = 0.0
+    cpu_before: float = 0.0
+    cpu_started: float = 0.0
 
 
 class Trainer:
@@ -98,6 +124,35 @@ class Trainer:
     # -- training --------------------------------------------------------------------
 
     def fit(self) -> dict[str, Any]:
+        """Train until the epochs are done, early stopping says stop or the time budget
+        is spent, validating and checkpointing as configured; a summary of the run."""
+        t = self.config.train
+        run = self._start()
+        # a run killed after early stopping decided (and saved) but before it exited: its
+        # resume has nothing left to do, as the run itself had not
+        early_stop = bool(self.resume and t.patience and run.bad_epochs >= t.patience)
+        stop_reason = f"no improvement for {t.patience} evaluations" if early_stop else ""
+        if self.config.model.init and not self.resume and t.score_start:
+            # a fine-tuned model starts as good as its init: that is the best to beat, so
+            # a run that makes it worse never calls its result "best"
+            self._evaluate(run, [], 0.0, 0)
+            self.log(f"the starting model ({self.config.model.init}) is the best to beat")
+        while run.epoch < t.epochs and not stop_reason:
+            stop_reason = self._train_epoch(run)
+        stop_reason = stop_reason or "epochs done"
+        self._barrier()
+        return {
+            "stopped": stop_reason,
+            "epochs": run.epoch,
+            "steps": run.step,
+            "best_cer": run.best_cer,
+            "output": str(self.output),
+            "minutes": round((time.monotonic() - run.started) / 60, 2),
+        }
+
+    def _start(self) -> _Run:
+        """Data, model, optimiser, schedule and precision set up, and the position a
+        resumed run left off at."""
         import torch
 
         t = self.config.train
@@ -115,144 +170,151 @@ class Trainer:
             ids = [device.index] if device.type == "cuda" else None
             model = DistributedDataParallel(module, device_ids=ids)
         optimizer = torch.optim.AdamW(module.parameters(), lr=t.lr, weight_decay=t.weight_decay)
-        # fp16 needs its loss scaled (its range is narrow); bf16 and fp32 do not
-        scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-        amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
         self.log(f"device: {device}, precision {precision}")
         per_epoch = int(round(self.train_weights.sum()))
         batches_per_epoch = max(per_epoch // (t.batch_size * self.world), 1)
-        schedule = LRSchedule(t.lr, t.warmup_steps, batches_per_epoch * t.epochs, t.schedule)
-        augmenter = self._augmenter()
-        train_set = LineDataset(self.store, self.train_idx, self.alphabet, augmenter, t.seed)
-        val_set = LineDataset(self.store, self.val_idx, self.alphabet)
-        ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
-        bf16 = precision == "bf16"  # validation reads in bf16 too; fp16 validates in fp32
-
-        epoch, batch_pos, step, best_cer, bad_epochs = 0, 0, 0, math.inf, 0
+        run = _Run(
+            module=module,
+            model=model,
+            optimizer=optimizer,
+            # fp16 needs its loss scaled (its range is narrow); bf16 and fp32 do not
+            scaler=torch.amp.GradScaler(device.type, enabled=precision == "fp16"),
+            schedule=LRSchedule(t.lr, t.warmup_steps, batches_per_epoch * t.epochs, t.schedule),
+            ctc=torch.nn.CTCLoss(blank=0, zero_infinity=True),
+            train_set=LineDataset(
+                self.store, self.train_idx, self.alphabet, self._augmenter(), t.seed
+            ),  # fmt: skip
+            val_set=LineDataset(self.store, self.val_idx, self.alphabet),
+            device=device,
+            amp={"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision),
+            bf16=precision == "bf16",  # validation reads in bf16 too; fp16 in fp32
+        )
         if self.resume:
             state = TrainState.load(self.output / "train-state.safetensors", module, optimizer)
             check_resumable(state.config, self.config.to_dict())
             if state.scaler:
-                scaler.load_state_dict(state.scaler)
-            epoch, batch_pos, step = state.epoch, state.batch, state.step
-            best_cer, bad_epochs = state.best_cer, state.bad_epochs
+                run.scaler.load_state_dict(state.scaler)
+            run.epoch, run.batch_pos, run.step = state.epoch, state.batch, state.step
+            run.best_cer, run.bad_epochs = state.best_cer, state.bad_epochs
             self.history = state.history
-            schedule.load(state.schedule)
-            self.log(f"resuming at epoch {epoch + 1}, batch {batch_pos}")
-        # a run killed after early stopping decided (and saved) but before it exited: its
-        # resume has nothing left to do, as the run itself had not
-        early_stop = bool(self.resume and t.patience and bad_epochs >= t.patience)
+            run.schedule.load(state.schedule)
+            self.log(f"resuming at epoch {run.epoch + 1}, batch {run.batch_pos}")
         self.output.mkdir(parents=True, exist_ok=True)
         if self.rank == 0:  # what a killed run was writing when it died
             remove_partials(self.output)
-        started = time.monotonic()
+        run.started = time.monotonic()
         # CPU time of this process (all its threads), added to the interrupted runs' total:
         # the budget that architectures are compared at (docs/backbones.md)
-        cpu_before = self.history[-1].get("cpu_minutes", 0.0) if self.history else 0.0
-        cpu_started = time.process_time()
-        stop_reason = f"no improvement for {t.patience} evaluations" if early_stop else ""
+        run.cpu_before = self.history[-1].get("cpu_minutes", 0.0) if self.history else 0.0
+        run.cpu_started = time.process_time()
+        return run
+
+    def _train_epoch(self, run: _Run) -> str:
+        """The rest of ``run``'s epoch, and its validation when one is due; why training
+        stops, or "" to go on."""
+        t = self.config.train
+        stop_reason = ""
+        run.train_set.epoch = run.epoch
+        batches = self._epoch_batches(run.epoch)
+        run.module.train()
+        losses: list[float] = []
+        last_cer = self.history[-1]["val_cer"] if self.history else float("nan")
+        bar = self._bar(len(batches) - run.batch_pos, f"epoch {run.epoch + 1}/{t.epochs}",
+                        last_cer)  # fmt: skip
+        loader = self._batches(run.train_set, batches[run.batch_pos :], run.device)
         every = t.eval_every_steps
-
-        def evaluate(losses: list[float], at_epoch: float, batch: int) -> bool:
-            """Validate, checkpoint, log; True when early stopping says stop."""
-            nonlocal best_cer, bad_epochs
-            cer, wer, val_loss = self._validate(val_set, bf16)
-            self.history.append(
-                {
-                    "epoch": round(at_epoch, 3),
-                    "step": step,
-                    "train_loss": float(np.mean(losses or [0])),
-                    "val_loss": val_loss,
-                    "val_cer": cer,
-                    "val_wer": wer,
-                    "lr": schedule.lr(step),
-                    "seconds": round(time.monotonic() - started, 1),
-                    "cpu_minutes": round(cpu_before + (time.process_time() - cpu_started) / 60, 2),
-                }
-            )
-            if t.schedule == "plateau":
-                schedule.observe(cer)
-            improved = cer < best_cer - 1e-9
-            best_cer, bad_epochs = (cer, 0) if improved else (best_cer, bad_epochs + 1)
-            if self.rank == 0:
-                if improved:
-                    self._save_model("best.safetensors", cer, wer, at_epoch)
-                self._save_model("last.safetensors", cer, wer, at_epoch)
-                write_history(self.output, self.history)
-            whole = int(at_epoch)  # completed epochs, or the one in progress
-            position = TrainState(whole, batch, step, best_cer, bad_epochs, self.history)
-            self._save_state(module, optimizer, position.with_run(self, schedule, scaler))
-            loss = f"loss {self.history[-1]['train_loss']:.3f}" if losses else "no step yet"
-            self.log(
-                f"epoch {at_epoch:g}: {loss}, val CER {100 * cer:.2f}%, WER {100 * wer:.2f}%"
-                + (" (best)" if improved else "")
-            )
-            return bool(t.patience and bad_epochs >= t.patience)
-
-        if self.config.model.init and not self.resume and t.score_start:
-            # a fine-tuned model starts as good as its init: that is the best to beat, so
-            # a run that makes it worse never calls its result "best"
-            evaluate([], 0.0, 0)
-            self.log(f"the starting model ({self.config.model.init}) is the best to beat")
-        while epoch < t.epochs and not stop_reason:
-            train_set.epoch = epoch
-            batches = self._epoch_batches(epoch)
-            module.train()
-            losses: list[float] = []
-            last_cer = self.history[-1]["val_cer"] if self.history else float("nan")
-            bar = self._bar(len(batches) - batch_pos, f"epoch {epoch + 1}/{t.epochs}", last_cer)
-            loader = self._batches(train_set, batches[batch_pos:], device)
-            for b, batch in enumerate(loader, start=batch_pos):
-                for group in optimizer.param_groups:
-                    group["lr"] = schedule.lr(step)
-                images = batch["images"].to(device, non_blocking=True)
-                widths = batch["widths"].to(device, non_blocking=True)
-                with torch.autocast(device.type, dtype=amp or torch.float32, enabled=bool(amp)):
-                    logits = model(images, widths)
-                log_probs = torch.log_softmax(logits.float(), -1).transpose(0, 1)
-                lengths = module.output_lengths(widths).clamp(max=logits.shape[1])
-                targets = batch["targets"].to(device, non_blocking=True)
-                loss = ctc(log_probs, targets, lengths, batch["target_lengths"].to(device))
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                if t.grad_clip:
-                    scaler.unscale_(optimizer)  # clip the true gradients, not the scaled
-                    torch.nn.utils.clip_grad_norm_(module.parameters(), t.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
-                step += 1
-                losses.append(loss.item())
-                bar.update(loss=np.mean(losses[-50:]))
-                at = epoch + (b + 1) / len(batches)
-                if t.max_minutes and self._agree(time.monotonic() - started > 60 * t.max_minutes):
-                    stop_reason = f"time budget of {t.max_minutes} min reached"
-                elif every and step % every == 0 and b + 1 < len(batches):
-                    if evaluate(losses, at, b + 1):
-                        stop_reason = f"no improvement for {t.patience} evaluations"
-                if stop_reason:
-                    batch_pos = b + 1
-                    break
-            del loader  # its workers stop here, not at the next epoch
-            bar.close()
-            if stop_reason and batch_pos < len(batches):
-                if stop_reason.startswith("time"):
-                    evaluate(losses, epoch + batch_pos / len(batches), batch_pos)
+        for b, batch in enumerate(loader, start=run.batch_pos):
+            losses.append(self._train_step(run, batch))
+            bar.update(loss=np.mean(losses[-50:]))
+            at = run.epoch + (b + 1) / len(batches)
+            if t.max_minutes and self._agree(time.monotonic() - run.started > 60 * t.max_minutes):
+                stop_reason = f"time budget of {t.max_minutes} min reached"
+            elif every and run.step % every == 0 and b + 1 < len(batches):
+                if self._evaluate(run, losses, at, b + 1):
+                    stop_reason = f"no improvement for {t.patience} evaluations"
+            if stop_reason:
+                run.batch_pos = b + 1
                 break
-            epoch, batch_pos = epoch + 1, 0
-            if epoch % t.eval_every and epoch != t.epochs and not stop_reason:
-                continue
-            if evaluate(losses, epoch, 0) and not stop_reason:
-                stop_reason = f"no improvement for {t.patience} evaluations"
-        stop_reason = stop_reason or "epochs done"
-        self._barrier()
-        return {
-            "stopped": stop_reason,
-            "epochs": epoch,
-            "steps": step,
-            "best_cer": best_cer,
-            "output": str(self.output),
-            "minutes": round((time.monotonic() - started) / 60, 2),
-        }
+        del loader  # its workers stop here, not at the next epoch
+        bar.close()
+        if stop_reason and run.batch_pos < len(batches):
+            if stop_reason.startswith("time"):
+                at = run.epoch + run.batch_pos / len(batches)
+                self._evaluate(run, losses, at, run.batch_pos)
+            return stop_reason
+        run.epoch, run.batch_pos = run.epoch + 1, 0
+        if run.epoch % t.eval_every and run.epoch != t.epochs and not stop_reason:
+            return ""
+        if self._evaluate(run, losses, run.epoch, 0) and not stop_reason:
+            stop_reason = f"no improvement for {t.patience} evaluations"
+        return stop_reason
+
+    def _train_step(self, run: _Run, batch: dict[str, Any]) -> float:
+        """One optimisation step on ``batch``; its loss."""
+        import torch
+
+        t = self.config.train
+        for group in run.optimizer.param_groups:
+            group["lr"] = run.schedule.lr(run.step)
+        device, amp = run.device, run.amp
+        images = batch["images"].to(device, non_blocking=True)
+        widths = batch["widths"].to(device, non_blocking=True)
+        with torch.autocast(device.type, dtype=amp or torch.float32, enabled=bool(amp)):
+            logits = run.model(images, widths)
+        log_probs = torch.log_softmax(logits.float(), -1).transpose(0, 1)
+        lengths = run.module.output_lengths(widths).clamp(max=logits.shape[1])
+        targets = batch["targets"].to(device, non_blocking=True)
+        loss = run.ctc(log_probs, targets, lengths, batch["target_lengths"].to(device))
+        run.optimizer.zero_grad(set_to_none=True)
+        run.scaler.scale(loss).backward()
+        if t.grad_clip:
+            run.scaler.unscale_(run.optimizer)  # clip the true gradients, not the scaled
+            torch.nn.utils.clip_grad_norm_(run.module.parameters(), t.grad_clip)
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        run.step += 1
+        return loss.item()
+
+    def _evaluate(self, run: _Run, losses: list[float], at_epoch: float, batch: int) -> bool:
+        """Validate, checkpoint, log; True when early stopping says stop."""
+        t = self.config.train
+        cer, wer, val_loss = self._validate(run.val_set, run.bf16)
+        self.history.append(
+            {
+                "epoch": round(at_epoch, 3),
+                "step": run.step,
+                "train_loss": float(np.mean(losses or [0])),
+                "val_loss": val_loss,
+                "val_cer": cer,
+                "val_wer": wer,
+                "lr": run.schedule.lr(run.step),
+                "seconds": round(time.monotonic() - run.started, 1),
+                "cpu_minutes": round(
+                    run.cpu_before + (time.process_time() - run.cpu_started) / 60, 2
+                ),
+            }
+        )
+        if t.schedule == "plateau":
+            run.schedule.observe(cer)
+        improved = cer < run.best_cer - 1e-9
+        if improved:
+            run.best_cer, run.bad_epochs = cer, 0
+        else:
+            run.bad_epochs += 1
+        if self.rank == 0:
+            if improved:
+                self._save_model("best.safetensors", cer, wer, at_epoch)
+            self._save_model("last.safetensors", cer, wer, at_epoch)
+            write_history(self.output, self.history)
+        whole = int(at_epoch)  # completed epochs, or the one in progress
+        position = TrainState(whole, batch, run.step, run.best_cer, run.bad_epochs, self.history)
+        self._save_state(run, position)
+        loss = f"loss {self.history[-1]['train_loss']:.3f}" if losses else "no step yet"
+        self.log(
+            f"epoch {at_epoch:g}: {loss}, val CER {100 * cer:.2f}%, WER {100 * wer:.2f}%"
+            + (" (best)" if improved else "")
+        )
+        return bool(t.patience and run.bad_epochs >= t.patience)
 
     # -- pieces ----------------------------------------------------------------------
 
@@ -358,9 +420,12 @@ class Trainer:
         Recognizer(self.recognizer.module, config).save(self.output / name)
         self.recognizer.module.train()
 
-    def _save_state(self, module: Any, optimizer: Any, state: TrainState) -> None:
+    def _save_state(self, run: _Run, position: TrainState) -> None:
+        """The exact state to resume from: ``position`` with the run's schedule, scaler,
+        configuration and alphabet, and its model and optimiser."""
         if self.rank == 0:
-            state.save(self.output / "train-state.safetensors", module, optimizer)
+            state = position.with_run(self, run.schedule, run.scaler)
+            state.save(self.output / "train-state.safetensors", run.module, run.optimizer)
 
     def _agree(self, flag: bool) -> bool:
         """With several processes, stop when rank 0 says so."""
