@@ -13,7 +13,8 @@ its own share (``val_fraction``), or its repository's test folder (``split = "va
 
 Speed: the same ``--speed-lines`` validation lines (an equal share from each dataset,
 the first ones of each split) are recognised as one batch job (``Pipeline.batch``, the
-model's default decoding, batch size 32) with ``torch.set_num_threads(--threads)``;
+model's default decoding, batch size 32) with ``--threads`` threads (torch's, or the onnx
+backend's and the decoding pool's);
 lines/s is lines over wall time, model loading excluded, after one warm-up batch.
 Tesseract (``--psm 7``, one line per call, LSTM engine, ``-l eng+fra+deu`` when
 installed) reads the same line images, run one at a time with ``OMP_THREAD_LIMIT=1`` and
@@ -168,7 +169,7 @@ def htrkit_speed(model: str, lines, threads: int) -> dict:
     from htrkit.results import LineRegion, Page
 
     torch.set_num_threads(threads)
-    pipe = Pipeline(model=model, batch_size=32)
+    pipe = Pipeline(model=model, batch_size=32, threads=threads)
     pages = [
         Page(s.id, s.image, [LineRegion((0, 0, s.image.shape[1], s.image.shape[0]))])
         for _, s in lines
@@ -183,6 +184,7 @@ def htrkit_speed(model: str, lines, threads: int) -> dict:
         "seconds": round(seconds, 2),
         "lines_per_s": len(lines) / seconds,
         "cer": cer,
+        "backend": pipe.recognizer.backend,
     }
 
 
@@ -311,8 +313,9 @@ def update_card(path: Path, results: dict) -> None:
     speed = results["speed"]
     h, t = speed["htrkit"], speed.get("tesseract")
     text = (
-        f"Batch recognition of {h['lines']} validation lines (an equal share of each set), "
-        f"greedy, batch size 32, {results['threads']} torch threads on {results['machine']}: "
+        f"Batch recognition of {h['lines']} validation lines (an equal share of each set) "
+        f"with the model's default decoding, batch size 32, on {h.get('backend', 'torch')} "
+        f"with {results['threads']} threads on {results['machine']}: "
         f"**{h['lines_per_s']:.1f} lines/s** (CER {100 * h['cer']:.2f}% on these lines)."
     )
     if t:

@@ -66,6 +66,26 @@ def test_pipeline_and_cli_use_the_default_model():
     assert out.stdout.strip() == text
 
 
+def test_the_accurate_model_reads_the_example_on_onnxruntime_without_torch():
+    from test_onnx import run_without_torch
+
+    from htrkit import Pipeline
+
+    pipe = Pipeline(model="accurate")
+    # its ONNX form ships beside it, exported from exactly these weights
+    assert pipe.recognizer.backend == "onnx"
+    assert pipe.recognizer.config.metadata["name"] == "htrkit-accurate-line"
+    # it reads as the default does: its character LM, then names in capitals
+    assert pipe.decoder_name == "kenlm" and pipe.decoder_options.level == "char"
+    assert [p["name"] for p in pipe.describe()["postprocessors"]] == ["capitals"]
+    text = pipe(ROOT / "examples" / "images" / "handwritten.png").text
+    assert text == "Handwriting is easy to read for htrkit"
+    out = run_without_torch("run", str(ROOT / "examples" / "images" / "handwritten.png"),
+                            "--model", "accurate")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == text
+
+
 def test_digits_model_reads_the_example():
     out = run_cli("run", ROOT / "examples" / "images" / "digits.png", "--model", "digits")
     assert out.returncode == 0, out.stderr
@@ -74,7 +94,7 @@ def test_digits_model_reads_the_example():
 
 def test_plugins_lists_the_bundled_models():
     out = run_cli("plugins")
-    assert "models: default, digits" in out.stdout
+    assert "models: default, accurate, digits" in out.stdout
 
 
 # -- against the shared data -----------------------------------------------------------

@@ -282,7 +282,7 @@ def test_model_plugin_makes_a_name_usable(site, model_path, line_png):
     by_name = Pipeline(model="tiny-random")
     assert by_name.recognizer.source == str(model_path)
     assert by_name(line_png).text == Pipeline(model=model_path)(line_png).text
-    known = "neither a model file nor a known model; models: default, digits, tiny-random"
+    known = "neither a model file nor a known model; models: accurate, default, digits, tiny-random"
     with pytest.raises(Exception, match=known):
         Pipeline(model="tiny-randm")
 

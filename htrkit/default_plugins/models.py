@@ -1,5 +1,6 @@
-"""The models bundled with htrkit: ``default`` (Latin-script handwritten lines) and
-``digits`` (digit strings and short words, for the drawing demo).
+"""The models bundled with htrkit: ``default`` (Latin-script handwritten lines),
+``accurate`` (the same, more accurately and slower) and ``digits`` (digit strings and
+short words, for the drawing demo).
 
 Their weights and model cards sit in ``htrkit/models/``; the recipes that trained them are
 in ``examples/recipes/``. A bundled file that is missing (a source checkout without the
@@ -16,6 +17,7 @@ MODELS = FOLDER
 
 BUNDLED = (
     ("default", "default.safetensors", "handwritten lines in English, French and German"),
+    ("accurate", "accurate.safetensors", "the same lines, more accurately, 3x slower"),
     ("digits", "digits.safetensors", "handwritten digit strings and short words (demo)"),
 )
 
