@@ -87,7 +87,7 @@ def synthetic(n: int) -> dict[str, list[tuple[str, np.ndarray]]]:
     return out
 
 
-def real_sets(model: str, cache: Path) -> dict[str, list[tuple[str, np.ndarray]]]:
+def real_sets(cache: Path) -> dict[str, list[tuple[str, np.ndarray]]]:
     """The recipe's validation lines from the line cache, per set."""
     from default_model import NAMES, RECIPE
 
@@ -120,7 +120,7 @@ def main() -> None:
     from htrkit.postprocess import Capitals, CapitalsOptions
     from htrkit.results import LineRegion, Page
 
-    sets = real_sets(args.model, args.cache) if args.cache.exists() else {}
+    sets = real_sets(args.cache) if args.cache.exists() else {}
     if not sets:
         print(f"{args.cache}: no line cache; real sets left out", file=sys.stderr)
     sets.update({f"synthetic, {k}": v for k, v in synthetic(args.synthetic).items()})

@@ -236,7 +236,9 @@ class CollectionJob:
             yield from self._pool(todo)
 
     def _threads(self) -> int:
-        return max(1, (os.cpu_count() or 1) // self.jobs)
+        from htrkit.decoders.parallel import available_cores
+
+        return max(1, available_cores() // self.jobs)
 
     def _pool(self, todo: list[Task]) -> Iterator[tuple[Task, str, str]]:
         import multiprocessing

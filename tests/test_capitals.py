@@ -151,7 +151,8 @@ def labelled(label: str, name: str, label_pitch: float = 8.0, pitch: float = 40.
 @pytest.mark.parametrize(
     "text, name",
     [("PRENOM ", "BILEL"), ("Prénom : ", "BILEL"), ("NOM:", "DUPONT"),
-     ("FIRST NAME ", "JEAN-LUC"), ("Vorname ", "JÜRGEN"), ("NOM", "SOUTHERN")],
+     ("FIRST NAME ", "JEAN-LUC"), ("Vorname ", "JÜRGEN"),
+     ("NOM", "SOUTHERN")],  # NOMS|OUTHERN is the longest label; only NOM ends at the gap
 )  # fmt: skip
 def test_a_field_label_before_a_name_is_left_out(text, name):
     from htrkit.postprocess.fields import strip_field_label
@@ -178,8 +179,6 @@ def test_a_label_word_that_is_not_a_label_stays():
     # one word, letters evenly apart: NAMESTNIK is a name, not NAME + STNIK
     same = labelled("", "NAMESTNIK")
     assert strip_field_label(same) is same
-    # NOMS|OUTHERN would be the longest label; only NOM ends where the gap is
-    assert strip_field_label(labelled("NOM", "SOUTHERN")).text == "SOUTHERN"
 
 
 def test_field_labels_is_an_option_of_capitals():

@@ -52,9 +52,8 @@ def main() -> None:
         "decoding": json.loads(args.decoding),
         "postprocessors": list(args.postprocess),
     }
-    config = replace(recognizer.config, metadata=metadata)
-    Recognizer(recognizer.module, config).save(target)
-    bundled = Recognizer.load(target)
+    bundled = Recognizer(recognizer.module, replace(recognizer.config, metadata=metadata))
+    bundled.save(target)
     onnx = export(bundled, target.with_suffix(".onnx"), source_sha256=sha256(target))
     print(f"wrote {target} and {onnx}")
 
