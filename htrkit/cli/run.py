@@ -7,6 +7,7 @@ import io
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -146,51 +147,26 @@ def run(
     Exit status: 0 when every input was read, 1 when some failed (each failure is reported
     on stderr and the others still finish), 2 for bad usage.
     """
-    from htrkit.options import parse_key_values
     from htrkit.pipeline import Pipeline, read_config
     from htrkit.plugins import registry
 
     settings = read_config(config) if config else {}
-    overrides = {
-        "model": model,
-        "decoder": decoder,
-        "segmenter": segmenter,
-        "batch_size": batch_size,
-        "postprocessors": postprocess or None,
-        "preprocess": _preprocess_steps(preprocess, preprocess_option) if preprocess else None,
-        "replace_preprocess": replace_preprocess,
-        "device": device,
-        "loader": loader,
-        "backend": backend,
-        "threads": threads,
-        "lang": lang,
-        "min_confidence": min_confidence,
-    }
-    settings.update({k: v for k, v in overrides.items() if v is not None})
+    settings.update(
+        _overrides(
+            model=model, decoder=decoder, segmenter=segmenter, batch_size=batch_size,
+            postprocessors=postprocess or None, device=device, loader=loader, backend=backend,
+            threads=threads, lang=lang, min_confidence=min_confidence,
+            replace_preprocess=replace_preprocess,
+            preprocess=_preprocess_steps(preprocess, preprocess_option) if preprocess else None,
+        )
+    )  # fmt: skip
     if preprocess_option and not preprocess:
         raise ConfigError("--preprocess-option (-P) needs a --preprocess step to apply to")
-    if option:
-        settings["decoder_options"] = {
-            **settings.get("decoder_options", {}),
-            **parse_key_values(option),
-        }
-    if segmenter_option:
-        settings["segmenter_options"] = {
-            **settings.get("segmenter_options", {}),
-            **parse_key_values(segmenter_option),
-        }
+    _merge_options(settings, "decoder_options", option)
+    _merge_options(settings, "segmenter_options", segmenter_option)
     writer_spec = registry("writer").get(fmt)
-    writer = writer_spec.create()
     out_dir = _output_dir(output)
-    if engine not in ("local", "ray"):
-        raise ConfigError(f"--engine must be local or ray, got {engine!r}")
-    if (jobs > 1 or engine == "ray") and (out_dir is None or overlay is not None):
-        what = "--engine ray" if engine == "ray" else f"--jobs {jobs}"
-        raise ConfigError(
-            f"{what} reads a collection into a folder: give -o OUT/ (and no --overlay)"
-        )
-    if address and engine != "ray":
-        raise ConfigError("--address is the Ray cluster of --engine ray")
+    _check_engine(engine, jobs, address, collection=out_dir is not None and overlay is None)
     if out_dir is None and output is not None and output.exists() and not overwrite:
         raise ConfigError(f"{output}: exists; give --overwrite to replace it")
     if engine == "ray":
@@ -207,33 +183,121 @@ def run(
     if out_dir is not None and overlay is None:
         _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show)
         return
-    overlay_dir = None
-    if overlay is not None:
-        if len(items) > 1 or overlay.is_dir() or not overlay.suffix:
-            overlay_dir = _output_dir(overlay if overlay.suffix else Path(str(overlay) + "/"))
-            if overlay_dir is None:
-                raise ConfigError(f"--overlay {overlay}: give a directory for several inputs")
-        elif overlay.suffix.lower() != ".png":
-            raise ConfigError(f"--overlay {overlay}: the overlay is written as PNG (.png)")
-    overlays: set[str] = set()
     if writer_spec.per_input and out_dir is None and len(items) > 1:
         raise ConfigError(
             f"--format {fmt} writes one document per page: give a directory (-o out/) "
             f"for the {len(items)} inputs"
         )
+    where = _Outputs(
+        writer_spec.create(), writer_spec.suffix, output, out_dir, overlay,
+        _overlay_dir(overlay, len(items)), overwrite,
+    )  # fmt: skip
+    failed = _read(items, pipe, where, show)
+    if failed:
+        sys.stderr.write(f"htrkit: {failed} of {len(items)} inputs failed\n")
+        raise typer.Exit(1)
+
+
+def _overrides(**values: object) -> dict[str, object]:
+    """The command line's settings, those given."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _merge_options(settings: dict, key: str, pairs: list[str]) -> None:
+    """``-O`` / ``--segmenter-option`` pairs over the configuration file's ``key`` table."""
+    from htrkit.options import parse_key_values
+
+    if pairs:
+        settings[key] = {**settings.get(key, {}), **parse_key_values(pairs)}
+
+
+def _check_engine(engine: str, jobs: int, address: str | None, collection: bool) -> None:
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine must be local or ray, got {engine!r}")
+    if (jobs > 1 or engine == "ray") and not collection:
+        what = "--engine ray" if engine == "ray" else f"--jobs {jobs}"
+        raise ConfigError(
+            f"{what} reads a collection into a folder: give -o OUT/ (and no --overlay)"
+        )
+    if address and engine != "ray":
+        raise ConfigError("--address is the Ray cluster of --engine ray")
+
+
+def _overlay_dir(overlay: Path | None, count: int) -> Path | None:
+    """The folder of one overlay per input, or None for one PNG file (or none)."""
+    if overlay is None:
+        return None
+    if count > 1 or overlay.is_dir() or not overlay.suffix:
+        folder = _output_dir(overlay if overlay.suffix else Path(str(overlay) + "/"))
+        if folder is None:
+            raise ConfigError(f"--overlay {overlay}: give a directory for several inputs")
+        return folder
+    if overlay.suffix.lower() != ".png":
+        raise ConfigError(f"--overlay {overlay}: the overlay is written as PNG (.png)")
+    return None
+
+
+@dataclass
+class _Outputs:
+    """Where a run without a collection job writes: stdout, one file, or a folder (with
+    ``--overlay``), and the overlays."""
+
+    writer: Any
+    suffix: str
+    output: Path | None
+    out_dir: Path | None
+    overlay: Path | None
+    overlay_dir: Path | None
+    overwrite: bool
+    taken: set[str] = field(default_factory=set)
+    overlays: set[str] = field(default_factory=set)
+    collected: list = field(default_factory=list)
+
+    def add(self, result: Any, image: Any) -> bool:
+        """Write (or keep) one page's result and its overlay; False when that failed."""
+        if self.overlay is not None:
+            target = self.overlay
+            if self.overlay_dir is not None:
+                stem = output_stem(result.source)
+                target = _unique(self.overlay_dir, stem, ".png", self.overlays)
+            if not _draw(image, result, target):
+                return False
+        if self.out_dir is None:
+            self.collected.append(result)
+            return True
+        target = _unique(self.out_dir, output_stem(result.source), self.suffix, self.taken)
+        if target.exists() and not self.overwrite:
+            _report(f"{target}: exists; give --overwrite to replace it")
+            return False
+        atomic_write(target, render(self.writer, result))
+        return True
+
+    def finish(self) -> None:
+        """The kept results as one document, to the output file or stdout."""
+        if self.out_dir is not None:
+            return
+        if self.output is not None:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            buffer = io.StringIO()
+            self.writer.write(self.collected, buffer)
+            atomic_write(self.output, buffer.getvalue())
+        elif self.collected:
+            self.writer.write(self.collected, sys.stdout)
+
+
+def _read(items: list, pipe: Any, where: _Outputs, show: bool) -> int:
+    """Read ``items`` in chunks, reporting failures in input order; the number failed."""
     failed = 0
-    collected = []
-    taken: set[str] = set()
     with progress_bar(len(items), "reading", enabled=show and len(items) > 1) as advance:
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
             good = [i for i in chunk if not isinstance(i, InputError)]
             images: dict[int, Any] = {}  # this chunk's pages, to draw overlays on
-            keep = images.__setitem__ if overlay is not None else None
+            keep = images.__setitem__ if where.overlay is not None else None
             results = iter(pipe.batch(good, errors="collect", progress=advance, loaded=keep))
-            index = -1
             advance(len(chunk) - len(good))
-            for item in chunk:  # report in input order
+            index = -1
+            for item in chunk:
                 if not isinstance(item, InputError):
                     index += 1
                 result = item if isinstance(item, InputError) else next(results)
@@ -241,33 +305,11 @@ def run(
                     failed += 1
                     _report(str(result) if isinstance(result, InputError) else str(result.error))
                     continue
-                if overlay is not None:
-                    target = overlay
-                    if overlay_dir is not None:
-                        target = _unique(overlay_dir, output_stem(result.source), ".png", overlays)
-                    if not _draw(images.pop(index).image, result, target):
-                        failed += 1
-                        continue
-                if out_dir is not None:
-                    target = _unique(out_dir, output_stem(result.source), writer_spec.suffix, taken)
-                    if target.exists() and not overwrite:
-                        failed += 1
-                        _report(f"{target}: exists; give --overwrite to replace it")
-                        continue
-                    atomic_write(target, render(writer, result))
-                else:
-                    collected.append(result)
-    if out_dir is None:
-        if output is not None:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            buffer = io.StringIO()
-            writer.write(collected, buffer)
-            atomic_write(output, buffer.getvalue())
-        elif collected:
-            writer.write(collected, sys.stdout)
-    if failed:
-        sys.stderr.write(f"htrkit: {failed} of {len(items)} inputs failed\n")
-        raise typer.Exit(1)
+                page = images.pop(index).image if where.overlay is not None else None
+                if not where.add(result, page):
+                    failed += 1
+    where.finish()
+    return failed
 
 
 def _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show):
