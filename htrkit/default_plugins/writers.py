@@ -27,7 +27,7 @@ WRITERS = [
     ),
     WriterSpec(
         "page",
-        "htrkit.writers.layout:PageXmlWriter",
+        "htrkit.writers.page:PageXmlWriter",
         "PAGE-XML 2019: region, lines (polygon, baseline), words, text, confidences",
         suffix=".xml",
         per_input=True,
@@ -41,7 +41,7 @@ WRITERS = [
     ),
     WriterSpec(
         "alto",
-        "htrkit.writers.layout:AltoWriter",
+        "htrkit.writers.alto:AltoWriter",
         "ALTO v4: block, lines (polygon, baseline), words, text, confidences",
         suffix=".xml",
         per_input=True,

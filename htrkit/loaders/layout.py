@@ -3,7 +3,7 @@ the lines the file draws, which are read as they are, without segmenting the pag
 
 This is the round trip of eScriptorium and Transkribus: export the segmentation, read it
 with ``htrkit run page.xml -f alto -o out/`` (or ``-f page``), and the same document
-comes back with the text filled in (:mod:`htrkit.writers.layout`), its ids, regions,
+comes back with the text filled in (:mod:`htrkit.writers.filled`), its ids, regions,
 reading order and everything htrkit does not own unchanged. The image is found as the
 dataset readers find it (the file it names, beside the XML or one folder up from a
 ``page``/``alto`` folder), and must lie there (a ``../`` or absolute name elsewhere is

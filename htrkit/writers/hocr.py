@@ -18,7 +18,7 @@ from typing import TextIO
 
 from htrkit._version import __version__
 from htrkit.results import LineResult, Result
-from htrkit.writers.layout import _baseline, _clip, _one, _region_box, _words
+from htrkit.writers import common
 
 XHTML = "http://www.w3.org/1999/xhtml"
 
@@ -30,7 +30,7 @@ class HocrWriter:
         self.options = options
 
     def write(self, results: Sequence[Result], stream: TextIO) -> None:
-        result = _one(results, "hocr")
+        result = common.one_page(results, "hocr")
         if result is None:
             return
         stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
@@ -51,15 +51,15 @@ def _wconf(value: float) -> str:
 
 def _bbox(x0: float, y0: float, x1: float, y1: float, result: Result) -> str:
     return (
-        f"bbox {_clip(x0, result.width)} {_clip(y0, result.height)} "
-        f"{_clip(x1, result.width)} {_clip(y1, result.height)}"
+        f"bbox {common.clip(x0, result.width)} {common.clip(y0, result.height)} "
+        f"{common.clip(x1, result.width)} {common.clip(y1, result.height)}"
     )
 
 
 def _line_baseline(line: LineResult) -> str:
     """hOCR's ``baseline slope offset``: the line through the baseline's ends, its offset
     at the box's left edge measured from the box's bottom (negative: above it)."""
-    (ax, ay), (bx, by) = _baseline(line)[0], _baseline(line)[-1]
+    (ax, ay), (bx, by) = common.baseline(line)[0], common.baseline(line)[-1]
     slope = (by - ay) / (bx - ax) if bx != ax else 0.0
     x0, _, _, y1 = line.bbox
     offset = ay + slope * (x0 - ax) - y1
@@ -86,7 +86,7 @@ def hocr_html(result: Result) -> ET.Element:
     )  # fmt: skip
     if not result.lines:
         return html
-    x0, y0, x1, y1 = _region_box(result)
+    x0, y0, x1, y1 = common.region_box(result)
     area = ET.SubElement(page, q("div"), {"class": "ocr_carea", "id": "block_1",
                                           "title": _bbox(x0, y0, x1, y1, result)})  # fmt: skip
     par = ET.SubElement(area, q("p"), {"class": "ocr_par", "id": "par_1",
@@ -97,7 +97,7 @@ def hocr_html(result: Result) -> ET.Element:
                  f"x_wconf {_wconf(line.confidence)}")  # fmt: skip
         span = ET.SubElement(par, q("span"), {"class": "ocr_line", "id": f"line_{i}",
                                               "title": title})  # fmt: skip
-        for j, (text, wx0, wx1, conf) in enumerate(_words(line), 1):
+        for j, (text, wx0, wx1, conf) in enumerate(common.words(line), 1):
             word = ET.SubElement(
                 span, q("span"),
                 {"class": "ocrx_word", "id": f"word_{i}_{j}",
