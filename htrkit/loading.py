@@ -1,17 +1,19 @@
 """What a pipeline runs, found from what it is given: the recogniser (a model file, an
 ONNX file or an installed model's name, on a device and a backend), the decoding and the
-confidence floor its model names, and the loader for an input file."""
+confidence floor its model names, the loader for an input file, and the inputs that
+command-line arguments (files, folders, globs, multi-page files) stand for."""
 
 from __future__ import annotations
 
+import glob
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from htrkit.errors import ConfigError, ModelError
+from htrkit.errors import ConfigError, InputError, ModelError
 from htrkit.modelfile import is_model_path
 from htrkit.plugins import registry
 from htrkit.recognizer import LineReader, Recognizer
@@ -132,6 +134,56 @@ def loader_for(path: Path) -> Any:
         if suffix in spec.suffixes:
             return spec.create()
     return loaders.create("image")
+
+
+def folder_suffixes() -> list[str]:
+    """The suffixes of the files a folder given as input is read for: every registered
+    loader's but ``.xml`` (a folder's XML files are the layouts of its images, not inputs
+    of their own: name them, or a glob, to read along their lines)."""
+    return sorted({s for spec in registry("loader") for s in spec.suffixes} - {".xml"})
+
+
+def expand_inputs(patterns: list[str], suffixes: list[str]) -> Iterator[str | InputError]:
+    """Files for each argument: a file as is, a directory's files (recursively) with a
+    readable suffix, or a glob's matches. Problems come back as :class:`InputError` items,
+    so that the other inputs still run."""
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+            )
+            if not found:
+                yield InputError(
+                    f"{pattern}: no images found in directory (looked for {', '.join(suffixes)})"
+                )
+            yield from (str(p) for p in found)
+        elif not path.exists() and glob.has_magic(pattern):
+            matches = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            if not matches:
+                yield InputError(f"{pattern}: no files match")
+            yield from matches
+        else:
+            yield pattern  # a file, or a missing path the loader reports
+
+
+def expand_pages(items: Iterator[str | InputError], loader: object = None):
+    """Each input as the inputs it stands for: a multi-page file (a PDF) whose loader has
+    ``sources(path)`` becomes one input per page; problems become :class:`InputError`
+    items."""
+    for item in items:
+        if isinstance(item, InputError) or not Path(item).is_file():
+            yield item
+            continue
+        chosen = loader if loader is not None else loader_for(Path(item))
+        sources = getattr(chosen, "sources", None)
+        if sources is None:
+            yield item
+            continue
+        try:
+            yield from sources(Path(item))
+        except InputError as exc:
+            yield exc
 
 
 def _device(device: str) -> str:

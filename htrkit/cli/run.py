@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import glob
 import io
 import os
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -147,6 +145,7 @@ def run(
     Exit status: 0 when every input was read, 1 when some failed (each failure is reported
     on stderr and the others still finish), 2 for bad usage.
     """
+    from htrkit.loading import expand_inputs, expand_pages, folder_suffixes
     from htrkit.pipeline import Pipeline, read_config
     from htrkit.plugins import registry
 
@@ -175,10 +174,7 @@ def run(
         connect(address, jobs)  # before the model's runtime starts its threads
     pipe = Pipeline(**settings)
 
-    # a folder's XML files are the layouts of its images, not inputs of their own: name
-    # them (or a glob) to read along their lines
-    suffixes = sorted({s for spec in registry("loader") for s in spec.suffixes} - {".xml"})
-    items = list(expand_pages(expand_inputs(inputs, suffixes), pipe.loader))
+    items = list(expand_pages(expand_inputs(inputs, folder_suffixes()), pipe.loader))
     show = sys.stderr.isatty() if progress is None else progress
     if out_dir is not None and overlay is None:
         _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show)
@@ -359,51 +355,6 @@ def _preprocess_steps(names: list[str], pairs: list[str]) -> list[dict]:
         for step in chosen:
             step["options"][key] = value
     return steps
-
-
-def expand_inputs(patterns: list[str], suffixes: list[str]) -> Iterator[str | InputError]:
-    """Files for each argument: a file as is, a directory's files (recursively) with a
-    readable suffix, or a glob's matches. Problems come back as :class:`InputError` items,
-    so that the other inputs still run."""
-    for pattern in patterns:
-        path = Path(pattern)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
-            )
-            if not found:
-                yield InputError(
-                    f"{pattern}: no images found in directory (looked for {', '.join(suffixes)})"
-                )
-            yield from (str(p) for p in found)
-        elif not path.exists() and glob.has_magic(pattern):
-            matches = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
-            if not matches:
-                yield InputError(f"{pattern}: no files match")
-            yield from matches
-        else:
-            yield pattern  # a file, or a missing path the loader reports
-
-
-def expand_pages(items: Iterator[str | InputError], loader: object = None):
-    """Each input as the inputs it stands for: a multi-page file (a PDF) whose loader has
-    ``sources(path)`` becomes one input per page; problems become :class:`InputError`
-    items."""
-    from htrkit.loading import loader_for
-
-    for item in items:
-        if isinstance(item, InputError) or not Path(item).is_file():
-            yield item
-            continue
-        chosen = loader if loader is not None else loader_for(Path(item))
-        sources = getattr(chosen, "sources", None)
-        if sources is None:
-            yield item
-            continue
-        try:
-            yield from sources(Path(item))
-        except InputError as exc:
-            yield exc
 
 
 def _output_dir(output: Path | None) -> Path | None:
