@@ -27,6 +27,9 @@ def config(tmp_path, data, out="run", *extra):
             "train.lr=0.003",
             "train.warmup_steps=20",
             "train.threads=2",
+            # bitwise-exact resumes and worker counts are CPU guarantees (GPU kernels are
+            # not deterministic): on a machine with a GPU, "auto" would pick it
+            'train.device="cpu"',
             *extra,
         ],
     )
@@ -131,7 +134,7 @@ def test_ddp_two_processes(tmp_path, words):
     toml = tmp_path / "train.toml"
     toml.write_text(
         f'[[data.train]]\npath = "{small}"\nformat = "gt-pairs"\n'
-        f'[train]\noutput = "{tmp_path / "ddp"}"\nepochs = 1\nbatch_size = 8\n'
+        f'[train]\noutput = "{tmp_path / "ddp"}"\nepochs = 1\nbatch_size = 8\ndevice = "cpu"\n'
     )
     out = run_cli("train", toml, "--nproc", "2", timeout=600)
     assert out.returncode == 0, out.stderr
@@ -266,6 +269,48 @@ def test_data_loader_workers_give_the_same_weights(tmp_path):
         assert np.array_equal(a[key].numpy(), b[key].numpy()), key
 
 
+def test_fork_server_workers_give_the_batches_of_the_process(tmp_path):
+    """On a GPU, DataLoader workers start from a fork server (a forked worker inherits
+    the trainer's CUDA tensors and dies freeing one): the dataset travels to them pickled,
+    LMDB store and augmenter included, and they give the batches collated in-process."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    from htrkit.training.dataset import collate
+    from htrkit.training.loop import Trainer, _forkserver
+
+    small = write_word_dataset(tmp_path / "small", 60, seed=8)
+    cfg = config(tmp_path, small, "x", f'data.cache="{tmp_path / "c.lmdb"}"', "train.epochs=1")
+    trainer = Trainer(cfg, log=lambda m: None)
+    run = trainer._start()
+    run.train_set.epoch = 1
+    batches = trainer._epoch_batches(1)[:4]
+    here = [collate([run.train_set[i] for i in batch]) for batch in batches]
+    loader = DataLoader(run.train_set, batch_sampler=batches, collate_fn=collate,
+                        num_workers=2, multiprocessing_context=_forkserver())  # fmt: skip
+    there = list(loader)
+    assert len(there) == len(here) >= 2
+    for a, b in zip(here, there):
+        assert a.keys() == b.keys()
+        for key in a:
+            if isinstance(a[key], torch.Tensor):
+                assert torch.equal(a[key], b[key]), key
+            else:
+                assert a[key] == b[key], key
+
+
+def test_ddp_on_gpus_needs_a_gpu_per_process():
+    from htrkit.training.distributed import check_gpus
+
+    check_gpus("cpu", world=4, gpus=0)
+    check_gpus("cuda", world=2, gpus=2)
+    check_gpus("auto", world=2, gpus=0)  # auto: on CPUs with gloo
+    with pytest.raises(ConfigError, match="--nproc 2 .* 1 GPU.*one GPU per process"):
+        check_gpus("cuda", world=2, gpus=1)
+    with pytest.raises(ConfigError, match="--nproc 3 .* 2 GPUs"):
+        check_gpus("auto", world=3, gpus=2)
+
+
 def test_device_and_precision_are_checked(tmp_path):
     import torch
 
@@ -298,7 +343,9 @@ def test_cuda_training_and_resume(tmp_path, precision):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
     small = write_word_dataset(tmp_path / "small", 200, seed=3)
-    extra = ('train.device="cuda"', f'train.precision="{precision}"', "train.epochs=2")
+    # DataLoader workers too: each epoch's start after a validation on the GPU
+    extra = ('train.device="cuda"', f'train.precision="{precision}"', "train.epochs=2",
+             "train.num_workers=2")  # fmt: skip
     logs: list[str] = []
     whole = Trainer(config(tmp_path, small, "a", *extra), log=logs.append).fit()
     assert any(f"device: cuda:0, precision {precision}" in m for m in logs)

@@ -10,6 +10,7 @@ import os
 import socket
 from typing import Any
 
+from htrkit.errors import ConfigError
 from htrkit.training.config import TrainConfig
 
 
@@ -33,6 +34,21 @@ def _worker(
         results.put(summary)
 
 
+def check_gpus(device: str, world: int, gpus: int) -> None:
+    """Refuse a run of ``world`` processes on fewer GPUs: nccl needs one GPU per process
+    (``device = "auto"`` trains on the CPUs, with gloo, when there is no GPU at all).
+
+    :raises ConfigError: too few GPUs for the processes.
+    """
+    on_gpu = device == "cuda" or (device == "auto" and gpus > 0)
+    if on_gpu and world > gpus:
+        raise ConfigError(
+            f"--nproc {world} on {gpus} GPU{'s' if gpus != 1 else ''}: DDP on GPUs (nccl) "
+            f"needs one GPU per process; use --nproc {max(gpus, 1)}, or [train] device = "
+            "'cpu' for processes on the CPUs"
+        )
+
+
 def run_rank(
     rank: int, world: int, config: TrainConfig, resume: bool, progress: bool = False
 ) -> dict[str, Any]:
@@ -54,11 +70,15 @@ def run_rank(
 
 def train_distributed(config: TrainConfig, nproc: int, resume: bool) -> dict[str, Any]:
     """Train with ``nproc`` local processes; returns rank 0's summary."""
+    import torch
     import torch.multiprocessing as mp
 
     if under_torchrun():
         rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+        local = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+        check_gpus(config.train.device, local, torch.cuda.device_count())
         return run_rank(rank, world, config, resume, progress=rank == 0)
+    check_gpus(config.train.device, nproc, torch.cuda.device_count())
     ctx = mp.get_context("spawn")
     results = ctx.SimpleQueue()
     mp.start_processes(
