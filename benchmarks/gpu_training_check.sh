@@ -25,13 +25,14 @@ timeout -s INT 150 python3 -m pytest -p no:cacheprovider -v -n 4 tests/test_trai
 
 recipe=examples/recipes/accurate-line.toml
 speed() {  # precisions, batch sizes, workers, JSON name
-    timeout 80 python3 benchmarks/training_speed.py measure "$recipe" --lines runs/speed-lines \
+    timeout 120 python3 benchmarks/training_speed.py measure "$recipe" --lines runs/speed-lines \
         --init accurate --device cuda --precisions $1 --batch-sizes $2 --workers $3 \
-        --warmup 8 --steps 30 --json "$out/$4" 2>&1 | tee -a "$out/speed.log"
+        --warmup 40 --steps 60 --json "$out/$4" 2>&1 | tee -a "$out/speed.log"
 }
 if [ "${2:-}" != "--no-speed" ]; then
-    speed bf16 "16 64 128" 8 training-speed-bf16.json
-    speed "bf16 fp32" 64 "0 8" training-speed-workers.json
+    speed "bf16 fp32" 64 8 training-speed-h200-precision.json
+    speed bf16 "32 128" 8 training-speed-h200-batch.json
+    speed bf16 64 "0 4" training-speed-h200-workers.json
 fi
 
 timeout 140 python3 benchmarks/training_speed.py train "$recipe" --lines runs/speed-lines \
