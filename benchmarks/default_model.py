@@ -98,9 +98,13 @@ def shown(cmd: list[str]) -> str:
     return " ".join(shlex.quote(c) for c in cmd)
 
 
-def accuracy(model: str, decoders: list[str], only: list[str] | None) -> list[dict]:
+def accuracy(
+    model: str, decoders: list[str], only: list[str] | None, straighten: bool = True
+) -> list[dict]:
     rows = []
     for name, path, fmt, options, fraction, seed, split in validation_sets(RECIPE, only):
+        if not straighten and fmt in ("alto", "page"):
+            options = [*options, "straighten=false"]  # lines cut from their boxes as they are
         for decoder in decoders:
             cmd = eval_command(model, path, fmt, options, fraction, seed, split, decoder)
             start = time.perf_counter()
@@ -243,6 +247,12 @@ def main() -> None:
     parser.add_argument("--no-accuracy", action="store_true")
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--tesseract", action="store_true", help="also time Tesseract")
+    parser.add_argument(
+        "--no-straighten",
+        action="store_true",
+        help="cut page lines from their boxes without straightening them along their "
+        "baselines (the page readers' straighten=false), as htrkit did before 2026-12-04",
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument(
         "--update-card",
@@ -261,7 +271,9 @@ def main() -> None:
         "threads": args.threads,
     }
     if not args.no_accuracy:
-        results["accuracy"] = accuracy(args.model, args.decoders, args.sets)
+        results["accuracy"] = accuracy(
+            args.model, args.decoders, args.sets, straighten=not args.no_straighten
+        )
     if not args.no_speed:
         speed(results, args)
     if args.json:

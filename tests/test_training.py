@@ -4,6 +4,7 @@ the LMDB cache, fine-tuning with a larger alphabet, and evaluation of a dataset.
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -159,6 +160,20 @@ def test_cache_fine_tune_and_eval(tmp_path, words):
     )
     with pytest.raises(ConfigError, match="cache was built with other preprocess"):
         Trainer(other, log=lambda m: None).load_data()
+    # nor a cache of lines cut before they were straightened along their baselines
+    import lmdb
+
+    old_cache = tmp_path / "old.lmdb"
+    shutil.copy(tmp_path / "c.lmdb", old_cache)
+    env = lmdb.open(str(old_cache), subdir=False, lock=False)
+    with env.begin(write=True) as txn:
+        meta = json.loads(txn.get(b"__meta__"))
+        del meta["crop"]
+        txn.put(b"__meta__", json.dumps(meta).encode())
+    env.close()
+    stale = config(tmp_path, base, "x", f'data.cache="{old_cache}"')
+    with pytest.raises(ConfigError, match="old.lmdb: cache holds lines cut by an older htrkit"):
+        Trainer(stale, log=lambda m: None).load_data()
 
     more = write_word_dataset(tmp_path / "more", 120, seed=6, chars="abcxyz")
     tuned = config(

@@ -137,13 +137,14 @@ def find_image(xml: Path, name: str) -> Path | None:
     return None
 
 
-def crop(image: Any, line: LineRegion) -> Any:
-    """The line's bounding box, outside its polygon painted white, as its own array (no
-    view into the page, so the page can be freed)."""
+def crop(image: Any, line: LineRegion, straighten: bool = True) -> Any:
+    """The line's bounding box, outside its polygon painted white and straightened along
+    its baseline (:func:`htrkit.geometry.crop_line`), as its own array (no view into the
+    page, so the page can be freed)."""
     from htrkit.geometry import crop_line
 
     # ground truth past the page is annotation slop: clipped, as the training cache has it
-    out = crop_line(image, line, pad=False)
+    out = crop_line(image, line, pad=False, straighten=straighten)
     return out.copy() if out.base is not None else out
 
 
@@ -278,7 +279,7 @@ class LayoutReader(ABC):
         image = page.image
         sample_base = xml.relative_to(base).as_posix()
         for line in page.lines:
-            cut = crop(image, line)
+            cut = crop(image, line, self.options.straighten)
             if cut.size == 0:
                 h, w = image.shape[:2]
                 bad(

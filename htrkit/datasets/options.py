@@ -48,6 +48,11 @@ class PageOptions:
         "read page images outside the dataset folder (an absolute or '../' fileName); "
         "refused by default",
     )
+    straighten: bool = option(
+        True,
+        "straighten each line along its baseline where the writing climbs "
+        "(htrkit.geometry.straighten_line); false cuts each line from its box as it is",
+    )
 
     def __post_init__(self) -> None:
         _check_regex("document_pattern", self.document_pattern)

@@ -51,6 +51,9 @@ def read_records(
 # -- LMDB cache ------------------------------------------------------------------------
 
 META_KEY = b"__meta__"
+#: how the lines of pages were cut: straightened along their baselines; a cache without
+#: this mark (written before 2026-12-04) holds lines cut from their bare boxes
+CROP = "baseline-straightened"
 
 
 def write_cache(path: Path, records: Iterable[LineRecord], meta: dict[str, Any]) -> int:
@@ -248,6 +251,9 @@ def _cache_meta(c: Any, steps: list[dict[str, Any]]) -> dict[str, Any]:
         "preprocess": steps,
         "train": [asdict(s) for s in c.data.train],
         "val": [asdict(s) for s in c.data.val],
+        # how lines are cut out of pages (htrkit.geometry.crop_line): a cache of lines cut
+        # another way is refused, not mixed with them
+        "crop": CROP,
     }
 
 
@@ -271,6 +277,11 @@ def _open_cache(c: Any, steps: list[dict[str, Any]], path: Path) -> LmdbStore:
     """The cache at ``path``, refused when it was built with other settings."""
     meta = _cache_meta(c, steps)
     store = LmdbStore(path)
+    if store.meta.get("crop") != CROP:
+        raise ConfigError(
+            f"{path}: cache holds lines cut by an older htrkit (not straightened along "
+            "their baselines); delete it to write it again"
+        )
     for key in ("preprocess", "train", "val"):
         if store.meta.get(key) != json.loads(json.dumps(meta[key])):
             raise ConfigError(
