@@ -53,19 +53,14 @@ def data_overrides(lines: Path) -> list[str]:
 def export(args: argparse.Namespace) -> None:
     import cv2
 
-    from htrkit.modelfile import read_config
-    from htrkit.preprocess.chain import standard_steps
     from htrkit.training.cache import load_lines
     from htrkit.training.config import load_config
-    from htrkit.training.model import init_path
+    from htrkit.training.model import preprocess_steps
 
     config = load_config(args.recipe, args.override)
     if not config.data.cache:
         sys.exit(f"{args.recipe}: export reads a recipe's line cache; it names none")
-    steps = standard_steps(config.model.preprocess, config.model.input_height)
-    if config.model.init:
-        steps = read_config(init_path(config)).preprocess
-    lines = load_lines(config, steps, build=False, log=print)
+    lines = load_lines(config, preprocess_steps(config), build=False, log=print)
     out = args.out
     (out / "images").mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)

@@ -24,15 +24,13 @@ from htrkit._version import __version__
 from htrkit.alphabet import Alphabet
 from htrkit.atomic import remove_partials
 from htrkit.errors import ConfigError
-from htrkit.modelfile import read_config
-from htrkit.preprocess.chain import standard_steps
 from htrkit.recognizer import Recognizer
 from htrkit.training.cache import load_lines
 from htrkit.training.checkpoint import TrainState, check_resumable
 from htrkit.training.config import TrainConfig
 from htrkit.training.dataset import LineDataset, collate
 from htrkit.training.history import write_history
-from htrkit.training.model import build_recognizer, init_path
+from htrkit.training.model import build_recognizer, preprocess_steps
 from htrkit.training.progress import EpochBar, NoBar
 from htrkit.training.sampler import epoch_batches
 from htrkit.training.schedule import LRSchedule
@@ -94,9 +92,7 @@ class Trainer:
 
     def load_data(self) -> None:
         c = self.config
-        self.steps = standard_steps(c.model.preprocess, c.model.input_height)
-        if c.model.init:
-            self.steps = read_config(init_path(c)).preprocess
+        self.steps = preprocess_steps(c)
         lines = load_lines(c, self.steps, build=self.rank == 0, log=self.log, wait=self._barrier)
         self.store, self.train_idx, self.val_idx = lines.store, lines.train, lines.val
         self.report = lines.report

@@ -35,6 +35,17 @@ def init_path(config: TrainConfig) -> Path:
     return path
 
 
+def preprocess_steps(config: TrainConfig) -> list[dict[str, Any]]:
+    """The preprocessing a configuration trains with: its starting model's (``[model]
+    init``), which a fine-tune must keep, else the recipe's own for its input height."""
+    from htrkit.modelfile import read_config
+    from htrkit.preprocess.chain import standard_steps
+
+    if config.model.init:
+        return read_config(init_path(config)).preprocess
+    return standard_steps(config.model.preprocess, config.model.input_height)
+
+
 def build_recognizer(
     config: TrainConfig,
     steps: list[dict[str, Any]],
