@@ -83,14 +83,22 @@ class LineReader(ABC):
         network's input (the training cache)."""
         checked = [(self._check(im), to_input or _identity) for im, to_input in inputs]
         order = sorted(range(len(checked)), key=lambda i: checked[i][0].shape[1])
+        chunks = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        found = self.log_probs_batches([[checked[i][0] for i in c] for c in chunks], bf16=bf16)
         out: list[LineReading | None] = [None] * len(checked)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            for i, lp in zip(chunk, self.log_probs([checked[i][0] for i in chunk], bf16=bf16)):
+        for chunk, log_probs in zip(chunks, found):
+            for i, lp in zip(chunk, log_probs):
                 image, to_input = checked[i]
                 px = image.shape[1] / max(lp.shape[0], 1)  # network-input pixels per frame
                 out[i] = LineReading(lp, _frames_to_x(to_input, px))
         return out  # type: ignore[return-value]
+
+    def log_probs_batches(
+        self, batches: Sequence[Sequence[np.ndarray]], *, bf16: bool = False
+    ) -> list[list[np.ndarray]]:
+        """:meth:`log_probs` of each batch, in order (one after the other here; a backend
+        may run them side by side)."""
+        return [self.log_probs(batch, bf16=bf16) for batch in batches]
 
     @abstractmethod
     def log_probs(self, images: Sequence[np.ndarray], *, bf16: bool = False) -> list[np.ndarray]:

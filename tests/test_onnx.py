@@ -145,6 +145,36 @@ def test_backends_agree_on_real_lines():
     assert torch_pipe(EXAMPLES / "handwritten.png").text == "Handwriting is easy to read for htrkit"
 
 
+def test_batches_run_side_by_side_read_as_one_after_the_other():
+    """onnxruntime reads a batch in runs of a few lines; threads=2 makes two runs at a time
+    (the widest first): every line's log-probabilities are exactly those of one thread."""
+    from htrkit.onnxmodel import RUN_LINES, OnnxRecognizer
+
+    images = [im for _, im in _real_lines()]
+    while len(images) <= 2 * RUN_LINES:  # without ../shared: shorter cuts of the examples
+        images += [im[:, : max(16, im.shape[1] * 2 // 3)] for im in images]
+    one = OnnxRecognizer.load(MODELS / "default.onnx", threads=1)
+    two = OnnxRecognizer.load(MODELS / "default.onnx", threads=2)
+    a = one.read(images, batch_size=8)
+    b = two.read(images, batch_size=8)
+    assert one._executor is None and two._executor is not None  # it did run side by side
+    assert len(a) == len(b) == len(images) > RUN_LINES
+    for x, y in zip(a, b):
+        assert np.array_equal(x.log_probs, y.log_probs)
+        assert np.array_equal(x.frames_to_x([0, 3, 7]), y.frames_to_x([0, 3, 7]))
+
+
+def test_masks_are_products_in_the_exported_graph():
+    """Padded columns are zeroed by a product, which keeps onnxruntime's blocked layout
+    between convolutions (a Where cost the default network 1.12x): none is left in the
+    backbone of the bundled default model."""
+    onnx = pytest.importorskip("onnx")
+    graph = onnx.load(str(MODELS / "default.onnx")).graph
+    wheres = [n.name for n in graph.node if n.op_type == "Where" and "/blocks" in n.name]
+    muls = [n.name for n in graph.node if n.op_type == "Mul" and "/blocks" in n.name]
+    assert not wheres and muls
+
+
 def test_auto_picks_onnx_for_bundled_models_and_torch_without_an_onnx_form(tmp_path):
     from htrkit.pipeline import Pipeline
 

@@ -25,11 +25,16 @@ def out_width(layer: nn.Module, widths: torch.Tensor) -> torch.Tensor:
 
 
 def zero_right(f: torch.Tensor, widths: torch.Tensor | None) -> torch.Tensor:
-    """``f`` (``[B, C, H, W]``) with the columns at and past each item's width zeroed."""
+    """``f`` (``[B, C, H, W]``) with the columns at and past each item's width zeroed.
+
+    A product with a 0/1 mask, not ``masked_fill``: the values are the same, and in the
+    ONNX export the ``Mul`` keeps onnxruntime's blocked-channel layout between convolutions
+    where a ``Where`` broke it (reordering around every mask): the default model's network
+    ran 1.12x as fast on one thread (docs/collections.md)."""
     if widths is None:
         return f
-    pad = torch.arange(f.shape[-1], device=f.device) >= widths[:, None]
-    return f.masked_fill(pad[:, None, None, :], 0.0)
+    keep = torch.arange(f.shape[-1], device=f.device) < widths[:, None]
+    return f * keep[:, None, None, :].to(f.dtype)
 
 
 def run_masked(cnn: nn.Module, x: torch.Tensor, widths: torch.Tensor | None) -> torch.Tensor:
