@@ -94,7 +94,11 @@ class Segmenter(Protocol):
 
     def segment(self, image: np.ndarray) -> list[LineRegion]:
         """Lines in reading order, in the image's pixel coordinates, each inside the page;
-        a page without writing gives an empty list."""
+        a page without writing gives an empty list.
+
+        A segmenter that runs threads of its own may also have ``limit_threads(n)``: the
+        pipeline calls it with its ``threads`` (when not 0), so that the worker processes
+        of a collection job (``--jobs``) do not run more threads than there are cores."""
         ...
 
 

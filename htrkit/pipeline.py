@@ -72,8 +72,9 @@ class Pipeline:
     :param backend: what runs the network: ``"torch"``, ``"onnx"`` (onnxruntime, the extra
         ``htrkit[onnx]``) or ``"auto"``: onnx on the CPU when it is installed and the model
         has an ONNX form (the bundled ones do; :func:`load_recognizer`).
-    :param threads: the onnx backend's threads, and the threads that decode a batch's lines
-        at once (0: one per core).
+    :param threads: the onnx backend's threads (runs of a few lines side by side), the
+        threads that decode a batch's lines at once, and a segmenter's own threads where it
+        has ``limit_threads`` (0: one per core).
     :param lang: the language the decoder's language model and lexicon are for: ``en``,
         ``fr``, ``de``, ``mixed`` (the ``default`` ones, built from all the training text),
         or ``auto``, per page: the language whose character model explains the page's
@@ -121,6 +122,9 @@ class Pipeline:
         self.segmenter_name = registry("segmenter").get(segmenter).name
         self.segmenter_options = registry("segmenter").get(segmenter).validate(segmenter_options)
         self.segmenter = registry("segmenter").create(segmenter, self.segmenter_options)
+        limit = getattr(self.segmenter, "limit_threads", None)
+        if threads and callable(limit):  # its own threads within the pipeline's
+            limit(threads)
         if not isinstance(replace_preprocess, bool):
             raise ConfigError(
                 f"replace_preprocess must be true or false, got {replace_preprocess!r}"

@@ -104,6 +104,28 @@ def test_two_jobs_write_what_one_job_writes(tmp_path):
     assert len(_outputs(tmp_path / "one")) == 8
 
 
+def test_a_worker_keeps_to_its_share_of_the_cores(monkeypatch):
+    """A --jobs worker with one core's share runs one thread everywhere: the network, the
+    decoding, the page segmenter's network and OpenCV (more oversubscribed two cores and
+    held --jobs 2 to the speed of --jobs 1, docs/collections.md)."""
+    cv2 = pytest.importorskip("cv2")
+    from htrkit import jobs
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = cv2.getNumThreads()
+    try:
+        jobs._start_worker({"model": "default"}, "txt", 1)
+        pipe = jobs._WORKER["pipe"]
+        assert cv2.getNumThreads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
+        assert pipe._decoding.threads == 1
+        if pipe.recognizer.backend == "onnx":
+            assert pipe.recognizer.threads == 1
+            assert pipe.segmenter.page.onnx.threads == 1
+    finally:
+        cv2.setNumThreads(before)
+        jobs._WORKER.clear()
+
+
 def test_a_killed_job_resumed_writes_what_an_uninterrupted_one_writes(tmp_path):
     inputs = _inputs(tmp_path / "in", 60)
     whole = tmp_path / "whole"

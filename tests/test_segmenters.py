@@ -144,6 +144,21 @@ def test_auto_reads_lines_whole_and_pages_by_lines():
     assert len(auto.segment(word)) == 1
 
 
+def test_a_pipeline_limits_the_page_segmenters_threads():
+    """In a --jobs worker (threads=1) the page segmenter's onnxruntime session runs on one
+    thread, not one per core each; the lines are the same."""
+    pytest.importorskip("onnxruntime")
+    from htrkit import Pipeline
+
+    page, _ = render_page()
+    free, held = AutoSegmenter(), Pipeline(threads=1).segmenter
+    assert free.segment(page) == held.segment(page)
+    assert free.page.onnx.threads == 0 and held.page.onnx.threads == 1
+    assert held.page.onnx.session.get_session_options().intra_op_num_threads == 1
+    held.limit_threads(2)  # once loaded, the session is made again
+    assert held.page.onnx.threads == 2
+
+
 def test_pipeline_reads_a_page_line_by_line(model_path):
     from htrkit import Pipeline
 

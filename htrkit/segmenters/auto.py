@@ -21,6 +21,7 @@ class AutoSegmenter:
         self.options = options or AutoOptions()
         self.whole = WholeImageSegmenter(WholeImageOptions(self.options.trim, self.options.margin))
         self._page: LearnedSegmenter | None = None
+        self._threads = 0
 
     @property
     def page(self) -> LearnedSegmenter:
@@ -28,7 +29,15 @@ class AutoSegmenter:
         reads lines never loads it)."""
         if self._page is None:
             self._page = LearnedSegmenter(LearnedOptions())
+            if self._threads:
+                self._page.limit_threads(self._threads)
         return self._page
+
+    def limit_threads(self, threads: int) -> None:
+        """The page segmenter's threads (see :class:`LearnedSegmenter`)."""
+        self._threads = threads
+        if self._page is not None:
+            self._page.limit_threads(threads)
 
     def is_line(self, image: np.ndarray) -> bool:
         h, w = image.shape[:2]

@@ -36,6 +36,7 @@ class LearnedSegmenter:
         if not where.is_file():
             raise InputError(f"segmenter model {o.model!r}: no such file")
         self.config = read_config(where)
+        self._where = where
         # onnxruntime where the model has an export beside it (the bundled one does): the
         # same probabilities within 1e-5, and no torch to import
         self.onnx = onnx_form(where) if o.backend != "torch" else None
@@ -45,6 +46,13 @@ class LearnedSegmenter:
                 f"{where}) or no onnxruntime"
             )
         self.net = None if self.onnx is not None else load_model(where)[0]
+
+    def limit_threads(self, threads: int) -> None:
+        """Run the network on ``threads`` threads: onnxruntime's session is made again
+        with that many (in a ``--jobs`` worker, one per core otherwise oversubscribed the
+        cores: measured in docs/collections.md)."""
+        if self.onnx is not None and self.onnx.threads != threads:
+            self.onnx = onnx_form(self._where, threads)
 
     def probabilities(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Inside-line and baseline probabilities at the working scale, and the scale."""

@@ -157,11 +157,15 @@ ONNX_FORMAT = "htrkit-segmenter-onnx"
 class _OnnxNet:
     """The segmenter's ONNX export run by onnxruntime: probabilities for a page array."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, threads: int = 0):
         import onnxruntime as ort
 
+        self.threads = threads
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        if threads:  # else onnxruntime's default, one per core
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
         try:
             self.session = ort.InferenceSession(str(path), options,
                                                 providers=["CPUExecutionProvider"])  # fmt: skip
@@ -173,15 +177,16 @@ class _OnnxNet:
         return self.session.run(None, {"page": x[None, None].astype(np.float32)})[0][0]
 
 
-def onnx_form(path: Path) -> _OnnxNet | None:
-    """The ``.onnx`` beside a segmenter model, when it was exported from these weights."""
+def onnx_form(path: Path, threads: int = 0) -> _OnnxNet | None:
+    """The ``.onnx`` beside a segmenter model, when it was exported from these weights;
+    ``threads``: onnxruntime's threads (0: one per core)."""
     from htrkit.cache import sha256
     from htrkit.onnxmodel import available
 
     sibling = path.with_suffix(".onnx")
     if not (available() and sibling.is_file()):
         return None
-    net = _OnnxNet(sibling)
+    net = _OnnxNet(sibling, threads)
     if net.meta.get("format") != ONNX_FORMAT or net.meta.get("htrkit.source_sha256") != sha256(
         path
     ):
