@@ -10,23 +10,28 @@ excluded: ``default_model.htrkit_speed``) with
 
 - torch fp32 and torch bf16 (``torch.autocast``; ``torch.set_num_threads(--threads)``),
 - onnxruntime fp32 (the bundled ``default.onnx``) and int8 (``htrkit model export --int8``,
-  dynamic quantisation, exported into a temporary folder), ``--threads`` intra-op threads,
+  dynamic quantisation, exported into a temporary folder), runs of a few lines made
+  ``--threads`` at a time (``OnnxRecognizer.log_probs_batches``),
 - Tesseract (``--psm 7``, LSTM, ``-l eng+fra+deu``, one process per line, ``--threads`` at
   once) as the reference, when ``--tesseract`` and it is installed.
 
 Pages: ``--pages`` page images of the validation splits (Copiste, Poilus, then the others)
 are copied into a folder and read with ``htrkit run PAGES/ -o OUT/`` as a user would, with
 ``--jobs 1``, ``--jobs 2`` and ``--engine ray --jobs 2``: wall time of the whole command
-(start-up and model loading included), and a check that the three folders hold the same
-bytes.
+(start-up and model loading included), and a check that the folders hold the same
+bytes. ``--jobs 1`` also runs held to one core (``sched_setaffinity``): ``--jobs 2`` over
+that is how far the work spreads over processes, where ``--jobs 2`` over ``--jobs 1`` on
+both cores also holds what one job already does on two threads.
 
-Run it on a quiet machine: every figure is a wall-clock time.
+Run it on a quiet machine: every figure is a wall-clock time (each reader's lines/s the
+fastest of three passes, the pages/s of one run each).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -40,13 +45,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from default_model import htrkit_speed, speed_lines, tesseract_speed  # noqa: E402
 
 
-def read_lines(reader, lines, threads: int, bf16: bool = False) -> dict:
-    """``htrkit_speed`` (the default model benchmark's timing) with this reader; ``bf16``
-    runs a torch reader under bf16 autocast."""
+def read_lines(reader, lines, threads: int, bf16: bool = False, repeat: int = 3) -> dict:
+    """``htrkit_speed`` (the default model benchmark's timing, the fastest of ``repeat``
+    passes) with this reader; ``bf16`` runs a torch reader under bf16 autocast."""
     if bf16:
         original = reader.log_probs
         reader.log_probs = lambda images, bf16=False: original(images, bf16=True)
-    return htrkit_speed(reader, lines, threads)
+    return htrkit_speed(reader, lines, threads, repeat)
 
 
 def backends(n: int, threads: int, tesseract: bool) -> dict:
@@ -108,15 +113,20 @@ def pages(n: int, ray: bool) -> dict:
         folder.mkdir()
         for i, image in enumerate(chosen):
             cv2.imwrite(str(folder / f"{i:03d}.png"), image)
-        runs = [("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"])]
+        runs = [("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"]),
+                ("--jobs 1, one core", ["--jobs", "1"])]  # fmt: skip
         if ray:
             runs.append(("--engine ray --jobs 2", ["--engine", "ray", "--jobs", "2"]))
         texts = {}
         for name, extra in runs:
-            target = Path(tmp) / name.replace(" ", "").replace("-", "")
+            target = Path(tmp) / "".join(c for c in name if c.isalnum())
             cmd = [sys.executable, "-m", "htrkit", "run", str(folder), "-o", f"{target}/", *extra]
             start = time.perf_counter()
-            done = subprocess.run(cmd, capture_output=True, text=True)
+            pin = None
+            if name.endswith("one core"):
+                core = min(os.sched_getaffinity(0))
+                pin = lambda core=core: os.sched_setaffinity(0, {core})  # noqa: E731
+            done = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=pin)
             seconds = time.perf_counter() - start
             if done.returncode:
                 raise SystemExit(f"{' '.join(cmd)} failed: {done.stderr[-2000:]}")
@@ -146,9 +156,8 @@ def main() -> None:
         results["pages"] = pages(args.pages, not args.no_ray)
     base = results["lines"]["torch fp32"]["lines_per_s"]
     tess = results["lines"].get("Tesseract", {}).get("lines_per_s")
-    print(
-        f"| reader ({args.lines} validation lines) | lines/s | x torch fp32 | x Tesseract | CER |"
-    )
+    n = results["lines"]["torch fp32"]["lines"]
+    print(f"| reader ({n} validation lines) | lines/s | x torch fp32 | x Tesseract | CER |")
     print("|---|---|---|---|---|")
     for name, r in results["lines"].items():
         vs_tess = f"{r['lines_per_s'] / tess:.1f}" if tess else "-"
@@ -157,11 +166,14 @@ def main() -> None:
     if "pages" in results:
         p = results["pages"]
         one = p["--jobs 1"]["pages_per_s"]
-        print(f"\n| htrkit run PAGES/ -o OUT/ ({args.pages} pages) | pages/s | x --jobs 1 |")
-        print("|---|---|---|")
+        core = p["--jobs 1, one core"]["pages_per_s"]
+        print(f"\n| htrkit run PAGES/ -o OUT/ ({args.pages} pages) | pages/s | x --jobs 1 | "
+              "x --jobs 1 on one core |")  # fmt: skip
+        print("|---|---|---|---|")
         for name, r in p.items():
             if isinstance(r, dict):
-                print(f"| {name} | {r['pages_per_s']:.2f} | {r['pages_per_s'] / one:.2f} |")
+                print(f"| {name} | {r['pages_per_s']:.2f} | {r['pages_per_s'] / one:.2f} | "
+                      f"{r['pages_per_s'] / core:.2f} |")  # fmt: skip
         print(f"\nsame outputs from every engine: {p['identical_outputs']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
