@@ -3,8 +3,8 @@ character LM) with ``--lang mixed`` (the one LM built from all the text, as befo
 ``--lang auto`` (per page, the language whose character model explains the greedy
 reading best) and, for synthetic English, ``--lang en``; with the languages ``auto`` chose.
 
-    python benchmarks/languages.py [--sets Copiste DHSD ...] [--english 200]
-        [--json benchmarks/results/languages.json] [--update-doc docs/languages.md]
+    python benchmarks/languages.py [--model default] [--sets Copiste DHSD ... | --english-only]
+        [--english 200] [--json benchmarks/results/languages.json] [--update-doc docs/languages.md]
 
 Real sets: ``htrkit eval`` on the default recipe's validation splits (the commands of
 ``benchmarks/default_model.py``, with ``--lang``); a page is a group of the split (a
@@ -82,7 +82,9 @@ def english_lines(n: int, folder: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="default", help="a bundled model's name or a file")
     parser.add_argument("--sets", nargs="*")
+    parser.add_argument("--english-only", action="store_true", help="no real sets")
     parser.add_argument("--english", type=int, default=200)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--update-doc", type=Path)
@@ -93,10 +95,11 @@ def main() -> None:
 
     rows = json.loads(args.json.read_text()) if args.keep and args.json.is_file() else []
     done = {r["set"] for r in rows}
-    for name, path, fmt, options, fraction, seed, split in validation_sets(RECIPE, args.sets):
+    sets = [] if args.english_only else validation_sets(RECIPE, args.sets)
+    for name, path, fmt, options, fraction, seed, split in sets:
         if name in done:
             continue
-        base = eval_command("default", path, fmt, options, fraction, seed, split, "auto")
+        base = eval_command(args.model, path, fmt, options, fraction, seed, split, "auto")
         row = {"set": name, "command": shown(base)}
         for lang in ("mixed", "auto"):
             result = run_eval([*base, "--lang", lang])
@@ -116,7 +119,7 @@ def main() -> None:
     if args.english and ENGLISH not in done:
         with tempfile.TemporaryDirectory() as tmp:
             table = english_lines(args.english, Path(tmp))
-            base = ["htrkit", "eval", str(table), "--model", "default", "--split", "all"]
+            base = ["htrkit", "eval", str(table), "--model", args.model, "--split", "all"]
             base += ["--dataset-format", "table", "--dataset-option", "group_column=page"]
             row = {"set": ENGLISH, "command": shown(base)}
             for lang in ("mixed", "auto", "en"):
