@@ -79,11 +79,12 @@ _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(settings: dict[str, Any], fmt: str, threads: int) -> None:
+    # each worker keeps to its share of the cores: OpenMP and OpenBLAS (set before numpy
+    # and OpenCV load, which size their pools once), OpenCV's own pool (page loading, line
+    # cuts), as the model, decoder and segmenter do (make_reader)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     import cv2
 
-    # each worker keeps to its share of the cores: OpenCV's own pool (page loading, line
-    # cuts) as the model, decoder and segmenter do (make_reader)
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     cv2.setNumThreads(threads)
     _WORKER["pipe"], _WORKER["writer"] = make_reader(settings, fmt, threads)
 

@@ -30,7 +30,6 @@ import importlib.util
 import os
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +37,10 @@ import numpy as np
 
 from htrkit.atomic import replacing
 from htrkit.cache import cache_dir, sha256
-from htrkit.decoders.parallel import available_cores
 from htrkit.errors import ConfigError, ModelError
 from htrkit.modelfile import ModelConfig
 from htrkit.recognizer import LineReader, network_batch
+from htrkit.threads import LazyPool, available_cores
 
 FORMAT = "htrkit-onnx"
 FORMAT_KEY = "format"
@@ -200,7 +199,7 @@ class OnnxRecognizer(LineReader):
         self.source_sha256 = source_sha256
         #: the batches run side by side on this many threads (:meth:`log_probs_batches`)
         self.threads = max(1, threads)
-        self._executor: ThreadPoolExecutor | None = None
+        self._pool = LazyPool(self.threads, "htrkit-onnx")  # fork-safe, threads made lazily
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, threads: int = 0) -> OnnxRecognizer:
@@ -269,11 +268,9 @@ class OnnxRecognizer(LineReader):
         if self.threads < 2 or len(runs) < 2:
             found = [self.log_probs(images) for _, images in runs]
         else:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="htrkit-onnx")
             cost = [len(images) * max(i.shape[1] for i in images) for _, images in runs]
             widest = sorted(range(len(runs)), key=lambda j: -cost[j])
-            made = self._executor.map(lambda j: self.log_probs(runs[j][1]), widest)
+            made = self._pool.map(lambda j: self.log_probs(runs[j][1]), widest)
             done = dict(zip(widest, made))
             found = [done[j] for j in range(len(runs))]
         out: list[list[np.ndarray]] = [[] for _ in batches]

@@ -39,6 +39,6 @@ def make_reader(settings: dict[str, Any], fmt: str, threads: int) -> tuple[Any, 
         import torch
 
         torch.set_num_threads(max(threads, 1))
-    else:
-        settings["threads"] = threads
+    # the onnx backend's runs, the decoding pool and the page segmenter's session
+    settings["threads"] = threads
     return Pipeline(**settings), registry("writer").create(fmt)

@@ -104,26 +104,49 @@ def test_two_jobs_write_what_one_job_writes(tmp_path):
     assert len(_outputs(tmp_path / "one")) == 8
 
 
-def test_a_worker_keeps_to_its_share_of_the_cores(monkeypatch):
-    """A --jobs worker with one core's share runs one thread everywhere: the network, the
-    decoding, the page segmenter's network and OpenCV (more oversubscribed two cores and
-    held --jobs 2 to the speed of --jobs 1, docs/collections.md)."""
-    cv2 = pytest.importorskip("cv2")
+def _threads_in_worker(_: int) -> dict:
+    """What a --jobs worker process runs on (called in the worker)."""
+    import cv2
+
     from htrkit import jobs
 
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    before = cv2.getNumThreads()
-    try:
-        jobs._start_worker({"model": "default"}, "txt", 1)
-        pipe = jobs._WORKER["pipe"]
-        assert cv2.getNumThreads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
-        assert pipe._decoding.threads == 1
-        if pipe.recognizer.backend == "onnx":
-            assert pipe.recognizer.threads == 1
-            assert pipe.segmenter.page.onnx.threads == 1
-    finally:
-        cv2.setNumThreads(before)
-        jobs._WORKER.clear()
+    pipe = jobs._WORKER["pipe"]
+    return {
+        "omp": os.environ.get("OMP_NUM_THREADS"),
+        "cv2": cv2.getNumThreads(),
+        "decoding": pipe._decoding.threads,
+        "backend": pipe.recognizer.backend,
+        "network": getattr(pipe.recognizer, "threads", None),
+        "segmenter": pipe.segmenter.page.onnx.threads if pipe.segmenter.page.onnx else None,
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["auto", "torch"])
+def test_a_worker_keeps_to_its_share_of_the_cores(monkeypatch, backend):
+    """A real --jobs worker process with one core's share runs one thread everywhere: the
+    network, the decoding, the page segmenter's network and OpenCV, with either backend
+    (more oversubscribed two cores and held --jobs 2 to the speed of --jobs 1,
+    docs/collections.md)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from htrkit import jobs
+    from htrkit.onnxmodel import available
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # the worker sets its own
+    settings = {"model": "default", "backend": backend}
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=jobs._start_worker,
+                             initargs=(settings, "txt", 1)) as pool:  # fmt: skip
+        found = pool.submit(_threads_in_worker, 0).result(timeout=300)
+    expected = "onnx" if backend == "auto" and available() else "torch"
+    assert found["backend"] == expected
+    assert found["omp"] == "1" and found["cv2"] == 1 and found["decoding"] == 1
+    if expected == "onnx":
+        assert found["network"] == 1
+    if available():  # the page segmenter runs on onnxruntime with either backend
+        assert found["segmenter"] == 1
 
 
 def test_a_killed_job_resumed_writes_what_an_uninterrupted_one_writes(tmp_path):

@@ -25,8 +25,8 @@ def test_two_threads_read_what_one_reads(pages):
     one, two = Pipeline(threads=1), Pipeline(threads=2)
     assert one._decoding.threads == 1 and two._decoding.threads == 2
     a, b = one.batch(pages), two.batch(pages)
-    assert two._decoding._executor is not None  # the lines did go to the pool
-    assert one._decoding._executor is None
+    assert two._decoding.started  # the lines did go to the pool
+    assert not one._decoding.started
     assert [r.lang for r in a] == [r.lang for r in b] == ["en", "fr"]
     for x, y in zip(a, b):
         assert [line.text for line in x.lines] == [line.text for line in y.lines]
@@ -92,7 +92,7 @@ def test_a_pool_decodes_in_order_and_survives_a_copy():
     work = [(Echo(), np.full((1, 1), k, np.float32)) for k in range(50)]
     assert pool.decode(work, None) == list(range(50))
     twin = copy.deepcopy(pool)  # a pipeline copied (or pickled) carries no threads
-    assert twin._executor is None and twin.decode(work, None) == list(range(50))
+    assert not twin.started and twin.decode(work, None) == list(range(50))
     pool.close()
-    assert pool._executor is None and pool.decode(work, None) == list(range(50))
+    assert not pool.started and pool.decode(work, None) == list(range(50))
     assert DecodingPool(0).threads >= 1

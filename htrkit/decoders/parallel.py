@@ -10,22 +10,15 @@ decodings are the same either way, in the same order: each line's search is inde
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from htrkit.alphabet import Alphabet
+from htrkit.threads import LazyPool, available_cores
 
-
-def available_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+__all__ = ["DecodingPool", "available_cores", "is_concurrent"]
 
 
 def is_concurrent(decoder: Any, alphabet: Alphabet) -> bool:
@@ -39,7 +32,7 @@ class DecodingPool:
 
     def __init__(self, threads: int = 0):
         self.threads = threads or available_cores()
-        self._executor: ThreadPoolExecutor | None = None
+        self._pool = LazyPool(self.threads, "htrkit-decode")
 
     def decode(self, work: Sequence[tuple[Any, np.ndarray]], alphabet: Alphabet) -> list[Any]:
         """Each ``(decoder, log_probs)`` decoded, in order."""
@@ -47,15 +40,13 @@ class DecodingPool:
         together = all(is_concurrent(d, alphabet) for d in decoders)
         if self.threads < 2 or len(work) < 2 or not together:
             return [decoder.decode(lp, alphabet) for decoder, lp in work]
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="htrkit-decode")
-        return list(self._executor.map(lambda item: item[0].decode(item[1], alphabet), work))
+        return self._pool.map(lambda item: item[0].decode(item[1], alphabet), work)
+
+    @property
+    def started(self) -> bool:
+        """Whether the threads run (lines went to them) in this process."""
+        return self._pool.started
 
     def close(self) -> None:
         """Stop the threads (a later :meth:`decode` starts them again)."""
-        if self._executor is not None:
-            self._executor.shutdown()
-            self._executor = None
-
-    def __getstate__(self) -> dict[str, Any]:  # threads do not travel (a copied pipeline)
-        return {"threads": self.threads, "_executor": None}
+        self._pool.close()

@@ -28,9 +28,7 @@ class AutoSegmenter:
         """The page segmenter, its network loaded with the first page (a pipeline that only
         reads lines never loads it)."""
         if self._page is None:
-            self._page = LearnedSegmenter(LearnedOptions())
-            if self._threads:
-                self._page.limit_threads(self._threads)
+            self._page = LearnedSegmenter(LearnedOptions(), threads=self._threads)
         return self._page
 
     def limit_threads(self, threads: int) -> None:

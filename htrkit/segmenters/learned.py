@@ -30,16 +30,16 @@ __all__ = ["BUNDLED", "LearnedSegmenter", "lines_from_maps"]
 
 
 class LearnedSegmenter:
-    def __init__(self, options: LearnedOptions | None = None):
+    def __init__(self, options: LearnedOptions | None = None, *, threads: int = 0):
+        """``threads``: onnxruntime's threads (0: one per core; :meth:`limit_threads`)."""
         self.options = o = options or LearnedOptions()
         where = BUNDLED if o.model == "default" else Path(o.model)
         if not where.is_file():
             raise InputError(f"segmenter model {o.model!r}: no such file")
         self.config = read_config(where)
-        self._where = where
         # onnxruntime where the model has an export beside it (the bundled one does): the
         # same probabilities within 1e-5, and no torch to import
-        self.onnx = onnx_form(where) if o.backend != "torch" else None
+        self.onnx = onnx_form(where, threads) if o.backend != "torch" else None
         if o.backend == "onnx" and self.onnx is None:
             raise InputError(
                 f"segmenter model {o.model!r}: no ONNX export beside it (htrkit model export "
@@ -52,7 +52,7 @@ class LearnedSegmenter:
         with that many (in a ``--jobs`` worker, one per core otherwise oversubscribed the
         cores: measured in docs/collections.md)."""
         if self.onnx is not None and self.onnx.threads != threads:
-            self.onnx = onnx_form(self._where, threads)
+            self.onnx = self.onnx.with_threads(threads)
 
     def probabilities(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Inside-line and baseline probabilities at the working scale, and the scale."""

@@ -160,6 +160,7 @@ class _OnnxNet:
     def __init__(self, path: Path, threads: int = 0):
         import onnxruntime as ort
 
+        self.path = path
         self.threads = threads
         options = ort.SessionOptions()
         options.log_severity_level = 3
@@ -175,6 +176,10 @@ class _OnnxNet:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {"page": x[None, None].astype(np.float32)})[0][0]
+
+    def with_threads(self, threads: int) -> _OnnxNet:
+        """The same network in a session of ``threads`` threads (already checked)."""
+        return _OnnxNet(self.path, threads)
 
 
 def onnx_form(path: Path, threads: int = 0) -> _OnnxNet | None:
