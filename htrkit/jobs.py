@@ -42,6 +42,40 @@ ERRORS = "errors.tsv"
 
 MANIFEST_VERSION = 1
 ENGINES = ("local", "ray")
+#: memory a worker may take: the default pipeline peaked at 414 MiB reading validation pages
+#: (models, language models and the pages' images), with room to spare
+WORKER_MEMORY = 600 * 2**20
+
+
+def parse_jobs(value: object) -> int | str:
+    """``--jobs``: a number of worker processes (1 or more), or ``auto``."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return "auto"
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1 or isinstance(value, bool):
+        raise ConfigError(f"--jobs must be 1 or more, or auto, got {value!r}")
+    return jobs
+
+
+def auto_jobs(inputs: int, *, cores: int | None = None, memory: int | None = None) -> int:
+    """``--jobs auto``: a worker per core, one thread each (on 2 cores two one-thread
+    workers read 1.36x as many pages a second as one two-thread job, docs/collections.md),
+    no more than there are inputs to read or than the available memory holds at
+    :data:`WORKER_MEMORY` each."""
+    from htrkit.threads import available_cores
+
+    if cores is None:
+        cores = available_cores()
+    if memory is None:
+        try:
+            memory = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, AttributeError):  # not on Linux: the cores decide
+            memory = cores * WORKER_MEMORY
+    return max(1, min(cores, inputs, memory // WORKER_MEMORY))
 
 
 @dataclass(frozen=True)
@@ -59,6 +93,8 @@ class JobSummary:
     skipped: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    #: worker processes (or Ray actors) that read them
+    workers: int = 1
 
     def line(self, out: Path, fmt: str = "") -> str:
         """``wrote 48 alto files to out/; 2 skipped (done before), 0 failed``."""
@@ -69,6 +105,8 @@ class JobSummary:
         )
         if self.failed:
             text += f" (reasons in {out / ERRORS})"
+        if self.workers > 1:
+            text += f"; {self.workers} workers"
         return text
 
 
@@ -114,7 +152,7 @@ class CollectionJob:
         out: Path,
         *,
         overwrite: bool = False,
-        jobs: int = 1,
+        jobs: int | str = 1,
         engine: str = "local",
         address: str | None = None,
     ):
@@ -122,8 +160,9 @@ class CollectionJob:
 
         if engine not in ENGINES:
             raise ConfigError(f"--engine must be local or ray, got {engine!r}")
-        if not isinstance(jobs, int) or jobs < 1:
-            raise ConfigError(f"--jobs must be 1 or more, got {jobs!r}")
+        jobs = parse_jobs(jobs)
+        if jobs == "auto" and engine == "ray":
+            raise ConfigError("--jobs auto is for the local engine: give Ray a number of actors")
         self.spec = registry("writer").get(fmt)
         self.settings = {**settings, "backend": pipeline.recognizer.backend}
         self.pipeline = pipeline
@@ -205,7 +244,9 @@ class CollectionJob:
         started = time.monotonic()
         tasks = self.plan(sources)
         todo = self.prepare(tasks)
-        summary = JobSummary(skipped=len(tasks) - len(todo))
+        if self.jobs == "auto":
+            self.jobs = auto_jobs(len(todo))
+        summary = JobSummary(skipped=len(tasks) - len(todo), workers=self.jobs if todo else 1)
         advance = progress or (lambda n: None)
         advance(summary.skipped)
         failures: dict[int, tuple[str, str]] = {}
@@ -242,7 +283,7 @@ class CollectionJob:
             yield from self._pool(todo)
 
     def _threads(self) -> int:
-        from htrkit.decoders.parallel import available_cores
+        from htrkit.threads import available_cores
 
         return max(1, available_cores() // self.jobs)
 

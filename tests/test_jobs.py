@@ -245,3 +245,48 @@ def test_atomic_writes_keep_the_old_file_when_writing_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model.txt"]  # no temporary left
     write_text(target, "new\n")
     assert target.read_text() == "new\n" and oct(target.stat().st_mode & 0o777) == "0o644"
+
+
+def test_jobs_auto_takes_a_worker_per_core_within_inputs_and_memory():
+    from htrkit.errors import ConfigError
+    from htrkit.jobs import WORKER_MEMORY, auto_jobs, parse_jobs
+
+    assert auto_jobs(100, cores=8, memory=64 * WORKER_MEMORY) == 8
+    assert auto_jobs(3, cores=8, memory=64 * WORKER_MEMORY) == 3  # no idle workers
+    assert auto_jobs(100, cores=8, memory=5 * WORKER_MEMORY + 1) == 5  # what memory holds
+    assert auto_jobs(100, cores=8, memory=0) == 1 and auto_jobs(0, cores=8) == 1
+    assert 1 <= auto_jobs(1000) <= len(os.sched_getaffinity(0))
+    assert parse_jobs("auto") == "auto" and parse_jobs(" AUTO ") == "auto"
+    assert parse_jobs("3") == 3 and parse_jobs(2) == 2
+    for bad in ("0", "-1", "two", "1.5", "", True):
+        with pytest.raises(ConfigError, match="--jobs must be 1 or more, or auto, got"):
+            parse_jobs(bad)
+
+
+@pytest.mark.slow
+def test_jobs_auto_reads_what_one_job_reads(tmp_path):
+    """``--jobs auto`` on this machine: as many workers as cores (here 2, or 1 on one
+    core), named in the summary, writing what one job writes; refused without -o OUT/ and
+    with Ray, and a bad value is one line."""
+    from htrkit.jobs import auto_jobs
+
+    inputs = _inputs(tmp_path / "in", 6)
+    one = run_cli("run", inputs, "-o", f"{tmp_path / 'one'}/", "--no-progress")
+    auto = run_cli("run", inputs, "-o", f"{tmp_path / 'auto'}/", "--jobs", "auto",
+                   "--no-progress", timeout=300)  # fmt: skip
+    assert one.returncode == 0 and auto.returncode == 0, auto.stderr
+    assert _outputs(tmp_path / "auto") == _outputs(tmp_path / "one") != {}
+    workers = auto_jobs(6)
+    summary = auto.stderr.strip().splitlines()[-1]
+    assert summary.startswith(f"htrkit: wrote 6 txt files to {tmp_path / 'auto'}/")
+    assert summary.endswith(f"; {workers} workers") == (workers > 1)
+    bad = run_cli("run", inputs, "-o", f"{tmp_path / 'x'}/", "--jobs", "many")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "htrkit: error: --jobs must be 1 or more, or auto, got 'many'"
+    single = run_cli("run", inputs / "line000.png", "--jobs", "auto")
+    assert single.returncode == 2 and "give -o OUT/" in single.stderr
+    ray = run_cli("run", inputs, "-o", f"{tmp_path / 'r'}/", "--jobs", "auto", "--engine", "ray")
+    assert ray.returncode == 2
+    assert ray.stderr.strip() == (
+        "htrkit: error: --jobs auto is for the local engine: give Ray a number of actors"
+    )

@@ -13,7 +13,7 @@ import typer
 
 from htrkit.cli.common import progress_bar
 from htrkit.errors import ConfigError, InputError
-from htrkit.jobs import atomic_write, output_stem
+from htrkit.jobs import atomic_write, output_stem, parse_jobs
 from htrkit.workers import render
 
 # inputs read per call of Pipeline.batch: bounds memory, keeps the progress bar moving
@@ -109,13 +109,13 @@ def run(
         "out of the text; ALTO, PAGE, hOCR and JSON keep them, flagged [default: the "
         "model's own].",
     ),
-    jobs: int = typer.Option(
-        1,
+    jobs: str = typer.Option(
+        "1",
         "--jobs",
         "-j",
         help="Worker processes (with -o OUT/), each loading the model once; the cores are "
-        "divided among them. With --engine ray: the number of Ray actors.",
-        min=1,
+        "divided among them. auto: one per core, within the inputs and the free memory. "
+        "With --engine ray: the number of Ray actors.",
     ),
     engine: str = typer.Option(
         "local", "--engine", help="local, or ray: a Ray Data job on a Ray cluster (-o OUT/)."
@@ -165,6 +165,7 @@ def run(
     _merge_options(settings, "segmenter_options", segmenter_option)
     writer_spec = registry("writer").get(fmt)
     out_dir = _output_dir(output)
+    jobs = parse_jobs(jobs)
     _check_engine(engine, jobs, address, collection=out_dir is not None and overlay is None)
     if out_dir is None and output is not None and output.exists() and not overwrite:
         raise ConfigError(f"{output}: exists; give --overwrite to replace it")
@@ -207,10 +208,12 @@ def _merge_options(settings: dict, key: str, pairs: list[str]) -> None:
         settings[key] = {**settings.get(key, {}), **parse_key_values(pairs)}
 
 
-def _check_engine(engine: str, jobs: int, address: str | None, collection: bool) -> None:
+def _check_engine(engine: str, jobs: int | str, address: str | None, collection: bool) -> None:
     if engine not in ("local", "ray"):
         raise ConfigError(f"--engine must be local or ray, got {engine!r}")
-    if (jobs > 1 or engine == "ray") and not collection:
+    if jobs == "auto" and engine == "ray":
+        raise ConfigError("--jobs auto is for the local engine: give Ray a number of actors")
+    if (jobs == "auto" or jobs > 1 or engine == "ray") and not collection:
         what = "--engine ray" if engine == "ray" else f"--jobs {jobs}"
         raise ConfigError(
             f"{what} reads a collection into a folder: give -o OUT/ (and no --overlay)"
