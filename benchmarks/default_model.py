@@ -35,6 +35,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "examples" / "recipes" / "default-line.toml"
@@ -165,8 +166,9 @@ def speed_lines(n: int, only: list[str] | None):
     return lines[:n]
 
 
-def htrkit_speed(model: str, lines, threads: int, repeat: int = 1) -> dict:
-    """Lines/s of ``Pipeline.batch`` over ``lines`` after a warm-up batch: the fastest of
+def htrkit_speed(model: Any, lines, threads: int, repeat: int = 1) -> dict:
+    """Lines/s of ``Pipeline.batch`` (``model``: a name, a file or a loaded reader) over
+    ``lines`` after a warm-up batch: the fastest of
     ``repeat`` timed passes (wall clocks only err on the slow side)."""
     import torch
 

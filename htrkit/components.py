@@ -97,8 +97,9 @@ class Segmenter(Protocol):
         a page without writing gives an empty list.
 
         A segmenter that runs threads of its own may also have ``limit_threads(n)``: the
-        pipeline calls it with its ``threads`` (when not 0), so that the worker processes
-        of a collection job (``--jobs``) do not run more threads than there are cores."""
+        pipeline calls it with its ``threads`` (or, for 0, the cores the process may use),
+        so that the worker processes of a collection job (``--jobs``), a process pinned to
+        some cores or a container do not run more threads than they have cores."""
         ...
 
 

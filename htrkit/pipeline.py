@@ -31,6 +31,7 @@ from htrkit.plugins import registry
 from htrkit.preprocess.chain import PreprocessChain
 from htrkit.recognizer import LineReading, Recognizer
 from htrkit.results import CharResult, LineRegion, LineResult, Page, Result
+from htrkit.threads import available_cores
 
 Input = str | os.PathLike[str] | np.ndarray | Page
 StageSpec = str | Mapping[str, Any] | tuple[str, Mapping[str, Any]]
@@ -74,7 +75,8 @@ class Pipeline:
         has an ONNX form (the bundled ones do; :func:`load_recognizer`).
     :param threads: the onnx backend's threads (runs of a few lines side by side), the
         threads that decode a batch's lines at once, and a segmenter's own threads where it
-        has ``limit_threads`` (0: one per core).
+        has ``limit_threads`` (0: one per core this process may use, within its CPU affinity
+        and a container's CPU quota).
     :param lang: the language the decoder's language model and lexicon are for: ``en``,
         ``fr``, ``de``, ``mixed`` (the ``default`` ones, built from all the training text),
         or ``auto``, per page: the language whose character model explains the page's
@@ -123,8 +125,9 @@ class Pipeline:
         self.segmenter_options = registry("segmenter").get(segmenter).validate(segmenter_options)
         self.segmenter = registry("segmenter").create(segmenter, self.segmenter_options)
         limit = getattr(self.segmenter, "limit_threads", None)
-        if threads and callable(limit):  # its own threads within the pipeline's
-            limit(threads)
+        if callable(limit):  # its own threads within the pipeline's: the cores this process
+            # may use, not the machine's (a pinned process, a container's CPU quota)
+            limit(threads or available_cores())
         if not isinstance(replace_preprocess, bool):
             raise ConfigError(
                 f"replace_preprocess must be true or false, got {replace_preprocess!r}"

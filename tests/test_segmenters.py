@@ -159,6 +159,18 @@ def test_a_pipeline_limits_the_page_segmenters_threads():
     assert held.page.onnx.threads == 2
 
 
+def test_a_pipeline_keeps_the_page_segmenter_to_the_cores_it_may_use(monkeypatch):
+    """threads=0 (the default) gives the page segmenter the cores this process may use,
+    not onnxruntime's count of the machine's: a process held to one core (or a container
+    with a CPU quota of one) runs it on one thread."""
+    pytest.importorskip("onnxruntime")
+    from htrkit import Pipeline, threads
+
+    assert Pipeline().segmenter.page.onnx.threads == threads.available_cores()
+    monkeypatch.setattr(threads, "_quota_cores", lambda path=None: 1)
+    assert Pipeline().segmenter.page.onnx.threads == 1
+
+
 def test_pipeline_reads_a_page_line_by_line(model_path):
     from htrkit import Pipeline
 
