@@ -123,7 +123,11 @@ def lines_from_maps(
     for i in range(1, n):
         if stats[i, cv2.CC_STAT_WIDTH] < min_len:
             continue
-        ys, xs = np.nonzero(labels == i)
+        # its pixels, found within its bounding box (not by comparing the whole page)
+        x0, y0 = stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_TOP]
+        w, h = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
+        ys, xs = np.nonzero(labels[y0 : y0 + h, x0 : x0 + w] == i)
+        ys, xs = ys + y0, xs + x0
         cols = np.arange(xs.min(), xs.max() + 1)
         sums = np.bincount(xs - xs.min(), weights=ys, minlength=len(cols))
         counts = np.bincount(xs - xs.min(), minlength=len(cols))
