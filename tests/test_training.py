@@ -27,7 +27,7 @@ def config(tmp_path, data, out="run", *extra):
             "train.batch_size=16",
             "train.lr=0.003",
             "train.warmup_steps=20",
-            "train.threads=2",
+            "train.threads=1",  # one per xdist worker: two oversubscribed a busy machine
             # bitwise-exact resumes and worker counts are CPU guarantees (GPU kernels are
             # not deterministic): on a machine with a GPU, "auto" would pick it
             'train.device="cpu"',
@@ -233,7 +233,7 @@ def test_cli_cache_then_train_with_progress(tmp_path):
     toml.write_text(
         f'[[data.train]]\npath = "{data}"\n'
         f'[data]\ncache = "lines.lmdb"\n'
-        f'[train]\noutput = "out"\nbatch_size = 8\nthreads = 2\n'
+        f'[train]\noutput = "out"\nbatch_size = 8\nthreads = 1\n'
     )
     out = run_cli("data", "cache", toml)
     assert out.returncode == 0, out.stderr
