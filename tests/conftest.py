@@ -97,6 +97,28 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
     )
 
 
+def passes_in_fork(check, timeout: float = 60.0) -> bool:
+    """Run ``check()`` in a forked child; whether it returned true. A child that hangs is
+    killed after ``timeout`` seconds and fails the test (the bug such tests look for)."""
+    import time
+
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the check holds
+        try:
+            os._exit(0 if check() else 1)
+        finally:
+            os._exit(2)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status) == 0
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail(f"the forked child hung for {timeout:.0f} s")
+
+
 def write_word_dataset(root: Path, n: int, seed: int = 0, chars: str = "0123456789abcdefghij"):
     """``n`` rendered words as gt-pairs (``x.png`` + ``x.gt.txt``), 20 per folder (group).
 

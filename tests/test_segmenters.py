@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, passes_in_fork
 
 from htrkit.segmenters.auto import AutoSegmenter
 from htrkit.segmenters.options import ProjectionOptions
@@ -215,28 +215,10 @@ def test_a_pipeline_used_before_fork_reads_alike_in_the_child():
     """A pre-fork server builds and warms its pipeline, then forks: in the child the
     thread pools start again and onnxruntime's sessions (the page segmenter's on two
     threads) still run, and the page reads the same (it used to be able to hang)."""
-    import os
-    import time
-
     from htrkit import Pipeline
 
     page, _ = render_page(seed=3)
     pipe = Pipeline(threads=2)
     text = pipe(page).text
     assert text.strip()
-    pid = os.fork()
-    if pid == 0:  # the child: exit 0 only if it reads the same
-        try:
-            os._exit(0 if pipe(page).text == text else 1)
-        finally:
-            os._exit(2)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            assert os.waitstatus_to_exitcode(status) == 0
-            return
-        time.sleep(0.05)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    pytest.fail("the forked child's pipeline hung")
+    assert passes_in_fork(lambda: pipe(page).text == text, timeout=120)
