@@ -31,7 +31,11 @@ __all__ = ["BUNDLED", "LearnedSegmenter", "lines_from_maps"]
 
 class LearnedSegmenter:
     def __init__(self, options: LearnedOptions | None = None, *, threads: int = 0):
-        """``threads``: onnxruntime's threads (0: one per core; :meth:`limit_threads`)."""
+        """``threads``: onnxruntime's threads (0: one per core the process may use, as a
+        pipeline's 0 means, so that its :meth:`limit_threads` finds the session as it is)."""
+        from htrkit.threads import available_cores
+
+        threads = threads or available_cores()
         self.options = o = options or LearnedOptions()
         where = BUNDLED if o.model == "default" else Path(o.model)
         if not where.is_file():
