@@ -182,6 +182,29 @@ def test_decoder_choice_reaches_the_server(page):
     assert wait_result(page, before) and "(beam)" in page.inner_text("#status")
 
 
+def test_an_older_answer_is_never_taken_for_a_newer_read(page):
+    # CI failure 2026-12-06: the page numbered a read only once its drawing was encoded, so
+    # an older read's answer arriving meanwhile passed for the newest one
+    set_mode(page, "line")
+    page.uncheck("#live")
+    w, h = canvas_size(page)
+    draw_mouse(page, strokes_from_mask(fit(rendered("hello"), w, h, 0.75), 8), steps=1)
+    before = result_count(page)
+    page.select_option("#decoder", "beam")  # read 1, encoded at once
+    # read 2's drawing takes 3 s to encode: read 1's answer arrives in the meantime
+    page.evaluate("""() => {
+        const toBlob = HTMLCanvasElement.prototype.toBlob;
+        HTMLCanvasElement.prototype.toBlob = function (done, ...rest) {
+            setTimeout(() => toBlob.call(this, done, ...rest), 3000);
+        };
+    }""")
+    page.select_option("#decoder", "greedy")  # read 2
+    assert page.inner_text("#status") == "reading…"
+    wait_result(page, before)
+    assert page.get_attribute("#text", "data-seq") == str(before + 2)
+    assert "(greedy" in page.inner_text("#status")
+
+
 def test_a_finger_draws_on_a_phone_sized_screen(chrome, url, tmp_path):
     page = open_page(chrome, url, viewport={"width": 390, "height": 844}, is_mobile=True,
                      has_touch=True, device_scale_factor=2)  # fmt: skip

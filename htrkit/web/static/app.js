@@ -209,18 +209,22 @@ function rerun() {
 
 async function read() {
   clearTimeout(state.timer);
+  if (!state.upload && !state.strokes.length) return;
+  // numbered before anything is awaited: a read asked for later always gets a higher
+  // number, and the page counts it as sent at once, so an older answer that arrives while
+  // this one's drawing is still being encoded is never taken for the newest
+  const seq = ++state.seq;
+  $("text").dataset.sent = String(seq);
+  setStatus("reading…", "busy");
   let blob;
   let name;
   if (state.upload) {
     blob = state.upload.blob;
     name = state.upload.name;
   } else {
-    if (!state.strokes.length) return;
     blob = await canvasBlob();
     name = "drawing.png";
   }
-  const seq = ++state.seq;
-  $("text").dataset.sent = String(seq);
   const form = new FormData();
   form.append("image", blob, name);
   // a drawn line is sent as a drawing (read with a margin); an upload as its mode says
@@ -228,7 +232,6 @@ async function read() {
   form.append("decoder", $("decoder").value);
   form.append("lang", $("lang").value);
   form.append("options", JSON.stringify(options()));
-  setStatus("reading…", "busy");
   let body;
   let status;
   try {
@@ -245,13 +248,14 @@ async function read() {
   }
   if (seq < state.shown) return; // a newer answer is already shown
   state.shown = seq;
+  const newest = seq === state.seq; // else a newer read is still on its way: still busy
   if (body.error || status !== 200) {
     showError(body.error || `error ${status}`);
-    setStatus("", "error");
+    if (newest) setStatus("", "error");
   } else {
     showResult(body);
     const language = body.lang ? `, ${state.config.langs[body.lang] || body.lang}` : "";
-    setStatus(`read in ${body.seconds.toFixed(2)} s (${body.decoder}${language})`, "done");
+    if (newest) setStatus(`read in ${body.seconds.toFixed(2)} s (${body.decoder}${language})`, "done");
   }
   $("text").dataset.seq = String(seq);
 }
