@@ -62,7 +62,8 @@ def truth_page(tmp_path):
     page writer writes it)."""
     from PIL import Image
 
-    from htrkit.writers.page import page_xml, serialise
+    from htrkit.writers.common import serialise
+    from htrkit.writers.page import page_xml
 
     rows = [handwriting_like(360, 48, seed=s) for s in range(4)]
     gap = np.full((30, 360), 255, np.uint8)
@@ -172,7 +173,8 @@ def test_eval_seg_scores_a_third_party_page_reader(tmp_path):
     page and lines give the same scores as a PAGE file of them."""
     from PIL import Image
 
-    from htrkit.writers.page import page_xml, serialise
+    from htrkit.writers.common import serialise
+    from htrkit.writers.page import page_xml
 
     rows = [handwriting_like(360, 48, seed=s) for s in range(3)]
     gap = np.full((30, 360), 255, np.uint8)
@@ -296,7 +298,8 @@ def test_readers_give_the_text_regions(tmp_path):
 
     from htrkit.datasets import DatasetReport, find_reader
     from htrkit.writers.alto import alto_xml
-    from htrkit.writers.page import page_xml, serialise
+    from htrkit.writers.common import serialise
+    from htrkit.writers.page import page_xml
 
     image = np.full((200, 300), 255, np.uint8)
     Image.fromarray(image).save(tmp_path / "p.png")
@@ -320,7 +323,8 @@ def test_eval_seg_within_regions_and_on_the_whole_page(tmp_path):
     other two found lines are left out, unless --whole-page."""
     from PIL import Image
 
-    from htrkit.writers.page import page_xml, serialise
+    from htrkit.writers.common import serialise
+    from htrkit.writers.page import page_xml
 
     rows = [handwriting_like(360, 48, seed=s) for s in range(4)]
     gap = np.full((30, 360), 255, np.uint8)

@@ -10,54 +10,38 @@ file, filled in (:mod:`htrkit.writers.filled`).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
 from htrkit._version import __version__
 from htrkit.results import Result
 from htrkit.writers.common import (
-    XSI,
+    LayoutXmlWriter,
     baseline,
     clip,
     conf,
-    one_page,
     points,
     polygon,
     region_box,
-    serialise,
     words,
+    xml_root,
 )
-from htrkit.writers.filled import filled_original
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
 
 
-class AltoWriter:
+class AltoWriter(LayoutXmlWriter):
     """ALTO v4 (4.4)."""
 
-    def __init__(self, options: object = None):
-        self.options = options
+    fmt = "alto"
+    label = "ALTO"
 
-    def write(self, results: Sequence[Result], stream: TextIO) -> None:
-        result = one_page(results, "alto")
-        if result is not None:
-            filled = filled_original(result, "ALTO")
-            if filled is not None:
-                serialise(filled, stream, indent=False)
-            else:
-                serialise(alto_xml(result), stream)
+    def build(self, result: Result) -> ET.Element:
+        return alto_xml(result)
 
 
 def alto_xml(result: Result) -> ET.Element:
-    ET.register_namespace("", ALTO_NS)
-    ET.register_namespace("xsi", XSI)
-    q = lambda tag: f"{{{ALTO_NS}}}{tag}"  # noqa: E731
-    root = ET.Element(q("alto"), SCHEMAVERSION="4.4")
-    root.set(
-        f"{{{XSI}}}schemaLocation",
-        f"{ALTO_NS} http://www.loc.gov/standards/alto/v4/alto-4-4.xsd",
-    )
+    schema = "http://www.loc.gov/standards/alto/v4/alto-4-4.xsd"
+    root, q = xml_root(ALTO_NS, "alto", schema, SCHEMAVERSION="4.4")
     description = ET.SubElement(root, q("Description"))
     ET.SubElement(description, q("MeasurementUnit")).text = "pixel"
     info = ET.SubElement(description, q("sourceImageInformation"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from htrkit.errors import ConfigError
@@ -86,3 +86,42 @@ def serialise(root: ET.Element, stream: TextIO, indent: bool = True) -> None:
     stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     stream.write(ET.tostring(root, encoding="unicode"))
     stream.write("\n")
+
+
+def xml_root(ns: str, tag: str, schema: str, **attrs: str) -> tuple[ET.Element, Callable]:
+    """A layout document's root element, ``tag`` in namespace ``ns`` (written as the
+    default one) with its ``xsi:schemaLocation``, and a function giving a tag's full name
+    in ``ns``."""
+    ET.register_namespace("", ns)
+    ET.register_namespace("xsi", XSI)
+    root = ET.Element(f"{{{ns}}}{tag}", attrs)
+    root.set(f"{{{XSI}}}schemaLocation", f"{ns} {schema}")
+    return root, lambda name: f"{{{ns}}}{name}"
+
+
+class LayoutXmlWriter:
+    """A writer of one layout XML document per page (``page``, ``alto``): the page's own
+    input file filled in when it came from one of this format
+    (:mod:`htrkit.writers.filled`), else a new document from :meth:`build`."""
+
+    #: the format's name (``htrkit run -f``) and its name in :func:`filled_original`
+    fmt = ""
+    label = ""
+
+    def __init__(self, options: object = None):
+        self.options = options
+
+    def write(self, results: Sequence[Result], stream: TextIO) -> None:
+        from htrkit.writers.filled import filled_original
+
+        result = one_page(results, self.fmt)
+        if result is None:
+            return
+        filled = filled_original(result, self.label)
+        if filled is not None:
+            serialise(filled, stream, indent=False)
+        else:
+            serialise(self.build(result), stream)
+
+    def build(self, result: Result) -> ET.Element:
+        raise NotImplementedError

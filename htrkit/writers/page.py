@@ -12,55 +12,38 @@ the images). A page read from a PAGE file comes back as that file, filled in
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
 
 from htrkit._version import __version__
 from htrkit.languages import NAMES
 from htrkit.results import Result
 from htrkit.writers.common import (
-    XSI,
+    LayoutXmlWriter,
     baseline,
     conf,
-    one_page,
     points,
     polygon,
     region_box,
-    serialise,
     words,
+    xml_root,
 )
-from htrkit.writers.filled import filled_original
 
 PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 
 
-class PageXmlWriter:
+class PageXmlWriter(LayoutXmlWriter):
     """PAGE-XML 2019-07-15 (``PcGts``)."""
 
-    def __init__(self, options: object = None):
-        self.options = options
+    fmt = "page"
+    label = "PAGE"
 
-    def write(self, results: Sequence[Result], stream: TextIO) -> None:
-        result = one_page(results, "page")
-        if result is not None:
-            filled = filled_original(result, "PAGE")
-            if filled is not None:
-                serialise(filled, stream, indent=False)
-            else:
-                serialise(page_xml(result), stream)
+    def build(self, result: Result) -> ET.Element:
+        return page_xml(result)
 
 
 def page_xml(result: Result) -> ET.Element:
-    ET.register_namespace("", PAGE_NS)
-    ET.register_namespace("xsi", XSI)
-    q = lambda tag: f"{{{PAGE_NS}}}{tag}"  # noqa: E731
-    root = ET.Element(q("PcGts"))
-    root.set(
-        f"{{{XSI}}}schemaLocation",
-        f"{PAGE_NS} {PAGE_NS}/pagecontent.xsd",
-    )
+    root, q = xml_root(PAGE_NS, "PcGts", f"{PAGE_NS}/pagecontent.xsd")
     meta = ET.SubElement(root, q("Metadata"))
     ET.SubElement(meta, q("Creator")).text = f"htrkit {__version__}"
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
