@@ -13,8 +13,15 @@ processes or on a Ray cluster.
   format). A rerun with the same settings skips the inputs whose output exists; with other
   settings it refuses (``--overwrite`` redoes the folder). Files in ``OUT`` that no job
   wrote are never replaced without ``--overwrite``.
+- **A ledger**, ``OUT/htrkit-outputs.jsonl``, records which input (by its resolved path)
+  each output file is for, one JSON line appended before the file is written. An output
+  counts as done only for the input it was written for; an input keeps the file it was
+  given in an earlier run, and a name another input holds is never given to a new one, so
+  a rerun over another folder whose files have the same names, or over a folder that has
+  gained files, never takes one input's output for another's.
 - **Failures** do not stop the others: each is one line in ``OUT/errors.tsv`` (input, then
-  the reason), and is tried again by the next run.
+  the reason; inputs that cannot be read at all, such as a broken PDF, too), and is tried
+  again by the next run.
 
 Engines: ``local`` (this process for one job, else a pool of ``jobs`` worker processes,
 each loading the model once, with the machine's cores divided among them) and ``ray``
@@ -39,8 +46,12 @@ from htrkit.workers import make_reader, read_one
 
 MANIFEST = "htrkit-job.json"
 ERRORS = "errors.tsv"
+LEDGER = "htrkit-outputs.jsonl"
 
-MANIFEST_VERSION = 1
+#: 2: the ledger of which input each output is for
+MANIFEST_VERSION = 2
+#: a ledger larger than this is refused (about 5 million outputs)
+LEDGER_LIMIT = 2**30
 ENGINES = ("local", "ray")
 #: memory a worker may take: the default pipeline peaked at 414 MiB reading validation pages
 #: (models, language models and the pages' images), with room to spare
@@ -85,6 +96,8 @@ class Task:
     index: int
     source: str
     target: Path
+    #: the input as the ledger knows it (:func:`source_key`)
+    key: str = ""
 
 
 @dataclass
@@ -191,31 +204,43 @@ class CollectionJob:
             "written_by": f"htrkit {__version__}",
         }
 
-    def plan(self, sources: Iterable[str]) -> list[Task]:
-        """Each input's output file: its name, then ``-2``, ``-3`` ... for names taken by an
-        earlier input, so that the same inputs always map to the same files."""
+    def plan(self, sources: Iterable[str], recorded: dict[str, str] | None = None) -> list[Task]:
+        """Each input's output file. An input the ledger (``recorded``: file name -> input)
+        gave a file keeps it; the others take their name, then ``-2``, ``-3`` ... past the
+        names taken by an earlier input or held by another input in the ledger. So the
+        same inputs always map to the same files, in one run or in several."""
+        sources = list(sources)
+        recorded = recorded or {}
+        held = {key: name for name, key in recorded.items()}
+        keys = [source_key(s) for s in sources]
+        names: list[str | None] = [None] * len(sources)
         taken: set[str] = set()
-        tasks = []
-        for index, source in enumerate(sources):
+        for i, key in enumerate(keys):
+            name = held.get(key)
+            if name is not None and name not in taken:
+                names[i] = name
+                taken.add(name)
+        for i, source in enumerate(sources):
+            if names[i] is not None:
+                continue
             stem, n = output_stem(source), 1
             name = f"{stem}{self.spec.suffix}"
-            while name in taken or name in (MANIFEST, ERRORS):
+            while name in taken or name in recorded or name in (MANIFEST, ERRORS, LEDGER):
                 n += 1
                 name = f"{stem}-{n}{self.spec.suffix}"
             taken.add(name)
-            tasks.append(Task(index, source, self.out / name))
-        return tasks
+            names[i] = name
+        return [
+            Task(i, s, self.out / name, key)
+            for i, (s, name, key) in enumerate(zip(sources, names, keys))
+        ]
 
-    def prepare(self, tasks: list[Task]) -> list[Task]:
-        """Check the folder against the manifest, write it, clear stale partial files; the
-        tasks still to do."""
-        try:
-            self.out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"{self.out}: cannot create the output folder ({exc})") from None
+    def prepare(self, tasks: list[Task], recorded: dict[str, str]) -> list[Task]:
+        """Check the folder against the manifest and the ledger (``recorded``), write the
+        manifest, clear stale partial files; the tasks still to do."""
         manifest = json.loads(json.dumps(self.manifest()))  # as it reads back (no tuples)
         path = self.out / MANIFEST
-        previous = _read_manifest(path)
+        previous = None if self.overwrite else _read_manifest(path)
         existing = [t for t in tasks if t.target.exists()]
         if (
             previous is not None
@@ -227,40 +252,64 @@ class CollectionJob:
                 f"{self.out}: written by a job with other settings ({what}); rerun with the "
                 "same settings to resume, or give --overwrite to read everything again"
             )
-        if previous is None and existing and not self.overwrite:
+        # an existing output is this input's only if the ledger says it was written for it
+        foreign = [t for t in existing if recorded.get(t.target.name) != t.key]
+        if foreign and not self.overwrite:
             raise ConfigError(
-                f"{self.out}: {len(existing)} output file(s) exist that no htrkit job wrote "
-                f"here (first: {existing[0].target.name}); give --overwrite to replace them"
+                f"{self.out}: {len(foreign)} output file(s) exist that no htrkit job wrote "
+                f"here (first: {foreign[0].target.name}); give --overwrite to replace them"
             )
         remove_partials(self.out)
         atomic_write(path, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
         if self.overwrite:
+            atomic_write(self.out / LEDGER, "")
             return tasks
         return [t for t in tasks if not t.target.exists()]
 
     # -- running
 
-    def run(self, sources: list[str], progress: Callable[[int], None] | None = None) -> JobSummary:
+    def run(
+        self,
+        sources: list[str],
+        progress: Callable[[int], None] | None = None,
+        rejected: Iterable[tuple[str, str]] = (),
+    ) -> JobSummary:
+        """Read ``sources`` into the folder; ``rejected`` are inputs found unreadable
+        before the job (input, reason), counted and listed with its failures."""
         started = time.monotonic()
-        tasks = self.plan(sources)
-        todo = self.prepare(tasks)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"{self.out}: cannot create the output folder ({exc})") from None
+        recorded = {} if self.overwrite else read_ledger(self.out / LEDGER)
+        tasks = self.plan(sources, recorded)
+        todo = self.prepare(tasks, recorded)
         if self.jobs == "auto":
             self.jobs = auto_jobs(len(todo))
+        else:  # never more workers than inputs to read
+            self.jobs = max(1, min(self.jobs, len(todo)))
         summary = JobSummary(skipped=len(tasks) - len(todo), workers=self.jobs if todo else 1)
         advance = progress or (lambda n: None)
         advance(summary.skipped)
         failures: dict[int, tuple[str, str]] = {}
-        for task, output, error in self._outputs(todo):
-            if error:
-                failures[task.index] = (task.source, error)
-            else:
-                try:
-                    atomic_write(task.target, output)
-                    summary.read += 1
-                except OSError as exc:
-                    failures[task.index] = (task.source, f"{task.target}: cannot write ({exc})")
-            advance(1)
-        summary.failed = [failures[i] for i in sorted(failures)]
+        with open(self.out / LEDGER, "a", encoding="utf-8") as ledger:
+            for task, output, error in self._outputs(todo):
+                if error:
+                    failures[task.index] = (task.source, error)
+                else:
+                    try:
+                        # the claim first: a file that exists is always in the ledger
+                        ledger.write(json.dumps({"output": task.target.name, "input": task.key},
+                                                ensure_ascii=False) + "\n")  # fmt: skip
+                        ledger.flush()
+                        atomic_write(task.target, output)
+                        summary.read += 1
+                    except OSError as exc:
+                        failures[task.index] = (
+                            task.source, f"{task.target}: cannot write ({exc})"
+                        )  # fmt: skip
+                advance(1)
+        summary.failed = list(rejected) + [failures[i] for i in sorted(failures)]
         errors = self.out / ERRORS
         if summary.failed:
             rows = "".join(f"{_cell(s)}\t{_cell(r)}\n" for s, r in summary.failed)
@@ -333,6 +382,40 @@ def output_stem(source: str) -> str:
     if match and not Path(source).exists():
         return f"{Path(match['path']).stem}-p{int(match['page']):03d}"
     return Path(source).stem
+
+
+def source_key(source: str) -> str:
+    """An input as the ledger records it: its resolved path (a page of a multi-page file
+    keeps its ``#page=N``), so that the same file is known from any working folder."""
+    import re
+
+    match = re.match(r"^(?P<path>.+)#page=(?P<page>\d+)$", source)
+    if match and not Path(source).exists():
+        return f"{Path(match['path']).resolve()}#page={int(match['page'])}"
+    return str(Path(source).resolve())
+
+
+def read_ledger(path: Path) -> dict[str, str]:
+    """The ledger's output file names and the inputs they were written for (the last line
+    for a name wins; a line torn by a killed run is skipped)."""
+    if not path.exists():
+        return {}
+    try:
+        if path.stat().st_size > LEDGER_LIMIT:
+            raise ValueError(f"over {LEDGER_LIMIT >> 20} MiB")
+        found: dict[str, str] = {}
+        with open(path, encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                try:
+                    row = json.loads(line)
+                    found[str(row["output"])] = str(row["input"])
+                except (ValueError, TypeError, KeyError):
+                    continue
+        return found
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: not a readable job ledger ({exc}); give --overwrite to start again"
+        ) from None
 
 
 def atomic_write(path: Path, text: str) -> None:

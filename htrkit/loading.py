@@ -154,14 +154,15 @@ def expand_inputs(patterns: list[str], suffixes: list[str]) -> Iterator[str | In
                 p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
             )
             if not found:
-                yield InputError(
-                    f"{pattern}: no images found in directory (looked for {', '.join(suffixes)})"
+                yield _rejected(
+                    pattern,
+                    f"{pattern}: no images found in directory (looked for {', '.join(suffixes)})",
                 )
             yield from (str(p) for p in found)
         elif not path.exists() and glob.has_magic(pattern):
             matches = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
             if not matches:
-                yield InputError(f"{pattern}: no files match")
+                yield _rejected(pattern, f"{pattern}: no files match")
             yield from matches
         else:
             yield pattern  # a file, or a missing path the loader reports
@@ -183,7 +184,16 @@ def expand_pages(items: Iterator[str | InputError], loader: object = None):
         try:
             yield from sources(Path(item))
         except InputError as exc:
+            exc.source = item  # type: ignore[attr-defined]
             yield exc
+
+
+def _rejected(source: str, message: str) -> InputError:
+    """An input found unreadable before reading: the error, knowing its input (``source``,
+    for a collection job's errors.tsv)."""
+    error = InputError(message)
+    error.source = source  # type: ignore[attr-defined]
+    return error
 
 
 def _device(device: str) -> str:

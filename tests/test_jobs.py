@@ -95,6 +95,60 @@ def test_files_no_job_wrote_are_never_replaced(tmp_path):
     assert single.read_text().count("line00") == 2
 
 
+def test_an_output_counts_as_done_only_for_the_input_it_was_written_for(tmp_path):
+    # two folders whose files have the same name: the second is read, not skipped
+    first = _inputs(tmp_path / "d1", 1)
+    second = tmp_path / "d2"
+    second.mkdir()
+    Image.fromarray(handwriting_like(width=400, height=48, seed=99)).save(second / "line000.png")
+    out = tmp_path / "out"
+    assert run_cli("run", first, "-o", f"{out}/").returncode == 0
+    mine = (out / "line000.txt").read_bytes()
+    again = run_cli("run", second, "-o", f"{out}/", "--no-progress")
+    assert again.returncode == 0, again.stderr
+    assert "wrote 1 txt file to" in again.stderr and "0 skipped" in again.stderr
+    assert (out / "line000.txt").read_bytes() == mine  # the first folder's stays
+    alone = run_cli("run", second / "line000.png")
+    assert (out / "line000-2.txt").read_text(encoding="utf-8") == alone.stdout
+    # and rerunning the first folder skips it: its output is still recorded for it
+    assert "1 skipped" in run_cli("run", first, "-o", f"{out}/", "--no-progress").stderr
+
+
+def test_an_input_keeps_its_file_when_the_folder_gains_one_of_the_same_name(tmp_path):
+    inputs = tmp_path / "in"
+    (inputs / "b").mkdir(parents=True)
+    Image.fromarray(handwriting_like(width=300, height=48, seed=1)).save(inputs / "b" / "x.png")
+    out = tmp_path / "out"
+    assert run_cli("run", inputs, "-o", f"{out}/").returncode == 0
+    b_text = (out / "x.txt").read_bytes()
+    (inputs / "a").mkdir()  # sorts before b: it would have taken x.txt in a fresh run
+    Image.fromarray(handwriting_like(width=200, height=48, seed=2)).save(inputs / "a" / "x.png")
+    again = run_cli("run", inputs, "-o", f"{out}/", "--no-progress")
+    assert again.returncode == 0, again.stderr
+    assert "wrote 1 txt file" in again.stderr and "1 skipped" in again.stderr
+    assert (out / "x.txt").read_bytes() == b_text
+    assert (out / "x-2.txt").read_text(encoding="utf-8") == run_cli(
+        "run", inputs / "a" / "x.png"
+    ).stdout
+
+
+def test_inputs_unreadable_before_the_job_are_counted_and_listed(tmp_path):
+    inputs = _inputs(tmp_path / "in", 2)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "out"
+    done = run_cli("run", inputs, empty, str(tmp_path / "none*.png"), "-o", f"{out}/",
+                   "--jobs", "50", "--no-progress")  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"htrkit: wrote 2 txt files to {out}/; 0 skipped (done before), 2 failed "
+        f"(reasons in {out}/errors.tsv); 2 workers"  # --jobs 50, but only 2 inputs
+    )
+    rows = (out / "errors.tsv").read_text(encoding="utf-8").splitlines()
+    assert rows[1].startswith(f"{empty}\t{empty}: no images found in directory")
+    assert rows[2] == f"{tmp_path / 'none*.png'}\t{tmp_path / 'none*.png'}: no files match"
+
+
 def test_two_jobs_write_what_one_job_writes(tmp_path):
     inputs = _inputs(tmp_path / "in", 8)
     one = run_cli("run", inputs, "-o", f"{tmp_path / 'one'}/", "--jobs", "1")

@@ -323,9 +323,11 @@ def _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, ad
         settings, pipe, fmt, out_dir, overwrite=overwrite, jobs=jobs, engine=engine,
         address=address,
     )  # fmt: skip
+    rejected = [(getattr(item, "source", "") or str(item).split(": ", 1)[0], str(item))
+                for item in bad]  # fmt: skip
     with progress_bar(len(sources), "reading", enabled=show, unit="inputs") as advance:
-        summary = job.run(sources, advance)
-    for source, reason in summary.failed:
+        summary = job.run(sources, advance, rejected)
+    for source, reason in summary.failed[len(bad) :]:
         _report(reason if source in reason else f"{source}: {reason}")
     sys.stderr.write(f"htrkit: {summary.line(out_dir, job.fmt)}\n")
     if summary.failed or bad:
