@@ -16,6 +16,7 @@ suggestion and coercing strings to the declared type.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -115,11 +116,12 @@ def validate_options(schema: type, values: Mapping[str, Any] | None, *, what: st
             value = _coerce(value, hints[name])
         except (TypeError, ValueError) as exc:
             raise OptionsError(f"option {name!r} of {what}: {exc}") from None
+        bounds = {**_DEFAULT_BOUNDS.get(_base_type(hints[name]), {}), **f.metadata}
         for bound, ok in (("min", lambda v, b: v >= b), ("max", lambda v, b: v <= b)):
-            if bound in f.metadata and value is not None and not ok(value, f.metadata[bound]):
+            if bound in bounds and value is not None and not ok(value, bounds[bound]):
                 rel = ">=" if bound == "min" else "<="
                 raise OptionsError(
-                    f"option {name!r} of {what} must be {rel} {f.metadata[bound]}, got {value!r}"
+                    f"option {name!r} of {what} must be {rel} {bounds[bound]}, got {value!r}"
                 )
         kwargs[name] = value
     try:
@@ -128,6 +130,20 @@ def validate_options(schema: type, values: Mapping[str, Any] | None, *, what: st
         raise OptionsError(f"{what}: {exc}") from None
     except ValueError as exc:  # __post_init__ checks
         raise OptionsError(f"{what}: {exc}") from None
+
+
+#: bounds of every integer option that gives none of its own: what a C int holds (numba's
+#: and OpenCV's arguments), so that no count or size reaches them as an overflow
+_DEFAULT_BOUNDS: dict[Any, dict[str, int]] = {int: {"min": -(2**31), "max": 2**31 - 1}}
+
+
+def _base_type(tp: Any) -> Any:
+    """``int`` for ``int`` and ``Optional[int]``; the type itself otherwise."""
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    origin = typing.get_origin(tp)
+    if (origin is Union or origin is types.UnionType) and len(args) == 1:
+        return args[0]
+    return tp
 
 
 def parse_key_values(pairs: list[str]) -> dict[str, str]:
@@ -189,14 +205,19 @@ def _coerce(value: Any, tp: Any) -> Any:
                 pass
         raise ValueError(f"expected an integer, got {value!r}")
     if tp is float:
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
+            number = float(value)
+        elif isinstance(value, str):
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 pass
-        raise ValueError(f"expected a number, got {value!r}")
+        if number is None:
+            raise ValueError(f"expected a number, got {value!r}")
+        if not math.isfinite(number):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return number
     if tp is str:
         if isinstance(value, str):
             return value

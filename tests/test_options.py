@@ -214,12 +214,30 @@ def test_wrong_value(key, value, expected):
         ("beam_width", "513", "must be <= 512, got 513"),
         ("char_prune", "-0.1", "must be >= 0.0, got -0.1"),
         ("char_prune", 1.5, "must be <= 1.0, got 1.5"),
-        ("char_prune", "nan", "must be >= 0.0, got nan"),
         ("max_words", "0", "must be >= 1, got 0"),
+        # integers without bounds of their own keep within a C int
+        ("max_words", "99999999999999999999", "must be <= 2147483647, got 99999999999999999999"),
     ],
 )
 def test_bounds(key, value, expected):
     assert error({key: value}) == f"option {key!r} of {WHAT} {expected}"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", float("nan"), float("inf"), "1e999"])
+def test_numbers_must_be_finite(value):
+    # bounded or not: alpha=inf once read every line as empty text, with exit status 0
+    for key in ("char_prune", "weights") if isinstance(value, str) else ("char_prune",):
+        assert error({key: value}) == f"option {key!r} of {WHAT}: expected a finite number, " + (
+            f"got {value!r}"
+        )
+
+
+def test_decoders_refuse_a_beam_too_wide_to_run():
+    from htrkit.decoders.options import MAX_BEAM, KenLMOptions
+
+    message = error({"beam_width": str(MAX_BEAM + 1)}, KenLMOptions)
+    assert message.endswith(f"must be <= {MAX_BEAM}, got {MAX_BEAM + 1}")
+    assert validate({"beam_width": str(MAX_BEAM)}, KenLMOptions).beam_width == MAX_BEAM
 
 
 def test_bounds_are_inclusive():

@@ -23,9 +23,13 @@ def _fallback_below():  # one field, in each constrained decoder's options
     )
 
 
+#: the widest beam: each frame's work and memory grow with it (100,000 took 17 s a line)
+MAX_BEAM = 4096
+
+
 @dataclass(frozen=True)
 class BeamOptions:
-    beam_width: int = option(10, "prefixes kept per frame", min=1)
+    beam_width: int = option(10, "prefixes kept per frame", min=1, max=MAX_BEAM)
     char_prune: float = option(
         1e-3, "ignore characters below this probability in a frame", min=0.0, max=1.0
     )
@@ -35,7 +39,7 @@ class BeamOptions:
 class SearchOptions:
     """The beam-search settings that every guided decoder shares."""
 
-    beam_width: int = option(16, "prefixes kept per frame", min=1)
+    beam_width: int = option(16, "prefixes kept per frame", min=1, max=MAX_BEAM)
     char_prune: float = option(
         1e-3, "ignore characters below this probability in a frame", min=0.0, max=1.0
     )
