@@ -64,6 +64,24 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
         fh.write(text)
 
 
+def check_output(path: Path, overwrite: bool, option: str = "-o") -> None:
+    """Refuse, in one line and before any work is done, an output file ``path`` that is a
+    folder, exists without ``overwrite``, or cannot be made because one of the folders
+    above it is a file. Missing folders are allowed (the writer creates them)."""
+    from htrkit.errors import ConfigError
+
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a folder; give a file name")
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{path}: exists; give --overwrite to replace it")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{option} {path}: {parent} is a file, not a folder")
+            break
+
+
 def check_target(path: Path, suffix: str, overwrite: bool, option: str = "-o") -> None:
     """Refuse, in one line, an output ``path`` that does not end in ``suffix``, exists
     without ``overwrite``, or has no folder to go in: before any work is done."""

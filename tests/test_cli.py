@@ -103,7 +103,8 @@ def test_run_output_directory(model_path, images, tmp_path):
     target = tmp_path / "texts"
     out = run_cli("run", images, "-m", model_path, "-o", target)
     assert out.returncode == 0, out.stderr
-    names = ["a.txt", "b.txt", "c.txt", "htrkit-job.json"]  # the job's manifest beside them
+    # the job's manifest and ledger beside them
+    names = ["a.txt", "b.txt", "c.txt", "htrkit-job.json", "htrkit-outputs.jsonl"]
     assert sorted(p.name for p in target.iterdir()) == names
 
 

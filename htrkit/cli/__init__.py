@@ -85,8 +85,28 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("htrkit: interrupted\n")
         sys.exit(130)
+    except BrokenPipeError:  # the reader of stdout went away (htrkit run ... | head)
+        _quiet_stdout()
+        sys.exit(1)
+    except OSError as exc:  # the machine refused: a full disk, a permission, a lost folder
+        if _debug():
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        error(f"{where or 'the system refused: '}{exc.strerror or exc}")
+        sys.exit(1)
     except Exception as exc:  # a bug: still one line, unless debugging
         if _debug():
             raise
         error(f"internal error: {type(exc).__name__}: {exc} (HTRKIT_DEBUG=1 shows the traceback)")
         sys.exit(3)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises nothing more."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -61,6 +61,7 @@ def evaluate(
     save_predictions: Optional[Path] = typer.Option(
         None, "--save-predictions", help="With --model: write the predictions as a TSV."
     ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
 ) -> None:
     """Score predicted text against reference text, or a model on a dataset.
 
@@ -69,8 +70,13 @@ def evaluate(
     --model, the dataset's lines are recognised and scored. Corpus scores are total edits
     over total reference length.
     """
+    from htrkit.atomic import check_output, write_text
     from htrkit.metrics.evaluation import align_ids, read_tsv, score
     from htrkit.plugins import registry
+
+    for path, name in ((grid, "--grid"), (save_predictions, "--save-predictions")):
+        if path is not None:
+            check_output(path, overwrite, name)
 
     metrics = registry("metric")
     names = [metrics.get(m).name for m in metric] or metrics.names()
@@ -96,8 +102,9 @@ def evaluate(
             keep_images=grid is not None,
         )
         if save_predictions:
-            with open(save_predictions, "w", encoding="utf-8") as fh:
-                fh.writelines(f"{i}\t{' '.join(p.split())}\n" for i, _, p in pairs)
+            save_predictions.parent.mkdir(parents=True, exist_ok=True)
+            rows = "".join(f"{i}\t{' '.join(p.split())}\n" for i, _, p in pairs)
+            write_text(save_predictions, rows)
     else:
         if predictions is None:
             raise ConfigError("give a predictions TSV, or --model to recognise the dataset")
@@ -210,7 +217,10 @@ def _write_grid(path: Path, rows, images) -> None:
         axes[0, 0].axis("off")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    from htrkit.atomic import replacing
+
+    with replacing(path) as tmp:
+        fig.savefig(tmp, format="png")
     plt.close(fig)
 
 

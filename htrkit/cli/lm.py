@@ -33,6 +33,7 @@ def build(
     builtin: bool = typer.Option(
         False, "--builtin", help="Use htrkit's estimator even when KenLM's lmplz is on PATH."
     ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
 ) -> None:
     """Estimate a modified Kneser-Ney n-gram model and write it as ARPA (or KenLM binary).
 
@@ -40,8 +41,13 @@ def build(
     (the same method, pure Python, for corpora of a few million tokens). kenlm.Model and
     pyctcdecode load the result.
     """
+    from htrkit.atomic import check_output, replacing
     from htrkit.lm.kneser_ney import char_tokens, estimate, word_tokens, write_arpa
 
+    check_output(output, overwrite, "--output")
+    for path in corpus:
+        if path.is_dir():
+            raise InputError(f"{path}: a folder; give the corpus's text files")
     suffix = output.suffix.lower()
     if suffix not in (".arpa", ".bin", ".binary", ".klm"):
         raise ConfigError(f"{output}: write .arpa, or .bin for KenLM's binary format")
@@ -57,18 +63,18 @@ def build(
     if not sentences:
         raise InputError(f"{', '.join(map(str, corpus))}: the corpus has no text")
     output.parent.mkdir(parents=True, exist_ok=True)
-    arpa = output if not binary else Path(tempfile.mkdtemp()) / "lm.arpa"
     lmplz = None if builtin else shutil.which("lmplz")
-    if lmplz:
-        text = "\n".join(" ".join(s) for s in sentences) + "\n"
-        _run([lmplz, "-o", str(order), "--discount_fallback", "--arpa", str(arpa)], text)
-        how = "KenLM lmplz"
-    else:
-        write_arpa(estimate(sentences, order), arpa)
-        how = "htrkit's modified Kneser-Ney"
-    if binary:
-        _run([build_binary, str(arpa), str(output)])
-        arpa.unlink()
+    with tempfile.TemporaryDirectory() as work, replacing(output) as target:
+        arpa = target if not binary else Path(work) / "lm.arpa"
+        if lmplz:
+            text = "\n".join(" ".join(s) for s in sentences) + "\n"
+            _run([lmplz, "-o", str(order), "--discount_fallback", "--arpa", str(arpa)], text)
+            how = "KenLM lmplz"
+        else:
+            write_arpa(estimate(sentences, order), arpa)
+            how = "htrkit's modified Kneser-Ney"
+        if binary:
+            _run([build_binary, str(arpa), str(target)])
     tokens = sum(len(s) for s in sentences)
     typer.echo(
         f"{output}: {order}-gram {'character' if char else 'word'} model of "

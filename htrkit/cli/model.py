@@ -117,16 +117,22 @@ def new(
     option: list[str] = typer.Option([], "--option", "-O", help="Backbone option key=value."),
     height: int = typer.Option(32, "--height", help="Input height in pixels.", min=8),
     seed: Optional[int] = typer.Option(0, "--seed", help="Random seed for the initial weights."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
 ) -> None:
     """Write a new, untrained model file (a starting point for training, or for testing a
     plugin before any model is trained)."""
+    from htrkit.atomic import check_output
+    from htrkit.errors import ConfigError
     from htrkit.modelfile import ModelConfig
     from htrkit.options import parse_key_values
     from htrkit.plugins import registry
     from htrkit.preprocess.chain import standard_steps
     from htrkit.recognizer import Recognizer
 
+    check_output(output, overwrite, "--output")
     chars = list(dict.fromkeys(alphabet))
+    if not chars:
+        raise ConfigError("--alphabet: give the characters the model can output (none given)")
     options = parse_key_values(option)
     schema = registry("backbone").get(backbone).options
     if "height" in schema.__dataclass_fields__:

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import typer
 
+from htrkit.atomic import check_output
 from htrkit.cli.common import progress_bar
 from htrkit.errors import ConfigError, InputError
 from htrkit.jobs import atomic_write, output_stem, parse_jobs
@@ -167,8 +168,10 @@ def run(
     out_dir = _output_dir(output)
     jobs = parse_jobs(jobs)
     _check_engine(engine, jobs, address, collection=out_dir is not None and overlay is None)
-    if out_dir is None and output is not None and output.exists() and not overwrite:
-        raise ConfigError(f"{output}: exists; give --overwrite to replace it")
+    if out_dir is None and output is not None:
+        check_output(output, overwrite)
+    if overlay is not None and overlay.suffix and not overlay.is_dir() and len(inputs) == 1:
+        check_output(overlay, overwrite, "--overlay")
     if engine == "ray":
         from htrkit.engines import connect
 
@@ -259,6 +262,9 @@ class _Outputs:
             if self.overlay_dir is not None:
                 stem = output_stem(result.source)
                 target = _unique(self.overlay_dir, stem, ".png", self.overlays)
+                if target.exists() and not self.overwrite:
+                    _report(f"{target}: exists; give --overwrite to replace it")
+                    return False
             if not _draw(image, result, target):
                 return False
         if self.out_dir is None:

@@ -48,6 +48,9 @@ def synth(
         help="Renderer option key=value (repeatable), e.g. -O slant=20; see docs/synthetic.md.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the files of an earlier run in DIR."
+    ),
 ) -> None:
     """Render synthetic handwriting: DIR/<id>.png + DIR/<id>.gt.txt pairs and manifest.tsv.
 
@@ -57,13 +60,26 @@ def synth(
     skipped and counted.
     """
     from htrkit.cli.common import progress_bar
-    from htrkit.errors import InputError
+    from htrkit.errors import ConfigError, InputError
     from htrkit.options import parse_key_values, validate_options
     from htrkit.synth.corpus import TextSource
     from htrkit.synth.dataset import generate
     from htrkit.synth.fonts import load_fonts
     from htrkit.synth.renderer import Renderer, RenderOptions
 
+    if output.exists() and not output.is_dir():
+        raise ConfigError(f"--output {output}: a file, not a folder")
+    for parent in output.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"--output {output}: {parent} is a file, not a folder")
+            break
+    earlier = [p for p in (output / "manifest.tsv", *output.glob(f"{prefix}_*")) if p.exists()]
+    if earlier and not overwrite:
+        raise ConfigError(
+            f"{output}: holds an earlier run's files (first: {earlier[0].name}); give "
+            "--overwrite to replace them, or another folder"
+        )
     if not corpus:
         raise InputError(
             "give a text to render with --corpus FILE (running text, one article per line, "

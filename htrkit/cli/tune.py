@@ -50,13 +50,17 @@ def tune_decoder(
     val_fraction: float = VAL_FRACTION,
     split_seed: int = SPLIT_SEED,
     as_json: bool = typer.Option(False, "--json", help="Print every trial as JSON."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
 ) -> None:
     """Try every combination of the --grid values on a dataset's lines (the model reads
     them once) and write the decoder options with the lowest CER (or WER), with the model
     and decoder, to a pipeline configuration."""
     from dataclasses import asdict
 
+    from htrkit.atomic import check_output
     from htrkit.configfile import write_config
+
+    check_output(output, overwrite, "--output")
     from htrkit.decoders.tuning import DEFAULT_GRIDS, grid_search, trials_of
     from htrkit.options import parse_key_values
     from htrkit.plugins import registry
