@@ -75,7 +75,14 @@ def check_output(path: Path, overwrite: bool, option: str = "-o") -> None:
         raise ConfigError(f"{option} {path}: is a folder; give a file name")
     if path.exists() and not overwrite:
         raise ConfigError(f"{path}: exists; give --overwrite to replace it")
-    for parent in path.parents:
+    check_parents(path, option)
+
+
+def check_parents(path: Path, option: str = "-o") -> None:
+    """Refuse an output ``path`` whose nearest existing folder above is a file."""
+    from htrkit.errors import ConfigError
+
+    for parent in Path(path).parents:
         if parent.exists():
             if not parent.is_dir():
                 raise ConfigError(f"{option} {path}: {parent} is a file, not a folder")
