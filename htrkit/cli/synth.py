@@ -59,6 +59,7 @@ def synth(
     the chosen font cannot draw is drawn with another font; one that no font can draw is
     skipped and counted.
     """
+    from htrkit.atomic import check_parents
     from htrkit.cli.common import progress_bar
     from htrkit.errors import ConfigError, InputError
     from htrkit.options import parse_key_values, validate_options
@@ -69,11 +70,7 @@ def synth(
 
     if output.exists() and not output.is_dir():
         raise ConfigError(f"--output {output}: a file, not a folder")
-    for parent in output.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ConfigError(f"--output {output}: {parent} is a file, not a folder")
-            break
+    check_parents(output, "--output")
     earlier = [p for p in (output / "manifest.tsv", *output.glob(f"{prefix}_*")) if p.exists()]
     if earlier and not overwrite:
         raise ConfigError(
