@@ -642,3 +642,22 @@ def test_line_geometry_far_off_the_page_is_clipped_where_pages_are_read(tmp_path
     assert report.skipped["line outside the page"] == 1
     samples, _ = read(folder, skip_bad=True)
     assert [s.text for s in samples] == ["wide", "far"] and samples[0].image.shape[1] <= 400
+
+
+def test_a_digits_file_claiming_terabytes_is_refused_from_its_header(tmp_path):
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|u1", "fortran_order": False, "shape": (100000, 10000, 10000)}
+    )
+    labels = io.BytesIO()
+    np.save(labels, np.zeros(3, np.uint8))
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w") as z:  # under 1 KB, claiming 9 TiB
+        z.writestr("images.npy", header.getvalue())  # the header alone
+        z.writestr("labels.npy", labels.getvalue())
+    assert bomb.stat().st_size < 1024
+    with pytest.raises(DatasetError, match=r"claims \(100000, 10000, 10000\) \(9313.2 GiB\)"):
+        list(read_dataset(bomb, "digits"))

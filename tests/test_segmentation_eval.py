@@ -362,3 +362,12 @@ def test_a_refused_page_is_said_not_dropped_in_silence(tmp_path):
     assert lines[0].startswith("htrkit: warning: skipped 1 (unreadable page), e.g. ")
     assert "missing.png' not found" in lines[0]
     assert lines[1].endswith("no pages in split 'all' (1 page(s) refused)")
+
+
+@pytest.mark.parametrize("iou", ["5", "nan", "0"])
+def test_eval_seg_refuses_an_iou_outside_0_to_1(tmp_path, iou):
+    out = run_cli("eval-seg", tmp_path, "--iou", iou)
+    assert (
+        out.returncode == 2
+        and f"--iou must be over 0 and at most 1, got {float(iou)}" in out.stderr
+    )

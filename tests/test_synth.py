@@ -310,3 +310,17 @@ def test_form_fields_add_a_printed_label_to_the_left():
     ruled = add_label_and_rule(line, np.random.default_rng(1), None, rule=True)
     assert ruled.shape == line.shape
     assert ((ruled < line).sum(axis=1) > 100).any()  # a rule across the line
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [("height", 100000, "<= 1024"), ("margin", 1000, "<= 4"), ("size_max", 1000000, "<= 512")],
+)
+def test_render_sizes_are_bounded(key, value, says):
+    # --height 100000 asked OpenCV for 35 GB, margin=1000 numpy for 43.8 GiB
+    from htrkit.errors import OptionsError
+    from htrkit.options import validate_options
+    from htrkit.synth.renderer import RenderOptions
+
+    with pytest.raises(OptionsError, match=f"option '{key}' .* must be {says}"):
+        validate_options(RenderOptions, {key: value}, what="synth renderer")

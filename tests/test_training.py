@@ -57,9 +57,15 @@ def test_config_errors(tmp_path):
         ("train.lr=nan", "'lr' .* got nan"),
         ("train.lr=0", "lr must be above 0"),
         ("train.num_workers=1000", "'num_workers' .* must be <= 64"),
+        # a weight of 1e308 overflowed the epoch's draw; a share of 5 said "no training samples"
+        ('data.train={path="x", weight=1e308}', "'weight' .* must be <= 1000"),
+        ("data.val_fraction=5", "'val_fraction' .* must be <= 1"),
+        ("data.val_fraction=nan", "'val_fraction' .* finite number"),
     ):
         with pytest.raises(ConfigError, match=says):
-            load_config(None, ['data.train={path="x"}', override])
+            load_config(
+                None, ['data.train={path="x"}', override][override.startswith("data.train") :]
+            )
     bad = tmp_path / "t.toml"
     bad.write_text("[train\n")
     with pytest.raises(ConfigError, match="t.toml: cannot read training configuration"):

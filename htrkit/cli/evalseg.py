@@ -78,6 +78,8 @@ def eval_seg(
     from htrkit.options import parse_key_values
     from htrkit.plugins import registry
 
+    if not 0 < iou <= 1:  # nan too
+        raise ConfigError(f"--iou must be over 0 and at most 1, got {iou}")
     reader = find_reader(dataset, dataset_format, parse_key_values(dataset_option))
     if not isinstance(reader, PageReader):
         raise ConfigError(

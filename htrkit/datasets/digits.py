@@ -56,8 +56,10 @@ class DigitsReader:
                         f"{path}: needs arrays {o.images_key!r} and {o.labels_key!r}, "
                         f"has {', '.join(data.files) or 'none'}"
                     )
+                for key in (o.images_key, o.labels_key):
+                    _check_size(data, key, path)
                 images, labels = data[o.images_key], data[o.labels_key]
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError) as exc:
             raise DatasetError(f"{path}: not a readable .npz file ({exc})") from None
         if images.ndim != 3 or len(images) != len(labels):
             raise DatasetError(
@@ -69,6 +71,28 @@ class DigitsReader:
         images = images.astype(np.uint8)
         invert = o.invert == "yes" or (o.invert == "auto" and _light_on_dark(images))
         return (255 - images if invert else images), labels
+
+
+#: the most bytes one array of a digits file may unpack to (MNIST's images are 47 MB)
+MAX_ARRAY_BYTES = 2**30
+
+
+def _check_size(data, key: str, path: Path) -> None:
+    """Refuse an array whose header claims more than :data:`MAX_ARRAY_BYTES`, read from
+    the header alone: a file of a few bytes can claim terabytes."""
+    with data.zip.open(f"{key}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        read = {(1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0}.get(version)  # fmt: skip
+        if read is None:
+            raise DatasetError(f"{path}: array {key!r} has an unknown .npy version {version}")
+        shape, _, dtype = read(member)
+    size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if size > MAX_ARRAY_BYTES:
+        raise DatasetError(
+            f"{path}: array {key!r} claims {shape} ({size / 2**30:.1f} GiB), over the "
+            f"{MAX_ARRAY_BYTES >> 30} GiB a digits file may hold"
+        )
 
 
 def _light_on_dark(images: np.ndarray) -> bool:

@@ -19,8 +19,8 @@ from htrkit.synth.fonts import Font
 
 @dataclass(frozen=True)
 class RenderOptions:
-    size_min: int = option(36, "smallest font size in pixels", min=8)
-    size_max: int = option(64, "largest font size in pixels", min=8)
+    size_min: int = option(36, "smallest font size in pixels", min=8, max=512)
+    size_max: int = option(64, "largest font size in pixels", min=8, max=512)
     slant: float = option(12.0, "largest slant either way, degrees", min=0, max=45)
     spacing: float = option(0.06, "largest extra letter spacing per line (fraction of size)", min=0)
     spacing_jitter: float = option(0.03, "per-letter spacing noise (fraction of size)", min=0)
@@ -34,8 +34,8 @@ class RenderOptions:
     paper_min: int = option(200, "darkest paper tone", min=170, max=255)
     texture: float = option(20.0, "largest paper blotchiness in grey levels", min=0)
     noise: float = option(6.0, "largest pixel noise in grey levels", min=0)
-    margin: float = option(0.15, "margin around the ink (fraction of size)", min=0)
-    height: int = option(0, "scale lines to this height (0 keeps it)", min=0)
+    margin: float = option(0.15, "margin around the ink (fraction of size)", min=0, max=4)
+    height: int = option(0, "scale lines to this height (0 keeps it)", min=0, max=1024)
 
     def __post_init__(self) -> None:
         if self.size_min > self.size_max:

@@ -39,7 +39,7 @@ class Source:
     skip_bad: bool = False
     #: how often each epoch sees this source's samples (to balance datasets): 2 repeats
     #: every sample, 0.5 draws a random half, each epoch anew
-    weight: float = option(1.0, min=0)
+    weight: float = option(1.0, min=0, max=1000)
     #: "auto": split by group with ``val_fraction``; "train": never used for validation
     #: (synthetic data, say, so that validation measures real handwriting only); "val":
     #: only used for validation (a dataset's own test folder)
@@ -54,7 +54,9 @@ class DataSection:
     train: tuple[Source, ...] = ()
     #: explicit validation sources; when empty, ``val_fraction`` of the training groups
     val: tuple[Source, ...] = ()
-    val_fraction: float = 0.1
+    val_fraction: float = option(
+        0.1, "share of the training groups kept for validation", min=0, max=1
+    )
     split_seed: int = 0
     #: an LMDB cache of the preprocessed lines (written on first use)
     cache: str = ""
