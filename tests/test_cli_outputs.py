@@ -99,3 +99,19 @@ def test_a_full_disk_is_one_line():
         out = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
     assert out.returncode == 1
     assert one_line(out) == "htrkit: error: the system refused: No space left on device"
+
+
+def test_file_names_with_tabs_and_newlines_keep_rows_and_errors_one_line(tmp_path):
+    import shutil
+
+    shutil.copy(LINE, tmp_path / "a\tb.png")
+    shutil.copy(LINE, tmp_path / "c\nd.png")
+    (tmp_path / "e\nf.png").write_text("not an image")
+    out = run_cli("run", tmp_path, "-f", "tsv", "-d", "greedy")
+    assert out.returncode == 1
+    rows = out.stdout.splitlines()
+    assert len(rows) == 2 and all(row.count("\t") == 1 for row in rows)
+    assert {row.split("\t")[0] for row in rows} == {f"{tmp_path}/a b.png", f"{tmp_path}/c d.png"}
+    errors = out.stderr.splitlines()
+    assert errors[0].startswith(f"htrkit: error: {tmp_path}/e\\nf.png: not an image")
+    assert len(errors) == 2  # that line and the count

@@ -151,12 +151,12 @@ def test_run_writes_page_and_alto_and_an_overlay(page_png, tmp_path, schemas):
     out = tmp_path / "out"
     for fmt in ("page", "alto"):
         done = run_cli("run", page_png, "--segmenter", "projection", "-f", fmt, "-o", out / fmt,
-                       "--overlay", tmp_path / "overlay.png")  # fmt: skip
+                       "--overlay", tmp_path / f"overlay-{fmt}.png")  # fmt: skip
         assert done.returncode == 0, done.stderr
         xml = (out / fmt / "page.xml").read_text(encoding="utf-8")
         assert_valid(xml, schemas[fmt])
         assert xml.count("<TextLine") == 4
-    overlay = Image.open(tmp_path / "overlay.png")
+    overlay = Image.open(tmp_path / "overlay-page.png")
     assert overlay.size == Image.open(page_png).size
     # the overlay differs from the page: lines were drawn
     page = np.asarray(Image.open(page_png).convert("RGB"), dtype=np.int16)

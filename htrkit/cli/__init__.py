@@ -66,7 +66,9 @@ def _format_warning(message, category, filename, lineno, line=None) -> str:
 
 
 def error(message: str) -> None:
-    """Print one error line on stderr."""
+    """Print one error line on stderr (a newline inside, from a file's name, shown as
+    ``\\n``)."""
+    message = str(message).replace("\r", "\\r").replace("\n", "\\n")
     sys.stderr.write(f"htrkit: error: {message}\n")
 
 

@@ -402,4 +402,6 @@ def _draw(image: object, result: object, target: Path) -> bool:
 
 
 def _report(message: str) -> None:
-    sys.stderr.write(f"htrkit: error: {message}\n")
+    from htrkit.cli import error
+
+    error(message)

@@ -37,7 +37,8 @@ class JsonWriter:
 
 class TsvWriter:
     """``source<TAB>text`` rows, the form ``htrkit eval`` reads; lines are joined by
-    spaces, and tabs or newlines inside the text become spaces."""
+    spaces, and tabs or newlines inside the text, or in a file's name, become spaces (a
+    row is always one line of two cells)."""
 
     def __init__(self, options: object = None):
         self.options = options
@@ -46,4 +47,5 @@ class TsvWriter:
         for result in results:
             if result.ok:
                 text = " ".join(line.text for line in result.lines)
-                stream.write(f"{result.source}\t{' '.join(text.split())}\n")
+                source = result.source.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+                stream.write(f"{source}\t{' '.join(text.split())}\n")
