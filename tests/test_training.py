@@ -61,6 +61,9 @@ def test_config_errors(tmp_path):
         ('data.train={path="x", weight=1e308}', "'weight' .* must be <= 1000"),
         ("data.val_fraction=5", "'val_fraction' .* must be <= 1"),
         ("data.val_fraction=nan", "'val_fraction' .* finite number"),
+        # the backbone, before any data is read (it was found once the lines were loaded)
+        ('model.backbone="crnn-smal"', "unknown backbone 'crnn-smal'; did you mean 'crnn-small'"),
+        ("model.backbone_options={nope=1}", "unknown option 'nope' for backbone 'crnn-small'"),
     ):
         with pytest.raises(ConfigError, match=says):
             load_config(

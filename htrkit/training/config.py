@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from htrkit.errors import ConfigError
+from htrkit.errors import ConfigError, OptionsError, UnknownComponentError
 from htrkit.options import option, validate_options
 
 
@@ -172,7 +172,20 @@ def from_dict(raw: dict[str, Any], base: str = ".") -> TrainConfig:
     train = _section(TrainSection, raw.get("train", {}), "train")
     if not data.train:
         raise ConfigError("training config has no [[data.train]] source")
+    _check_backbone(model)
     return TrainConfig(model=model, data=data, train=train, base=base)
+
+
+def _check_backbone(model: ModelSection) -> None:
+    """The backbone and its options, checked before any data is read (an unknown name
+    was found only once the lines were loaded)."""
+    from htrkit.plugins import registry
+
+    try:
+        spec = registry("backbone").get(model.backbone)
+        validate_options(spec.options, model.backbone_options, what=f"backbone {spec.name!r}")
+    except (UnknownComponentError, OptionsError) as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _section(schema: type, values: dict[str, Any], what: str) -> Any:
