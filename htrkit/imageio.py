@@ -15,6 +15,7 @@ refused from their header, before any pixel is decoded.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -51,6 +52,15 @@ def check_size(width: int, height: int, source: str, limit: int | None = None) -
         )
 
 
+def missing(source: str) -> str:
+    """Why ``source`` cannot be found: no such file, or a page reference to a file that
+    exists (``scans.pdf#page=0``) with no such page."""
+    page = re.match(r"^(.+)#page=([^#/]*)$", source)
+    if page and Path(page[1]).is_file():
+        return f"{source}: no page {page[2]!r}; pages are numbered from 1 ({page[1]}#page=1)"
+    return f"{source}: no such file"
+
+
 def read_image(path: str | os.PathLike[str], frame: int = 0) -> tuple[str, np.ndarray]:
     """Read an image file (its first frame, or ``frame``: a page of a multi-page TIFF) as
     ``(source, array)``.
@@ -60,7 +70,7 @@ def read_image(path: str | os.PathLike[str], frame: int = 0) -> tuple[str, np.nd
     path = Path(path)
     source = str(path)
     if not path.exists():
-        raise ImageError(f"{source}: no such file")
+        raise ImageError(missing(source))
     if path.is_dir():
         raise ImageError(f"{source}: is a directory, not an image")
     if path.stat().st_size == 0:

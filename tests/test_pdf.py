@@ -101,3 +101,16 @@ def test_each_page_of_a_multi_page_tiff_is_an_input(tmp_path):
     assert sorted(p.name for p in out.glob("*.txt")) == ["scans-p001.txt", "scans-p002.txt"]
     missing = run_cli("run", f"{tif}#page=3")
     assert missing.returncode == 1 and "the image has 2 page(s), not 3" in missing.stderr
+
+
+def test_a_page_that_does_not_exist_says_how_pages_are_numbered(tmp_path):
+    doc = _pdf(tmp_path / "two.pdf", [LINE, DIGITS])
+    for page in ("0", "-1", "x"):
+        out = run_cli("run", f"{doc}#page={page}", "-d", "greedy")
+        assert out.returncode == 1
+        assert out.stderr.splitlines()[0] == (
+            f"htrkit: error: {doc}#page={page}: no page {page!r}; pages are numbered from 1 "
+            f"({doc}#page=1)"
+        )
+    beyond = run_cli("run", f"{doc}#page=3", "-d", "greedy")
+    assert "the PDF has 2 page(s)" in beyond.stderr

@@ -27,7 +27,9 @@ def _open(path: Path):
             f"{path}: reading PDF needs pypdfium2: pip install 'htrkit[pdf]'"
         ) from None
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        from htrkit.imageio import missing
+
+        raise InputError(missing(str(path)))
     try:
         return pdfium.PdfDocument(str(path))
     except Exception as exc:  # pdfium's PdfiumError and friends
