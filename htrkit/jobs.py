@@ -209,10 +209,13 @@ class CollectionJob:
         gave a file keeps it; the others take their name, then ``-2``, ``-3`` ... past the
         names taken by an earlier input or held by another input in the ledger. So the
         same inputs always map to the same files, in one run or in several."""
-        sources = list(sources)
+        # an input given twice is one input (its one output file)
+        unique: dict[str, str] = {}
+        for source in sources:
+            unique.setdefault(source_key(source), source)
+        sources, keys = list(unique.values()), list(unique)
         recorded = recorded or {}
         held = {key: name for name, key in recorded.items()}
-        keys = [source_key(s) for s in sources]
         names: list[str | None] = [None] * len(sources)
         taken: set[str] = set()
         for i, key in enumerate(keys):
@@ -290,7 +293,7 @@ class CollectionJob:
             self.jobs = max(1, min(self.jobs, len(todo)))
         summary = JobSummary(skipped=len(tasks) - len(todo), workers=self.jobs if todo else 1)
         advance = progress or (lambda n: None)
-        advance(summary.skipped)
+        advance(summary.skipped + len(sources) - len(tasks))  # and inputs given twice
         failures: dict[int, tuple[str, str]] = {}
         with open(self.out / LEDGER, "a", encoding="utf-8") as ledger:
             for task, output, error in self._outputs(todo):
