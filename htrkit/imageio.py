@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from htrkit.errors import ImageError
+from htrkit.imageio_suffixes import IMAGE_FORMATS
 
 #: default limit on width x height: 120 megapixels, e.g. a 10,000 x 12,000 scan
 MAX_IMAGE_PIXELS = 120_000_000
@@ -121,7 +122,7 @@ def _decode(
         if size is not None:
             check_size(*size, source, limit)
         raise ImageError(f"{source}: not an image, or an unsupported image format") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, NotImplementedError) as exc:
         raise ImageError(f"{source}: cannot read image header ({exc})") from None
     with im:
         if frame:
@@ -136,7 +137,7 @@ def _decode(
         try:
             im.load()
             return pil_to_array(im)
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except (OSError, SyntaxError, ValueError, EOFError, NotImplementedError) as exc:
             raise ImageError(f"{source}: corrupt or truncated image ({exc})") from None
 
 
@@ -152,7 +153,7 @@ def _open_unlimited(file: Path | object):
     with _PILLOW_LIMIT:
         saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
         try:
-            return Image.open(file)
+            return Image.open(file, formats=IMAGE_FORMATS)
         finally:
             Image.MAX_IMAGE_PIXELS = saved
 

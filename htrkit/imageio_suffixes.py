@@ -18,3 +18,8 @@ IMAGE_SUFFIXES = (
     ".pbm",
     ".pnm",
 )
+
+#: the Pillow formats decoded, those of :data:`IMAGE_SUFFIXES`: never the others Pillow
+#: knows (EPS runs Ghostscript on the file; DDS, BLP and the like are not scans, and some
+#: of their decoders fail with errors no other format raises)
+IMAGE_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "DIB", "GIF", "WEBP", "JPEG2000", "PPM")

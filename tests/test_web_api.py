@@ -178,6 +178,25 @@ def test_a_body_over_the_limit_is_413(client):
         ({"content": b"raw bytes", "headers": {"content-type": "image/png"}}, 415,
          "send multipart/form-data or application/json"),
         ({"files": {"picture": ("a.png", b"x", "image/png")}}, 400, "no file field 'image'"),
+        # found by a hardening probe (2026-12-07): each was a 500 or went through
+        ({"content": b'{"image": "AAAA", "decoder": "beam", "options": {"beam_width": Infinity}}',
+          "headers": {"content-type": "application/json"}}, 400, "is not a whole number"),
+        ({"content": b'{"image": "AAAA", "mode": ' + b"9" * 5000 + b"}",
+          "headers": {"content-type": "application/json"}}, 400, "not valid JSON"),
+        ({"json": {"image": "AAAA", "decoder": "beam", "options": '{"beam_width": 1e400}'}},
+         400, "is not a whole number"),
+        ({"json": {"image": "AAAA", "decoder": "beam", "options": {"beam_width": 3.9}}},
+         400, "beam_width '3.9' is not a whole number"),
+        ({"json": {"image": "AAAA", "decoder": "beam", "options": {"beam_width": True}}},
+         400, "is not a whole number"),
+        ({"json": {"image": "AAAA", "decoder": "beam", "options": {"beam_width": " 8 "}}},
+         400, "is not a whole number"),
+        ({"json": {"image": "AAAA", "decoder": "beam", "options": {"beam_width": "9" * 5000}}},
+         400, "beam_width must be 1-64"),
+        ({"json": {"image": "AAAA", "decoder": "pattern"}}, 400,
+         "needs the option 'pattern' (a preset such as @date)"),
+        ({"files": {"image": ("a.png", b"x", "image/png")}, "data": {"mode": ["page", "line"]}},
+         400, "gives 'mode' more than once"),
     ],
 )  # fmt: skip
 def test_bad_requests(client, request_kwargs, status, needle):
@@ -380,3 +399,69 @@ def test_serve_answers_the_names_it_is_given():
     assert _hosts("127.0.0.1", []) == ("127.0.0.1", "localhost", "[::1]")
     assert _hosts("0.0.0.0", ["scribe.lan"]) == ("127.0.0.1", "localhost", "[::1]", "scribe.lan")
     assert _hosts("10.0.0.5", []) == ("127.0.0.1", "localhost", "[::1]", "10.0.0.5")
+
+
+def test_an_error_never_echoes_a_long_input(client):
+    r = client.post("/api/recognize", json={"image": "AAAA", "mode": "x" * 900_000})
+    assert r.status_code == 400 and len(r.content) < 300
+
+
+def _dds(fourcc: bytes) -> bytes:
+    """A DDS header with a pixel format Pillow does not decode."""
+    import struct
+
+    head = struct.pack("<4sI", b"DDS ", 124) + struct.pack("<IIIIII", 0x1007, 16, 16, 0, 0, 0)
+    pixel_format = struct.pack("<II4sIIIII", 32, 0x4, fourcc, 0, 0, 0, 0, 0)
+    return (
+        head + b"\0" * 44 + pixel_format + struct.pack("<IIIII", 0x1000, 0, 0, 0, 0) + bytes(4096)
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [_dds(b"XXXX"), b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n" + b" " * 100],
+    ids=["dds", "eps"],
+)
+def test_formats_that_are_not_scans_are_refused(client, data):
+    # a DDS of an unknown pixel format was a 500 (NotImplementedError); an EPS would have
+    # been handed to Ghostscript where it is installed
+    r = post(client, data, name="x.img")
+    assert r.status_code == 400 and "not an image" in r.json()["error"]
+
+
+def test_every_answer_has_the_headers_and_the_error_shape(client):
+    for r in (client.get("/nothing-here"), client.put("/api/recognize"),
+              client.post("/api/recognize", content=b"x" * 2_000_000,
+                          headers={"content-type": "application/json"}),
+              client.get("/", headers={"host": "evil.example"})):  # fmt: skip
+        assert r.status_code in (400, 404, 405, 413), r.status_code
+        assert r.headers["x-content-type-options"] == "nosniff", r.status_code
+        assert r.headers["cross-origin-resource-policy"] == "same-origin"
+        if r.status_code in (404, 405):
+            assert "error" in r.json()
+    assert client.get("/api/config").headers["cache-control"] == "no-store"
+    assert post(client, LINE).headers["cache-control"] == "no-store"
+
+
+def test_another_site_cannot_make_the_server_read(client):
+    cross = post(client, LINE).status_code, post_from(client, "http://evil.example")
+    assert cross == (200, 403)
+    assert post_from(client, "http://127.0.0.1") == 200  # the page itself
+
+
+def post_from(client, origin: str) -> int:
+    r = client.post("/api/recognize", files={"image": ("x.png", LINE, "image/png")},
+                    headers={"origin": origin})  # fmt: skip
+    return r.status_code
+
+
+def test_a_worker_keeps_a_few_pipelines():
+    from htrkit.loading import load_recognizer
+    from htrkit.web.workers import PIPELINES_PER_WORKER, Recognition
+
+    work = Recognition(Settings(), {"model": load_recognizer("default")})
+    first = work.pipeline("line", "beam", {"beam_width": 1})
+    for width in range(2, PIPELINES_PER_WORKER + 6):  # a client varying its options
+        work.pipeline("line", "beam", {"beam_width": width})
+    assert len(work.local.pipelines) == PIPELINES_PER_WORKER
+    assert work.pipeline("line", "beam", {"beam_width": 1}) is not first  # it was let go

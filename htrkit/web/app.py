@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -32,7 +32,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from htrkit.errors import HtrkitError
-from htrkit.web.limits import SECURITY_HEADERS, BodyLimit
+from htrkit.web.limits import BodyLimit, SecurityHeaders
 from htrkit.web.requests import (
     DECODERS,
     LANGS,
@@ -118,12 +118,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Callable[..., Awaitable[Any]]) -> Any:
-        response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        return response
+    from starlette.exceptions import HTTPException
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        # 404, 405: the same {"error": ...} shape as every other refusal
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
 
     def static(path: str) -> Callable[[], Response]:
         body, kind = pages[path]
@@ -170,21 +170,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     async def recognize(request: Request) -> Any:
         try:
+            _same_site(request)
             data, source, params = await _read_request(request)
             mode = str(params.get("mode") or "line").lower()
             mode = MODE_ALIASES.get(mode, mode)
             if mode not in MODES:
-                raise RequestError(f"mode {mode!r} is not one of: {', '.join(MODES)}")
+                raise RequestError(f"mode {mode[:40]!r} is not one of: {', '.join(MODES)}")
             decoder = str(params.get("decoder") or settings.decoder)
             if decoder not in DECODERS or not _offered(decoder):
                 raise RequestError(
-                    f"decoder {decoder!r} is not offered; choose one of: "
+                    f"decoder {decoder[:40]!r} is not offered; choose one of: "
                     + ", ".join(d for d in DECODERS if _offered(d))
                 )
             options = request_options(decoder, params.get("options"))
             lang = str(params.get("lang") or "auto")
             if lang not in LANGS:
-                raise RequestError(f"lang {lang!r} is not one of: {', '.join(LANGS)}")
+                raise RequestError(f"lang {lang[:40]!r} is not one of: {', '.join(LANGS)}")
             return await work.submit(data, source, mode, decoder, options, lang)
         except RequestError as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
@@ -201,6 +202,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 form = await request.form(max_files=1, max_fields=16)
             except Exception as exc:  # the multipart parser's errors
                 raise RequestError(f"cannot read the multipart body ({exc})") from None
+            repeated = sorted({k for k in form.keys() if len(form.getlist(k)) > 1})
+            if repeated:
+                raise RequestError(f"the multipart body gives {repeated[0][:40]!r} more than once")
             upload = form.get("image")
             if not isinstance(upload, UploadFile):
                 raise RequestError("the multipart body has no file field 'image'")
@@ -209,7 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if kind == "application/json":
             try:
                 body = json.loads(await request.body())
-            except (json.JSONDecodeError, UnicodeDecodeError):
+            except ValueError:  # not JSON, not UTF-8, a number of over 4,300 digits
                 raise RequestError("the body is not valid JSON") from None
             except RecursionError:  # 100,000 nested arrays: the parser's stack, not a bug
                 raise RequestError("the JSON body is nested too deeply") from None
@@ -226,10 +230,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)  # outermost: added last
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: added last
     app.state.settings = settings
     app.state.recognition = work
     return app
+
+
+def _same_site(request: Request) -> None:
+    """Refuse a request another site's page sent (a browser names it in ``Sec-Fetch-Site``
+    and ``Origin``): it could not read the answer, but it could keep the server busy."""
+    if request.headers.get("sec-fetch-site", "") == "cross-site":
+        raise RequestError("requests from other sites are refused", status=403)
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        from urllib.parse import urlsplit
+
+        if urlsplit(origin).netloc != request.headers.get("host", ""):
+            raise RequestError(f"requests from {origin[:60]!r} are refused", status=403)
 
 
 def _offered(decoder: str) -> bool:

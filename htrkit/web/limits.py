@@ -12,7 +12,36 @@ SECURITY_HEADERS = {
     "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
+
+
+class SecurityHeaders:
+    """ASGI middleware, the outermost: :data:`SECURITY_HEADERS` on every response, those
+    of the other middleware (413, a bad Host) included, and ``Cache-Control: no-store`` on
+    the API's answers (they hold the text read)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = dict(SECURITY_HEADERS)
+        if scope.get("path", "").startswith("/api/"):
+            extra["Cache-Control"] = "no-store"
+
+        async def with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                added = [(k.lower().encode(), v.encode()) for k, v in extra.items()
+                         if k.lower().encode() not in present]  # fmt: skip
+                message = {**message, "headers": [*message.get("headers", []), *added]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class BodyLimit:

@@ -59,11 +59,11 @@ def request_options(decoder: str, options: Any) -> dict[str, Any]:
     from htrkit.decoders.options import PRESETS
 
     if options in (None, ""):
-        return {}
+        options = {}
     if isinstance(options, str):
         try:
             options = json.loads(options)
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON, or a number of over 4,300 digits
             raise RequestError(f"options {options[:60]!r} is not a JSON object") from None
     if not isinstance(options, dict):
         raise RequestError("options must be a JSON object")
@@ -80,10 +80,11 @@ def request_options(decoder: str, options: Any) -> dict[str, Any]:
                 f"(accepted: {', '.join(sorted(allowed)) or 'none'})"
             )
         if key == "beam_width":
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                raise RequestError(f"beam_width {value!r} is not an integer") from None
+            whole = isinstance(value, int) and not isinstance(value, bool)
+            digits = isinstance(value, str) and value.isdigit() and value.isascii()
+            if not whole and not digits:
+                raise RequestError(f"beam_width {str(value)[:40]!r} is not a whole number")
+            value = int(value) if whole or len(value) <= 9 else MAX_BEAM + 1
             if not 1 <= value <= MAX_BEAM:
                 raise RequestError(f"beam_width must be 1-{MAX_BEAM}, got {value}")
         elif key == "level" and value not in ("word", "char"):

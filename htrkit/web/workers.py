@@ -7,11 +7,15 @@ import asyncio
 import json
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from htrkit.web.requests import MODES, RequestError
+
+#: pipelines a worker thread keeps (the least recently used go first)
+PIPELINES_PER_WORKER = 8
 
 
 @dataclass(frozen=True)
@@ -49,16 +53,22 @@ class Recognition:
         key = (mode, decoder, json.dumps(options, sort_keys=True), lang)
         cache = getattr(self.local, "pipelines", None)
         if cache is None:
-            cache = self.local.pipelines = {}
-        if key not in cache:
-            cache[key] = Pipeline(
-                self.recognizers[model_setting],
-                decoder=decoder,
-                decoder_options=options,
-                segmenter=segmenter,
-                segmenter_options=segmenter_options,
-                lang=lang,
-            )
+            cache = self.local.pipelines = OrderedDict()
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        cache[key] = Pipeline(
+            self.recognizers[model_setting],
+            decoder=decoder,
+            decoder_options=options,
+            segmenter=segmenter,
+            segmenter_options=segmenter_options,
+            lang=lang,
+        )
+        # the least recently used go: each holds its decoder's tables (a kenlm pipeline
+        # about 7 MB), and requests choose among thousands of settings
+        while len(cache) > PIPELINES_PER_WORKER:
+            cache.popitem(last=False)
         return cache[key]
 
     def run(
