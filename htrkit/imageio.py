@@ -136,7 +136,7 @@ def _decode(
         check_size(im.width, im.height, source, limit)
         try:
             im.load()
-            return pil_to_array(im)
+            return pil_to_array(im, source)
         except (OSError, SyntaxError, ValueError, EOFError, NotImplementedError) as exc:
             raise ImageError(f"{source}: corrupt or truncated image ({exc})") from None
 
@@ -166,8 +166,9 @@ def _png_size(head: bytes) -> tuple[int, int] | None:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
-def pil_to_array(im: object) -> np.ndarray:
-    """Convert a PIL image to ``uint8`` grey or RGB, following the module's rules."""
+def pil_to_array(im: object, source: str = "image") -> np.ndarray:
+    """Convert a PIL image to ``uint8`` grey or RGB, following the module's rules;
+    ``source`` names it in errors."""
     from PIL import Image, ImageOps
 
     assert isinstance(im, Image.Image)
@@ -188,7 +189,7 @@ def pil_to_array(im: object) -> np.ndarray:
         im = im.convert("LA")
     elif mode == "RGB" and "transparency" in im.info:
         im = im.convert("RGBA")
-    return as_uint8(np.asarray(im), source="image")
+    return as_uint8(np.asarray(im), source=source)
 
 
 def as_uint8(array: np.ndarray, source: str = "array") -> np.ndarray:

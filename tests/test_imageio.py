@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import tracemalloc
 import zlib
@@ -456,3 +457,12 @@ def test_image_loader_from_registry(tmp_path):
     rgb = noise((3, 4, 3))
     Image.fromarray(rgb).save(tmp_path / "ok.png")
     np.testing.assert_array_equal(loader.load(tmp_path / "ok.png").image, rgb)
+
+
+def test_a_bad_pixel_value_names_the_file(tmp_path):
+    from htrkit.imageio import read_image
+
+    path = tmp_path / "negative.tif"
+    Image.fromarray(np.array([[-5, 3], [1, 2]], dtype=np.int32), mode="I").save(path)
+    with pytest.raises(ImageError, match=f"^{re.escape(str(path))}: image has negative pixel"):
+        read_image(path)
