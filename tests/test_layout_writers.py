@@ -201,8 +201,12 @@ def test_hocr_has_pages_lines_words_boxes_and_confidences():
 
 
 def test_run_writes_hocr_per_input(page_png, tmp_path):
+    import shutil
+
     out = tmp_path / "hocr"
-    done = run_cli("run", page_png, page_png, "-f", "hocr", "-o", f"{out}/")
+    (tmp_path / "again").mkdir()
+    other = shutil.copy(page_png, tmp_path / "again" / page_png.name)  # the same name
+    done = run_cli("run", page_png, other, "-f", "hocr", "-o", f"{out}/")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.glob("*.hocr")) == ["page-2.hocr", "page.hocr"]
     one = run_cli("run", page_png, page_png, "-f", "hocr")

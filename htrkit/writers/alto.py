@@ -15,7 +15,6 @@ from pathlib import Path
 from htrkit._version import __version__
 from htrkit.results import Result
 from htrkit.writers.common import (
-    LayoutXmlWriter,
     baseline,
     clip,
     conf,
@@ -25,6 +24,7 @@ from htrkit.writers.common import (
     words,
     xml_root,
 )
+from htrkit.writers.layoutxml import LayoutXmlWriter
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
 

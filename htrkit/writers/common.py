@@ -97,31 +97,3 @@ def xml_root(ns: str, tag: str, schema: str, **attrs: str) -> tuple[ET.Element, 
     root = ET.Element(f"{{{ns}}}{tag}", attrs)
     root.set(f"{{{XSI}}}schemaLocation", f"{ns} {schema}")
     return root, lambda name: f"{{{ns}}}{name}"
-
-
-class LayoutXmlWriter:
-    """A writer of one layout XML document per page (``page``, ``alto``): the page's own
-    input file filled in when it came from one of this format
-    (:mod:`htrkit.writers.filled`), else a new document from :meth:`build`."""
-
-    #: the format's name (``htrkit run -f``) and its name in :func:`filled_original`
-    fmt = ""
-    label = ""
-
-    def __init__(self, options: object = None):
-        self.options = options
-
-    def write(self, results: Sequence[Result], stream: TextIO) -> None:
-        from htrkit.writers.filled import filled_original
-
-        result = one_page(results, self.fmt)
-        if result is None:
-            return
-        filled = filled_original(result, self.label)
-        if filled is not None:
-            serialise(filled, stream, indent=False)
-        else:
-            serialise(self.build(result), stream)
-
-    def build(self, result: Result) -> ET.Element:
-        raise NotImplementedError

@@ -19,7 +19,6 @@ from htrkit._version import __version__
 from htrkit.languages import NAMES
 from htrkit.results import Result
 from htrkit.writers.common import (
-    LayoutXmlWriter,
     baseline,
     conf,
     points,
@@ -28,6 +27,7 @@ from htrkit.writers.common import (
     words,
     xml_root,
 )
+from htrkit.writers.layoutxml import LayoutXmlWriter
 
 PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 
