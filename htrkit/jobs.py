@@ -89,6 +89,24 @@ def auto_jobs(inputs: int, *, cores: int | None = None, memory: int | None = Non
     return max(1, min(cores, inputs, memory // WORKER_MEMORY))
 
 
+def memory_warning(jobs: int, memory: int | None = None) -> str | None:
+    """What to tell a user whose ``--jobs`` is more workers than the free memory holds at
+    :data:`WORKER_MEMORY` each (they are started all the same: the number is theirs)."""
+    if memory is None:
+        try:
+            memory = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, AttributeError):
+            return None
+    fits = max(1, memory // WORKER_MEMORY)
+    if jobs <= fits:
+        return None
+    return (
+        f"--jobs {jobs}: the free memory ({memory / 2**30:.1f} GiB) holds about {fits} "
+        f"worker(s) of {WORKER_MEMORY >> 20} MiB; more may swap or be killed "
+        "(--jobs auto picks a number that fits)"
+    )
+
+
 @dataclass(frozen=True)
 class Task:
     """One input and the file its output goes to."""
@@ -291,6 +309,11 @@ class CollectionJob:
             self.jobs = auto_jobs(len(todo))
         else:  # never more workers than inputs to read
             self.jobs = max(1, min(self.jobs, len(todo)))
+            warning = memory_warning(self.jobs) if self.engine == "local" else None
+            if warning:
+                import warnings
+
+                warnings.warn(warning, stacklevel=2)
         summary = JobSummary(skipped=len(tasks) - len(todo), workers=self.jobs if todo else 1)
         advance = progress or (lambda n: None)
         advance(summary.skipped + len(sources) - len(tasks))  # and inputs given twice

@@ -347,3 +347,12 @@ def test_jobs_auto_reads_what_one_job_reads(tmp_path):
     assert ray.stderr.strip() == (
         "htrkit: error: --jobs auto is for the local engine: give Ray a number of actors"
     )
+
+
+def test_more_workers_than_the_memory_holds_are_warned_of():
+    from htrkit.jobs import WORKER_MEMORY, memory_warning
+
+    assert memory_warning(2, memory=4 * WORKER_MEMORY) is None
+    said = memory_warning(50, memory=int(3.5 * WORKER_MEMORY))
+    assert said.startswith("--jobs 50: the free memory (2.1 GiB) holds about 3 worker(s)")
+    assert "--jobs auto" in said
