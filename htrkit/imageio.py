@@ -74,6 +74,8 @@ def read_image(path: str | os.PathLike[str], frame: int = 0) -> tuple[str, np.nd
         raise ImageError(missing(source))
     if path.is_dir():
         raise ImageError(f"{source}: is a directory, not an image")
+    if not path.is_file():  # a pipe or a device: never opened (a FIFO would wait)
+        raise ImageError(f"{source}: not a regular file (a pipe or a device)")
     if path.stat().st_size == 0:
         raise ImageError(f"{source}: file is empty")
     with open(path, "rb") as f:

@@ -466,3 +466,15 @@ def test_a_bad_pixel_value_names_the_file(tmp_path):
     Image.fromarray(np.array([[-5, 3], [1, 2]], dtype=np.int32), mode="I").save(path)
     with pytest.raises(ImageError, match=f"^{re.escape(str(path))}: image has negative pixel"):
         read_image(path)
+
+
+def test_a_pipe_or_a_device_is_not_an_image(tmp_path):
+    import os
+
+    from htrkit.imageio import read_image
+
+    fifo = tmp_path / "fifo.png"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(ImageError, match="not a regular file"):
+            read_image(path)
