@@ -81,21 +81,25 @@ def auto_jobs(inputs: int, *, cores: int | None = None, memory: int | None = Non
 
     if cores is None:
         cores = available_cores()
-    if memory is None:
-        try:
-            memory = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, AttributeError):  # not on Linux: the cores decide
-            memory = cores * WORKER_MEMORY
+    if memory is None:  # not on Linux: the cores decide
+        memory = _free_memory() or cores * WORKER_MEMORY
     return max(1, min(cores, inputs, memory // WORKER_MEMORY))
+
+
+def _free_memory() -> int | None:
+    """The memory free now, in bytes, or ``None`` where the system does not say."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def memory_warning(jobs: int, memory: int | None = None) -> str | None:
     """What to tell a user whose ``--jobs`` is more workers than the free memory holds at
     :data:`WORKER_MEMORY` each (they are started all the same: the number is theirs)."""
     if memory is None:
-        try:
-            memory = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, AttributeError):
+        memory = _free_memory()
+        if memory is None:
             return None
     fits = max(1, memory // WORKER_MEMORY)
     if jobs <= fits:

@@ -137,12 +137,17 @@ def test_the_eraser_removes_ink(page):
     assert blank
 
 
-def test_drawing_a_word_reads_it(page):
+def draw_line(page, text: str, scale: float = 0.75) -> None:
+    """Draw ``text`` with the mouse in line mode, live reading off (a read waits for
+    the Read button or a change of setting)."""
     set_mode(page, "line")
     page.uncheck("#live")
     w, h = canvas_size(page)
-    mask = fit(rendered("hello"), w, h, 0.75)
-    draw_mouse(page, strokes_from_mask(mask, 8), steps=1)
+    draw_mouse(page, strokes_from_mask(fit(rendered(text), w, h, scale), 8), steps=1)
+
+
+def test_drawing_a_word_reads_it(page):
+    draw_line(page, "hello")
     before = result_count(page)
     page.click("#read")
     assert wait_result(page, before) == "hello"
@@ -151,10 +156,7 @@ def test_drawing_a_word_reads_it(page):
 
 
 def test_language_choice_reaches_the_server(page):
-    set_mode(page, "line")
-    page.uncheck("#live")
-    w, h = canvas_size(page)
-    draw_mouse(page, strokes_from_mask(fit(rendered("hello"), w, h, 0.75), 8), steps=1)
+    draw_line(page, "hello")
     before = result_count(page)
     page.click("#read")
     assert wait_result(page, before)
@@ -166,10 +168,7 @@ def test_language_choice_reaches_the_server(page):
 
 
 def test_decoder_choice_reaches_the_server(page):
-    set_mode(page, "line")
-    page.uncheck("#live")
-    w, h = canvas_size(page)
-    draw_mouse(page, strokes_from_mask(fit(rendered("2O24"), w, h, 0.6), 8), steps=1)
+    draw_line(page, "2O24", 0.6)
     page.select_option("#decoder", "pattern")
     page.select_option("#pattern", "@year")
     before = result_count(page)
@@ -185,10 +184,7 @@ def test_decoder_choice_reaches_the_server(page):
 def test_an_older_answer_is_never_taken_for_a_newer_read(page):
     # CI failure 2026-12-06: the page numbered a read only once its drawing was encoded, so
     # an older read's answer arriving meanwhile passed for the newest one
-    set_mode(page, "line")
-    page.uncheck("#live")
-    w, h = canvas_size(page)
-    draw_mouse(page, strokes_from_mask(fit(rendered("hello"), w, h, 0.75), 8), steps=1)
+    draw_line(page, "hello")
     before = result_count(page)
     page.select_option("#decoder", "beam")  # read 1, encoded at once
     # read 2's drawing takes 3 s to encode: read 1's answer arrives in the meantime

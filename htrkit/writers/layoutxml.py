@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -11,7 +12,7 @@ from htrkit.writers.common import one_page, serialise
 from htrkit.writers.filled import filled_original
 
 
-class LayoutXmlWriter:
+class LayoutXmlWriter(ABC):
     """A writer of one layout XML document per page (``page``, ``alto``): the page's own
     input file filled in when it came from one of this format
     (:mod:`htrkit.writers.filled`), else a new document from :meth:`build`."""
@@ -33,5 +34,6 @@ class LayoutXmlWriter:
         else:
             serialise(self.build(result), stream)
 
+    @abstractmethod
     def build(self, result: Result) -> ET.Element:
-        raise NotImplementedError
+        """A new document for ``result``."""
