@@ -288,16 +288,24 @@ class Pipeline:
             decoder = self._decoders[lang] = spec.create(self._language_options[lang])
         return decoder
 
-    def _page_decoder(self, readings: list[LineReading]) -> tuple[Any, str | None]:
-        """The decoder for one page's lines, and the language it reads."""
+    def _page_decoders(self, pages: list[list[LineReading]]) -> list[tuple[Any, str | None]]:
+        """The decoder for each page's lines, and the language it reads."""
         if self._chooser is None:
             # a language the user named is the page's, whatever the decoder reads with
-            return self.decoder, (self.lang if self.lang in languages.LANGUAGES else None)
+            lang = self.lang if self.lang in languages.LANGUAGES else None
+            return [(self.decoder, lang)] * len(pages)
         chars = self.recognizer.alphabet.chars
-        chosen = self._chooser.choose([languages.greedy_text(r.log_probs, chars) for r in readings])
-        if chosen is None:  # nothing to tell languages apart by: the mixed model reads it
-            return self.decoder, None
-        return self._language_decoder(chosen), chosen
+        chooser = self._chooser
+        # the pages' languages chosen on the decoding threads (the scoring is compiled,
+        # and releases the GIL), their decoders made here
+        chosen = self._decoding.map(
+            lambda readings: chooser.choose_greedy([r.log_probs for r in readings], chars), pages
+        )
+        # nothing to tell languages apart by: the mixed model reads it
+        return [
+            (self.decoder, None) if lang is None else (self._language_decoder(lang), lang)
+            for lang in chosen
+        ]
 
     def _recognise(self, jobs: list[_LineJob]) -> Iterable[tuple[_LineJob, LineResult, str | None]]:
         readings = self.recognizer.read_prepared(
@@ -305,7 +313,7 @@ class Pipeline:
         )
         pages = [list(page) for _, page in
                  itertools.groupby(zip(jobs, readings), key=lambda jr: jr[0].page)]  # fmt: skip
-        chosen = [self._page_decoder([reading for _, reading in pairs]) for pairs in pages]
+        chosen = self._page_decoders([[reading for _, reading in pairs] for pairs in pages])
         # every line of the batch decoded at once, on the pool's threads where it can
         work = [(decoder, r.log_probs) for (decoder, _), pairs in zip(chosen, pages)
                 for _, r in pairs]  # fmt: skip

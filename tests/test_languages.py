@@ -61,6 +61,45 @@ def test_the_character_models_tell_the_languages_apart():
     assert set(scores) == set(LANGUAGES) and scores["en"] > scores["fr"]
 
 
+def spelt(text: str, chars: str, rng: np.random.Generator) -> np.ndarray:
+    """Log probabilities whose best path spells ``text`` (blanks between letters, a letter
+    held two frames now and then), with noise in the other classes."""
+    lp = rng.normal(-8.0, 1.0, (3 * len(text) + 1, len(chars) + 1))
+    t = 0
+    for c in text:
+        lp[t, 0] = 0.0
+        lp[t + 1, chars.index(c) + 1] = 0.0
+        lp[t + 2, chars.index(c) + 1 if rng.random() < 0.3 else 0] = 0.0
+        t += 3
+    lp[t, 0] = 0.0
+    return lp
+
+
+def test_choosing_from_the_network_outputs_chooses_as_from_the_texts():
+    chooser = LanguageChooser()
+    chars = "abcdefghijklmnopqrstuvwxyzäéèàüöß ,.'-0123456789"
+    rng = np.random.default_rng(4)
+    pages = [
+        ["the house was empty when they arrived"],
+        ["la maison était vide", "quand ils sont arrivés"],
+        ["das haus war leer, als sie ankamen"],
+        ["1914 - 18", ""],
+        ["wo ist der bahnhof", "where is the station"],
+    ]
+    for lines in pages:
+        outputs = [spelt(text, chars, rng) for text in lines]
+        assert [greedy_text(lp, chars) for lp in outputs] == lines
+        assert chooser.choose_greedy(outputs, chars) == chooser.choose(lines), lines
+    assert [chooser.choose_greedy([spelt(t, chars, rng)], chars) for t in
+            ("the house", "la maison", "das haus", "1914")] == ["en", "fr", "de", None]  # fmt: skip
+    # an alphabet with a class of two characters: chosen from the texts, the same way
+    two = ["ch", *"abdefghijklmnopqrstuvwxyz "]
+    lp = np.full((4, len(two) + 1), -9.0)
+    for t, k in enumerate([two.index("ch") + 1, 0, two.index("e") + 1, 0]):
+        lp[t, k] = 0.0
+    assert chooser.choose_greedy([lp], two) == chooser.choose(["che"])
+
+
 @pytest.mark.parametrize(("lines", "lang"), [(ENGLISH, "en"), (FRENCH, "fr")])
 def test_auto_picks_the_language_of_a_rendered_page(auto, lines, lang):
     result = auto(rendered_page(lines))

@@ -96,3 +96,17 @@ def test_a_pool_decodes_in_order_and_survives_a_copy():
     pool.close()
     assert not pool.started and pool.decode(work, None) == list(range(50))
     assert DecodingPool(0).threads >= 1
+
+
+def test_a_pool_maps_in_order_on_its_threads():
+    pool = DecodingPool(2)
+    seen: set[str] = set()
+
+    def work(x: int) -> int:
+        seen.add(threading.current_thread().name)
+        return x * x
+
+    assert pool.map(work, list(range(50))) == [x * x for x in range(50)]
+    assert pool.started and all(name.startswith("htrkit-decode") for name in seen)
+    assert DecodingPool(1).map(work, [3, 4]) == [9, 16]  # one thread: in this one
+    pool.close()

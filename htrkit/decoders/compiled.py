@@ -183,7 +183,8 @@ def _trie_child(node, sym, first, child_sym, child_node):
 # take scalars. nogil: lines are searched on several threads at once (Pipeline's decoding
 # pool), each with arrays of its own.
 #
-# tree = (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, slot, in_beam)
+# tree = (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, scored, slot,
+#         in_beam, beam_kid)
 # lm = (char_level, a10, beta, unk, hot_weight, space, class_token, class_symbol,
 #       first, child_sym, child_node, t_word, t_known, t_hot_len, t_hot, order, h)
 # memo = (key, m_key, m_len, m_val, tables)
@@ -191,9 +192,9 @@ def _trie_child(node, sym, first, child_sym, child_node):
 
 @njit(cache=True, nogil=True, inline="always")
 def _candidates(lp, threshold):
-    """Each frame's candidate classes, ``cand[start[f]:start[f + 1]]``: those at or above
-    ``threshold``, else the frame's best one. Found first, they bound the number of
-    prefixes, so the arrays of the search are made once."""
+    """Each frame's candidate classes, ``cand[start[f]:start[f + 1]]``, most probable
+    first: those at or above ``threshold``, else the frame's best one. Found first, they
+    bound the number of prefixes, so the arrays of the search are made once."""
     frames, classes = lp.shape
     cand = np.empty(frames * (classes - 1) + 1, np.int32)
     start = np.empty(frames + 1, np.int64)
@@ -210,6 +211,16 @@ def _candidates(lp, threshold):
         if at == start[f]:
             cand[at] = best_c
             at += 1
+        # best first (a stable insertion sort of a few), so that a beam's extensions can
+        # stop at the first that cannot make the beam
+        for a in range(start[f] + 1, at):
+            c = cand[a]
+            v = lp[f, c]
+            b = a
+            while b > start[f] and lp[f, cand[b - 1]] < v:
+                cand[b] = cand[b - 1]
+                b -= 1
+            cand[b] = c
     start[frames] = at
     return cand, start
 
@@ -226,9 +237,13 @@ def _new_tree(cap, h, order, bos):
     tnode = np.empty(cap, np.int32)  # trie node of the word being written (-1: none)
     wlen = np.empty(cap, np.int32)
     partial = np.empty(cap, np.float64)  # what the word being written has gained so far
-    total = np.empty(cap, np.float64)  # the LM's whole gain along the prefix
+    # the LM's whole gain along the prefix; while ``scored`` is False, the most it can be
+    # (the LM has not been asked yet: see _score)
+    total = np.empty(cap, np.float64)
+    scored = np.empty(cap, np.bool_)
     slot = np.empty(cap, np.int32)  # where a node is in this frame's step, -1 if not
     in_beam = np.zeros(cap, np.bool_)
+    beam_kid = np.zeros(cap, np.bool_)  # whether a child of the node is a beam
     parent[0] = -1
     label[0] = -1
     kid[0] = -1
@@ -239,8 +254,10 @@ def _new_tree(cap, h, order, bos):
     wlen[0] = 0
     partial[0] = 0.0
     total[0] = 0.0
+    scored[0] = True
     slot[0] = -1
-    return (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, slot, in_beam)
+    return (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, scored, slot,
+            in_beam, beam_kid)  # fmt: skip
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -270,12 +287,93 @@ def _most_gain(char_level, is_space, word_len, word_gain, gain_char, gain_word, 
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _keep_best(n_step, width, beam_prune, s_node, s_whole, total, top_key, top_idx):
+def _heap_push(heap, n, width, k):
+    """Keep the ``width`` largest keys pushed so far in the min-heap ``heap[:n]``; returns
+    its new ``n``. Its root, once full, is a floor under the width-th best score."""
+    if n < width:
+        at = n
+        n += 1
+        while at > 0:
+            up = (at - 1) >> 1
+            if heap[up] <= k:
+                break
+            heap[at] = heap[up]
+            at = up
+        heap[at] = k
+        return n
+    if not k > heap[0]:
+        return n
+    at = 0
+    while True:
+        child = 2 * at + 1
+        if child >= n:
+            break
+        if child + 1 < n and heap[child + 1] < heap[child]:
+            child += 1
+        if heap[child] >= k:
+            break
+        heap[at] = heap[child]
+        at = child
+    heap[at] = k
+    return n
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _score(ch, tree, lm, memo):
+    """Ask the LM what node ``ch`` gains (a character; a word's end at a space), which its
+    ``total`` only bounded until now."""
+    parent, label, hist, hlen, tnode, partial, total, scored = (
+        tree[0], tree[1], tree[4], tree[5], tree[6], tree[8], tree[9], tree[10])  # fmt: skip
+    char_level, a10, beta, hot_weight, class_token = lm[0], lm[1], lm[2], lm[4], lm[6]
+    t_word, t_hot = lm[11], lm[14]
+    key, m_key, m_len, m_val, tables = memo
+    node = parent[ch]
+    if char_level:
+        tok = class_token[label[ch]]
+        gain = a10 * _lm(hist, node, hlen[node], tok, key, m_key, m_len, m_val, tables) + beta
+    else:  # a space ending a word
+        tn = tnode[node]
+        wid = t_word[tn] if tn >= 0 else 0
+        gain = a10 * _lm(hist, node, hlen[node], wid, key, m_key, m_len, m_val, tables) + beta
+        if tn >= 0 and t_hot[tn]:
+            gain += hot_weight
+        gain -= partial[node]
+    total[ch] = total[node] + gain
+    scored[ch] = True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _before(k, i, top_key, top_idx, at):
+    """Whether the entry (key ``k``, made ``i``-th) ranks before the one at ``at`` of the
+    kept: a higher score, or the same made earlier (a stable sort)."""
+    return top_key[at] < k or (top_key[at] == k and top_idx[at] > i)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _keep_best(n_step, width, beam_prune, s_node, s_whole, tree, lm, memo, top_key, top_idx,
+               pend, pend_key):  # fmt: skip
     """The entries of the step that stay beams: the best ``width``, best first (of equal
     scores the one made first, a stable sort), none further than ``beam_prune`` below the
-    best. Their indices are ``top_idx[:n]``; returns ``n``."""
+    best. Their indices are ``top_idx[:n]``; returns ``n``.
+
+    An entry whose node the LM has not scored yet is ranked by the most it can score; the
+    LM is asked, best bound first, only while an entry may still be kept."""
+    total, scored = tree[9], tree[10]
     n_top = 0
+    n_pend = 0
     for i in range(n_step):
+        if not scored[s_node[i]]:
+            # pending, best bound first (stable)
+            k = s_whole[i] + total[s_node[i]]
+            at = n_pend
+            while at > 0 and pend_key[at - 1] < k:
+                pend_key[at] = pend_key[at - 1]
+                pend[at] = pend[at - 1]
+                at -= 1
+            pend_key[at] = k
+            pend[at] = i
+            n_pend += 1
+            continue
         k = s_whole[i] + total[s_node[i]]
         if n_top == width:
             if not k > top_key[width - 1]:
@@ -283,6 +381,27 @@ def _keep_best(n_step, width, beam_prune, s_node, s_whole, total, top_key, top_i
             n_top -= 1
         at = n_top
         while at > 0 and top_key[at - 1] < k:
+            top_key[at] = top_key[at - 1]
+            top_idx[at] = top_idx[at - 1]
+            at -= 1
+        top_key[at] = k
+        top_idx[at] = i
+        n_top += 1
+    for q in range(n_pend):
+        bound = pend_key[q]
+        if n_top == width and bound < top_key[width - 1]:
+            break  # neither this entry nor any after it can be kept
+        if beam_prune > 0 and n_top > 0 and bound < top_key[0] - beam_prune:
+            break
+        i = pend[q]
+        _score(s_node[i], tree, lm, memo)
+        k = s_whole[i] + total[s_node[i]]
+        if n_top == width:
+            if not _before(k, i, top_key, top_idx, width - 1):
+                continue
+            n_top -= 1
+        at = n_top
+        while at > 0 and _before(k, i, top_key, top_idx, at - 1):
             top_key[at] = top_key[at - 1]
             top_idx[at] = top_idx[at - 1]
             at -= 1
@@ -352,12 +471,19 @@ def _search(
     t_hot, order, bos, eos, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
     word_base, prob, backoff,
 ):  # fmt: skip
-    """The prefix beam search over one line: its labels, or ``[-1]`` when nothing survives."""
+    """The prefix beam search over one line: its labels, or ``[-1]`` when nothing survives.
+
+    It reads what the Python search reads, for less work: an extension that cannot make
+    the beam is not made (its score, with the most the LM can add, is below a floor under
+    the width-th best score: the beams' staying, then the best entries made so far), a
+    beam's extensions stop at the first such (candidates come most probable first), and
+    the LM is asked about a new prefix only when its rank needs it (see _keep_best)."""
     frames, classes = lp.shape
     h = max(order - 1, 1)
     cand_all, cand_start = _candidates(lp, threshold)
     tree = _new_tree(1 + cand_start[frames] * width, h, order, bos)
-    parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, slot, in_beam = tree
+    (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, scored, slot, in_beam,
+     beam_kid) = tree  # fmt: skip
     lm = (char_level, a10, beta, unk, hot_weight, space, class_token, class_symbol,
           first, child_sym, child_node, t_word, t_known, t_hot_len, t_hot, order, h)  # fmt: skip
     # LM scores met before in this line (histories repeat across prefixes)
@@ -365,7 +491,6 @@ def _search(
             np.full(_MEMO, -1, np.int32), np.empty(_MEMO, np.float64),
             (uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words, word_base, prob,
              backoff))  # fmt: skip
-    key, m_key, m_len, m_val, tables = memo
     n_nodes = 1
     # the most an extension can gain from the LM (see _most_gain)
     hot_any = hot_weight if t_hot_len[0] > 0 else 0.0  # any hotword begins at the root
@@ -384,23 +509,32 @@ def _search(
     b_whole[0] = 0.0
     top_key = np.empty(width, np.float64)
     top_idx = np.empty(width, np.int32)
+    heap = np.empty(width, np.float64)
     scap = width * classes + 1
     s_node = np.empty(scap, np.int32)
     s_pb = np.empty(scap, np.float64)
     s_pnb = np.empty(scap, np.float64)
     s_whole = np.empty(scap, np.float64)
+    pend = np.empty(scap, np.int32)
+    pend_key = np.empty(scap, np.float64)
     for f in range(frames):
         c0 = cand_start[f]
         n_cand = cand_start[f + 1] - c0
         blank = lp[f, 0]
         n_step = 0
-        # an extension whose score cannot reach the floor is not made (when no entry it
-        # would merge into exists), which changes nothing that is kept
+        # an extension whose score, with the most the LM can add, is below the floor is
+        # not made when no entry it would merge into exists: it could not be kept. The
+        # floor starts at the beams' staying (once the beam is full) and rises to the
+        # width-th best score of the entries made so far whose LM gain is known (``heap``:
+        # merges only raise an entry's score, so each is a floor of its own)
         floor_key = NEG
         if n_beams == width:
             floor_key = _stay_floor(lp, f, n_beams, b_node, b_pnb, b_whole, label, total)
+        n_heap = 0
         for i in range(n_beams):
             in_beam[b_node[i]] = True
+            if parent[b_node[i]] >= 0:
+                beam_kid[parent[b_node[i]]] = True
         skipped = False
         for i in range(n_beams):
             node = b_node[i]
@@ -416,12 +550,28 @@ def _search(
                 s_pb[n_step] = whole + blank
                 s_pnb[n_step] = stay_nb
                 n_step += 1
+                n_heap = _heap_push(heap, n_heap, width, _lae(whole + blank, stay_nb) + total[node])
+                if n_heap == width and heap[0] > floor_key:
+                    floor_key = heap[0]
             else:
                 s_pb[s] = _lae(s_pb[s], whole + blank)
                 s_pnb[s] = _lae(s_pnb[s], stay_nb)
-            # the prefix grows by each candidate
+            # the most the LM can add to any extension of this prefix
+            most_any = max(
+                _most_gain(char_level, True, wlen[node], partial[node], gain_char, gain_word,
+                           gain_letter),
+                _most_gain(char_level, False, wlen[node], partial[node], gain_char, gain_word,
+                           gain_letter),
+            )  # fmt: skip
+            # the prefix grows by each candidate, most probable first
             for j in range(n_cand):
                 c = cand_all[c0 + j]
+                # no later candidate can do better: stop (unless a child is a beam, whose
+                # entry an extension must merge into)
+                if (floor_key > NEG and not beam_kid[node]
+                        and whole + lp[f, c] + total[node] + most_any < floor_key):  # fmt: skip
+                    skipped = True
+                    break
                 p = (pb if c == last else whole) + lp[f, c]
                 if p == NEG:
                     continue
@@ -429,17 +579,21 @@ def _search(
                 while ch >= 0 and label[ch] != c:
                     ch = sib[ch]
                 if floor_key > NEG and (ch < 0 or (slot[ch] < 0 and not in_beam[ch])):
-                    most = _most_gain(char_level, c == space, wlen[node], partial[node],
-                                      gain_char, gain_word, gain_letter)  # fmt: skip
+                    if ch >= 0:
+                        most = total[ch] - total[node]  # known, or bounded
+                    else:
+                        most = _most_gain(char_level, c == space, wlen[node], partial[node],
+                                          gain_char, gain_word, gain_letter)  # fmt: skip
                     if p + total[node] + most < floor_key:
                         skipped = True
                         continue
                 if ch < 0:
-                    # grow: the child is made, and scored, the first time it is reached:
-                    # its scorer state and the LM's gain (a character; a word's end at a
-                    # space; a letter of a word). Inline, not a step of its own: numba
-                    # counts references to each array passed to a function, which cost
-                    # 13% of the search here (measured)
+                    # grow: the child is made the first time it is reached, with its scorer
+                    # state; what the LM adds is only bounded (a character; a word's end at
+                    # a space) until its rank needs it (_keep_best asks), while a letter of
+                    # a word gains what is known at once. Inline, not a step of its own:
+                    # numba counts references to each array passed to a function, which
+                    # cost 13% of the search here (measured)
                     ch = n_nodes
                     n_nodes += 1
                     parent[ch] = node
@@ -449,11 +603,13 @@ def _search(
                     kid[node] = ch
                     slot[ch] = -1
                     in_beam[ch] = False
+                    beam_kid[ch] = False
+                    scored[ch] = True
                     gain = 0.0
                     if char_level:
                         tok = class_token[c]
-                        gain = a10 * _lm(hist, node, hlen[node], tok, key, m_key, m_len, m_val,
-                                         tables) + beta  # fmt: skip
+                        gain = gain_char
+                        scored[ch] = False
                         _push(hist, hlen, node, ch, tok, h, order)
                         tnode[ch] = 0
                         wlen[ch] = 0
@@ -466,11 +622,8 @@ def _search(
                         else:
                             tn = tnode[node]
                             wid = t_word[tn] if tn >= 0 else 0
-                            gain = a10 * _lm(hist, node, hlen[node], wid, key, m_key, m_len,
-                                             m_val, tables) + beta  # fmt: skip
-                            if tn >= 0 and t_hot[tn]:
-                                gain += hot_weight
-                            gain -= partial[node]
+                            gain = gain_word - partial[node]
+                            scored[ch] = False
                             _push(hist, hlen, node, ch, wid, h, order)
                         tnode[ch] = 0
                         wlen[ch] = 0
@@ -501,18 +654,26 @@ def _search(
                     s_pb[n_step] = NEG
                     s_pnb[n_step] = p
                     n_step += 1
+                    if scored[ch]:
+                        n_heap = _heap_push(heap, n_heap, width, p + total[ch])
+                        if n_heap == width and heap[0] > floor_key:
+                            floor_key = heap[0]
         for i in range(n_step):
             slot[s_node[i]] = -1
             s_whole[i] = _lae(s_pb[i], s_pnb[i])
         for i in range(n_beams):
             in_beam[b_node[i]] = False
+            if parent[b_node[i]] >= 0:
+                beam_kid[parent[b_node[i]]] = False
         if n_step <= width and beam_prune <= 0 and not skipped:
             for i in range(n_step):
                 top_idx[i] = i
+                if not scored[s_node[i]]:
+                    _score(s_node[i], tree, lm, memo)
             n_beams = n_step
         else:
-            n_beams = _keep_best(n_step, width, beam_prune, s_node, s_whole, total, top_key,
-                                 top_idx)  # fmt: skip
+            n_beams = _keep_best(n_step, width, beam_prune, s_node, s_whole, tree, lm, memo,
+                                 top_key, top_idx, pend, pend_key)  # fmt: skip
         for i in range(n_beams):
             r = top_idx[i]
             b_node[i] = s_node[r]

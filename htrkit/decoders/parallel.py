@@ -10,7 +10,7 @@ decodings are the same either way, in the same order: each line's search is inde
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,13 @@ class DecodingPool:
         if self.threads < 2 or len(work) < 2 or not together:
             return [decoder.decode(lp, alphabet) for decoder, lp in work]
         return self._pool.map(lambda item: item[0].decode(item[1], alphabet), work)
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        """``fn`` of each item, in order, on the threads when there are several items
+        (``fn`` must be safe to call on several threads at once)."""
+        if self.threads < 2 or len(items) < 2:
+            return [fn(item) for item in items]
+        return self._pool.map(fn, items)
 
     @property
     def started(self) -> bool:

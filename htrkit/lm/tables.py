@@ -353,7 +353,7 @@ def score_key(
     return acc + uni_p[key[hist_len]]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sequence_log10(
     toks, order, floor, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
     word_base, prob, backoff,
