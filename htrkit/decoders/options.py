@@ -69,6 +69,11 @@ class WordBeamOptions(SearchOptions):
 
 @dataclass(frozen=True)
 class KenLMOptions(SearchOptions):
+    # 0.003, not 0.001: the same CER over 3,172 validation lines of the bundled models
+    # (15.72 -> 15.73% at level=char, 20.33 -> 20.29% at level=word), a fifth less search
+    char_prune: float = option(
+        3e-3, "ignore characters below this probability in a frame", min=0.0, max=1.0
+    )
     lm: str = option("default", "KenLM model (ARPA or binary); 'default': the bundled word model")
     alpha: float = option(0.5, "language model weight", min=0.0)
     beta: float = option(1.0, "bonus per word (per character for a character LM)")
