@@ -63,10 +63,11 @@ class CompiledKenLM:
         self.space = chars.index(" ") + 1 if " " in chars else -1
         # the most a query can return (log10): the highest probability after the most
         # back-off weights; lets the search skip extensions that cannot make the beam
+        probs, backs = tables.ngram_values()
         highest = max(0.0, float(tables.unigram_prob.max(initial=0.0)),
-                      float(tables.prob.max(initial=0.0)))  # fmt: skip
+                      float(probs.max(initial=0.0)))  # fmt: skip
         back = max(0.0, float(tables.unigram_backoff.max(initial=0.0)),
-                   float(tables.backoff.max(initial=0.0)))  # fmt: skip
+                   float(backs.max(initial=0.0)))  # fmt: skip
         self.bound = highest + (tables.order - 1) * back
 
     @staticmethod
@@ -146,9 +147,9 @@ def _lm(hist, row, n, tok, key, m_key, m_len, m_val, tables):
                 break
         if same:
             return m_val[at]
-    uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words, word_base, prob, back = tables
-    value = score_key(key, length, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
-                      word_base, prob, back)  # fmt: skip
+    uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records, values, record_base = tables
+    value = score_key(key, length, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots,
+                      records, values, record_base)  # fmt: skip
     m_len[at] = length
     for j in range(length):
         m_key[at, j] = key[j]
@@ -468,8 +469,8 @@ def _labels(best, parent, label):
 def _search(
     lp, threshold, width, beam_prune, char_level, a10, beta, unk, lp_bound, hot_weight, space,
     class_token, class_symbol, first, child_sym, child_node, t_word, t_known, t_hot_len,
-    t_hot, order, bos, eos, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
-    word_base, prob, backoff,
+    t_hot, order, bos, eos, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records,
+    values, record_base,
 ):  # fmt: skip
     """The prefix beam search over one line: its labels, or ``[-1]`` when nothing survives.
 
@@ -489,8 +490,8 @@ def _search(
     # LM scores met before in this line (histories repeat across prefixes)
     memo = (np.empty(h + 1, np.int32), np.empty((_MEMO, h + 1), np.int32),
             np.full(_MEMO, -1, np.int32), np.empty(_MEMO, np.float64),
-            (uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words, word_base, prob,
-             backoff))  # fmt: skip
+            (uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records, values,
+             record_base))  # fmt: skip
     n_nodes = 1
     # the most an extension can gain from the LM (see _most_gain)
     hot_any = hot_weight if t_hot_len[0] > 0 else 0.0  # any hotword begins at the root

@@ -2,10 +2,15 @@
 cannot call ``kenlm``).
 
 Unigrams are indexed by token id; each higher order is an open-addressing hash table of
-token-id tuples. A query backs off the ARPA way: ``log10 p(w | h)`` is the probability of
-the longest listed ``h' w`` (``h'`` a suffix of ``h``), plus the back-off weights of the
-longer contexts that were skipped. That is what ``kenlm.Model.BaseScore`` returns for the
-same file (KenLM's state minimisation loses nothing), which the tests check.
+token-id tuples. A slot holds its entry's index and a tag of its hash, so that a lookup of
+an n-gram that is not there seldom reads past the slot; an entry is one record (its token
+ids, then its probability and back-off weight), so that one that is there costs two reads
+of memory, not three.
+
+A query backs off the ARPA way: ``log10 p(w | h)`` is the probability of the longest listed
+``h' w`` (``h'`` a suffix of ``h``), plus the back-off weights of the longer contexts that
+were skipped. That is what ``kenlm.Model.BaseScore`` returns for the same file (KenLM's
+state minimisation loses nothing), which the tests check.
 """
 
 from __future__ import annotations
@@ -34,15 +39,16 @@ class NGramTables:
     ids: dict[str, int]
     unigram_prob: np.ndarray  # float32 [V]
     unigram_backoff: np.ndarray  # float32 [V]
-    #: per order k >= 2 (index k), where its slots, entries and words start in the flat arrays
+    #: per order k >= 2 (index k), where its slots and records start in the flat arrays
     slot_base: np.ndarray  # int64 [order + 2]
     slot_mask: np.ndarray  # int64 [order + 1]
-    entry_base: np.ndarray  # int64 [order + 2]
-    slots: np.ndarray  # int32: entry index within its order, -1 empty
-    words: np.ndarray  # int32: entry i of order k is words[wbase_k + i*k : ... + k]
-    word_base: np.ndarray  # int64 [order + 2]
-    prob: np.ndarray  # float32, by entry_base[k] + i
-    backoff: np.ndarray  # float32
+    #: per order k >= 2: the bits of a slot that hold the entry's index (the rest: its tag)
+    slot_shift: np.ndarray  # int64 [order + 1]
+    record_base: np.ndarray  # int64 [order + 2]
+    slots: np.ndarray  # int32: -1 empty, else tag << slot_shift[k] | entry index
+    #: int32: entry i of order k is records[record_base[k] + i * (k + 2):][:k + 2], its k
+    #: token ids, then its log10 probability and back-off weight (float32 bits)
+    records: np.ndarray
 
     @property
     def bos(self) -> int:
@@ -56,19 +62,30 @@ class NGramTables:
         return self.ids.get(token, 0)
 
     def arrays(self) -> tuple:
-        """The arrays :func:`score` takes, in its order."""
+        """The arrays :func:`score` takes, in its order (``records`` twice: as token ids,
+        and as float32 for the probabilities and weights)."""
         return (
             self.unigram_prob,
             self.unigram_backoff,
             self.slot_base,
             self.slot_mask,
-            self.entry_base,
+            self.slot_shift,
             self.slots,
-            self.words,
-            self.word_base,
-            self.prob,
-            self.backoff,
+            self.records,
+            self.records.view(np.float32),
+            self.record_base,
         )
+
+    def ngram_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """The log10 probabilities and back-off weights of every n-gram of order 2 and
+        more (in no particular order)."""
+        values = self.records.view(np.float32)
+        probs, backs = [np.zeros(0, np.float32)], [np.zeros(0, np.float32)]
+        for k in range(2, self.order + 1):
+            part = values[self.record_base[k] : self.record_base[k + 1]].reshape(-1, k + 2)
+            probs.append(part[:, k])
+            backs.append(part[:, k + 1])
+        return np.concatenate(probs), np.concatenate(backs)
 
     def logprob(self, token: str, context: list[str] | tuple[str, ...] = ()) -> float:
         """log10 p(token | context), for tests and debugging."""
@@ -89,9 +106,9 @@ def is_arpa(path: Path) -> bool:
 
 
 #: the binary form's version: a change in the tables' layout gives new cache entries
-BINARY_VERSION = 1
-_ARRAYS = ("unigram_prob", "unigram_backoff", "slot_base", "slot_mask", "entry_base", "slots",
-           "words", "word_base", "prob", "backoff")  # fmt: skip
+BINARY_VERSION = 2
+_ARRAYS = ("unigram_prob", "unigram_backoff", "slot_base", "slot_mask", "slot_shift",
+           "record_base", "slots", "records")  # fmt: skip
 
 
 @functools.lru_cache(maxsize=4)
@@ -159,27 +176,36 @@ def _consistent(t: NGramTables) -> bool:
         return False
     if len(t.unigram_prob) != v or len(t.unigram_backoff) != v:
         return False
-    if any(len(a) != t.order + 2 for a in (t.slot_base, t.entry_base, t.word_base)):
+    if any(len(a) != t.order + 2 for a in (t.slot_base, t.record_base)):
         return False
-    if len(t.slot_mask) != t.order + 1:
+    if len(t.slot_mask) != t.order + 1 or len(t.slot_shift) != t.order + 1:
+        return False
+    if t.slots.dtype != np.int32 or t.records.dtype != np.int32:
         return False
     top = t.order + 1
-    if t.slot_base[top] != len(t.slots) or t.entry_base[top] != len(t.prob):
-        return False
-    if len(t.backoff) != len(t.prob) or t.word_base[top] != len(t.words):
+    if t.slot_base[top] != len(t.slots) or t.record_base[top] != len(t.records):
         return False
     for k in range(2, t.order + 1):
         size = t.slot_base[k + 1] - t.slot_base[k]
-        n = t.entry_base[k + 1] - t.entry_base[k]
+        length = t.record_base[k + 1] - t.record_base[k]
         if size <= 0 or size & (size - 1) or t.slot_mask[k] != size - 1:
             return False
-        if t.word_base[k + 1] - t.word_base[k] != n * k:
+        if length < 0 or length % (k + 2):
+            return False
+        n = length // (k + 2)
+        shift = int(t.slot_shift[k])
+        if not 1 <= shift <= 31 or n > (1 << shift):
             return False
         part = t.slots[t.slot_base[k] : t.slot_base[k + 1]]
         # a table without an empty slot would make a lookup of a missing n-gram loop
-        if not (part == -1).any() or part.min() < -1 or part.max() >= n:
+        if not (part == -1).any() or part.min() < -1:
             return False
-    return not len(t.words) or (t.words.min() >= 0 and t.words.max() < v)
+        if (part[part >= 0] & ((1 << shift) - 1)).max(initial=-1) >= n:
+            return False
+        toks = t.records[t.record_base[k] : t.record_base[k + 1]].reshape(n, k + 2)[:, :k]
+        if toks.size and (toks.min() < 0 or toks.max() >= v):
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=4)
@@ -224,31 +250,34 @@ def _parse_arpa(path: Path, text: str) -> NGramTables:
         uni_b[i] = float(row[2]) if len(row) > 2 else 0.0
     slot_base = np.zeros(order + 2, dtype=np.int64)
     slot_mask = np.zeros(order + 1, dtype=np.int64)
-    entry_base = np.zeros(order + 2, dtype=np.int64)
-    word_base = np.zeros(order + 2, dtype=np.int64)
-    words_parts, prob_parts, back_parts, slot_parts = [], [], [], []
+    slot_shift = np.zeros(order + 1, dtype=np.int64)
+    record_base = np.zeros(order + 2, dtype=np.int64)
+    record_parts, slot_parts = [], []
     for k in range(2, order + 1):
         rows = grams[k - 1]
         n = len(rows)
-        toks = np.empty((n, k), dtype=np.int32)
+        if n >= 1 << 31:
+            raise InputError(f"{path}: over 2**31 {k}-grams")
+        records = np.empty((n, k + 2), dtype=np.int32)
         for i, row in enumerate(rows):
             parts = row[1].split(" ")
             if len(parts) != k:
                 raise InputError(f"{path}: {k}-gram line with {len(parts)} tokens: {row[1]!r}")
             for j, t in enumerate(parts):
-                toks[i, j] = ids.get(t, 0)
+                records[i, j] = ids.get(t, 0)
         probs = np.array([float(r[0]) for r in rows], dtype=np.float32)
         backs = np.array([float(r[2]) if len(r) > 2 else 0.0 for r in rows], dtype=np.float32)
+        records[:, k] = probs.view(np.int32)
+        records[:, k + 1] = backs.view(np.int32)
         size = 1 << max(4, int(2 * max(n, 1) - 1).bit_length())
+        shift = max(1, (n - 1).bit_length())
         table = np.full(size, -1, dtype=np.int32)
-        _fill(table, toks)
+        _fill(table, np.ascontiguousarray(records[:, :k]), shift)
         slot_mask[k] = size - 1
+        slot_shift[k] = shift
         slot_base[k + 1] = slot_base[k] + size
-        entry_base[k + 1] = entry_base[k] + n
-        word_base[k + 1] = word_base[k] + n * k
-        words_parts.append(toks.ravel())
-        prob_parts.append(probs)
-        back_parts.append(backs)
+        record_base[k + 1] = record_base[k] + n * (k + 2)
+        record_parts.append(records.ravel())
         slot_parts.append(table)
 
     def cat(parts: list, dtype: type) -> np.ndarray:
@@ -264,12 +293,10 @@ def _parse_arpa(path: Path, text: str) -> NGramTables:
         unigram_backoff=uni_b,
         slot_base=slot_base,
         slot_mask=slot_mask,
-        entry_base=entry_base,
+        slot_shift=slot_shift,
+        record_base=record_base,
         slots=cat(slot_parts, np.int32),
-        words=cat(words_parts, np.int32),
-        word_base=word_base,
-        prob=cat(prob_parts, np.float32),
-        backoff=cat(back_parts, np.float32),
+        records=cat(record_parts, np.int32),
     )
 
 
@@ -281,43 +308,59 @@ def _hash(toks, start, length):
     return h ^ (h >> np.uint64(29))
 
 
+@njit(cache=True, inline="always")
+def _tag(h, shift):
+    """The tag of hash ``h`` in a slot whose low ``shift`` bits hold the entry index: bits
+    of the hash that do not choose the slot."""
+    return np.int64((h >> np.uint64(40)) & np.uint64((np.int64(1) << (31 - shift)) - 1))
+
+
 @njit(cache=True)
-def _fill(table, toks):
+def _fill(table, toks, shift):
     mask = np.uint64(table.shape[0] - 1)
     k = toks.shape[1]
     flat = toks.ravel()
     for i in range(toks.shape[0]):
-        s = _hash(flat, i * k, k) & mask
+        h = _hash(flat, i * k, k)
+        s = h & mask
         while table[s] != -1:
             s = (s + np.uint64(1)) & mask
-        table[s] = i
+        table[s] = np.int32((_tag(h, shift) << shift) | i)
 
 
 @njit(cache=True, inline="always")
-def find(key, start, k, slot_base, slot_mask, slots, words, word_base):
-    """The index within order ``k`` of the n-gram ``key[start:start + k]``, or -1."""
+def find(key, start, k, slot_base, slot_mask, slot_shift, slots, records, record_base):
+    """Where the record of the n-gram ``key[start:start + k]`` (order ``k`` >= 2) starts
+    in ``records``, or -1."""
+    h = _hash(key, start, k)
     mask = np.uint64(slot_mask[k])
-    s = _hash(key, start, k) & mask
+    s = h & mask
     base = slot_base[k]
-    wb = word_base[k]
+    shift = slot_shift[k]
+    tag = _tag(h, shift)
+    low = (np.int64(1) << shift) - 1
+    width = k + 2
+    rb = record_base[k]
     while True:
-        e = slots[base + s]
-        if e < 0:
+        v = np.int64(slots[base + s])
+        if v < 0:
             return -1
-        same = True
-        for j in range(k):
-            if words[wb + e * k + j] != key[start + j]:
-                same = False
-                break
-        if same:
-            return e
+        if (v >> shift) == tag:
+            at = rb + (v & low) * width
+            same = True
+            for j in range(k):
+                if records[at + j] != key[start + j]:
+                    same = False
+                    break
+            if same:
+                return at
         s = (s + np.uint64(1)) & mask
 
 
 @njit(cache=True)
 def score(
-    hist, hist_len, token, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
-    word_base, prob, backoff,
+    hist, hist_len, token, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records,
+    values, record_base,
 ):  # fmt: skip
     """log10 p(token | hist[:hist_len]) by ARPA back-off (``hist`` holds at most
     order - 1 tokens)."""
@@ -325,38 +368,39 @@ def score(
     for j in range(hist_len):
         key[j] = hist[j]
     key[hist_len] = token
-    return score_key(key, hist_len + 1, uni_p, uni_b, slot_base, slot_mask, entry_base, slots,
-                     words, word_base, prob, backoff)  # fmt: skip
+    return score_key(key, hist_len + 1, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots,
+                     records, values, record_base)  # fmt: skip
 
 
 @njit(cache=True, inline="always")
 def score_key(
-    key, length, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words, word_base, prob,
-    backoff,
+    key, length, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records, values,
+    record_base,
 ):  # fmt: skip
     """log10 p(key[length - 1] | key[:length - 1]): :func:`score` without an allocation."""
     hist_len = length - 1
     acc = 0.0
     for start in range(hist_len):
         k = length - start
-        e = find(key, start, k, slot_base, slot_mask, slots, words, word_base)
-        if e >= 0:
-            return acc + prob[entry_base[k] + e]
+        at = find(key, start, k, slot_base, slot_mask, slot_shift, slots, records, record_base)
+        if at >= 0:
+            return acc + values[at + k]
         # the context key[start:hist_len] was skipped: add its back-off weight
         c = hist_len - start
         if c == 1:
             acc += uni_b[key[start]]
         else:
-            ce = find(key, start, c, slot_base, slot_mask, slots, words, word_base)
-            if ce >= 0:
-                acc += backoff[entry_base[c] + ce]
+            ca = find(key, start, c, slot_base, slot_mask, slot_shift, slots, records,
+                      record_base)  # fmt: skip
+            if ca >= 0:
+                acc += values[ca + c + 1]
     return acc + uni_p[key[hist_len]]
 
 
 @njit(cache=True, nogil=True)
 def sequence_log10(
-    toks, order, floor, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
-    word_base, prob, backoff,
+    toks, order, floor, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records, values,
+    record_base,
 ):  # fmt: skip
     """log10 probability of the token ids ``toks`` (``<s>`` first), each token's at least
     ``floor``."""
@@ -367,7 +411,7 @@ def sequence_log10(
         n = i - start + 1
         for j in range(n):
             key[j] = toks[start + j]
-        value = score_key(key, n, uni_p, uni_b, slot_base, slot_mask, entry_base, slots, words,
-                          word_base, prob, backoff)  # fmt: skip
+        value = score_key(key, n, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots,
+                          records, values, record_base)  # fmt: skip
         total += max(value, floor)
     return total
