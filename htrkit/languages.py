@@ -65,7 +65,9 @@ class LanguageChooser:
         self.tables = [load_tables(bundled(lang, "character LM")) for lang in self.languages]
         self._space = SPACE
         #: per alphabet: which classes are letters, and each language's token of each class
-        self._classes: dict[tuple[str, ...], tuple[Any, list[Any]] | None] = {}
+        self._classes: dict[tuple[str, ...], tuple[Any, Any] | None] = {}
+        # each language's model as the compiled scoring takes it: (order, <s>, </s>, arrays)
+        self._lms = tuple((t.order, t.bos, t.eos, t.arrays()) for t in self.tables)
 
     def scores(self, texts: Sequence[str]) -> dict[str, float]:
         """log10 probability of ``texts`` (the lines of a page) under each language's
@@ -109,18 +111,33 @@ class LanguageChooser:
 
     def choose_greedy(self, log_probs: Sequence[Any], chars: Sequence[str]) -> str | None:
         """:meth:`choose` for the greedy readings of lines (``log_probs``: each line's
-        network output, its classes ``chars`` after the blank), from their classes without
-        making their texts: the same choice for a tenth of the time."""
+        network output, its classes ``chars`` after the blank): the same choice, made in
+        compiled code from the lines' classes (no texts), which releases the GIL."""
+        import numpy as np
+
+        from htrkit.decoders.alignment import readable
+        from htrkit.lm.tables import greedy_scores
+
         classes = self._class_tables(chars)
         if classes is None:  # a class of several characters: by the texts
             return self.choose([greedy_text(lp, chars) for lp in log_probs])
         letter, tokens = classes
-        labels = [greedy_labels(lp) for lp in log_probs]
-        if not any(letter[found].any() for found in labels):
+        scores = np.zeros(len(self.languages))
+        letters = False
+        for lp in log_probs:
+            lp = readable(lp)
+            if lp.ndim == 2 and lp.shape[0]:
+                letters |= greedy_scores(lp, letter, tokens, self._lms, FLOOR, scores)
+            else:  # an empty line: <s> </s> in each language
+                empty = np.zeros((0, len(chars) + 1), np.float32)
+                letters |= greedy_scores(empty, letter, tokens, self._lms, FLOOR, scores)
+        if not letters:
             return None
-        return self._best(self._scores([[table[found] for found in labels] for table in tokens]))
+        return self._best(dict(zip(self.languages, scores.tolist())))
 
-    def _class_tables(self, chars: Sequence[str]) -> tuple[Any, list[Any]] | None:
+    def _class_tables(self, chars: Sequence[str]) -> tuple[Any, Any] | None:
+        """Which classes are letters, and each language's token of each class (a row
+        each), or ``None`` for an alphabet with a class of several characters."""
         import numpy as np
 
         key = tuple(chars)
@@ -129,10 +146,11 @@ class LanguageChooser:
                 self._classes[key] = None
             else:
                 letter = np.array([False, *(c.isalpha() for c in chars)])
-                tokens = [
-                    np.array([0, *(t.id(self._space if c == " " else c) for c in chars)], np.int32)
-                    for t in self.tables
-                ]
+                tokens = np.array(
+                    [[0, *(t.id(self._space if c == " " else c) for c in chars)]
+                     for t in self.tables],
+                    dtype=np.int32,
+                )  # fmt: skip
                 self._classes[key] = (letter, tokens)
         return self._classes[key]
 

@@ -36,7 +36,7 @@ def readable(log_probs: np.ndarray) -> np.ndarray:
     return lp if lp.dtype in (np.float32, np.float64) else lp.astype(np.float64)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _viterbi(lp, labels):
     """Per label its frames ``[start, end)`` on the best path, and the path's log
     probability (-inf when none fits). States alternate blank and label (``2k + 1`` is
@@ -114,7 +114,7 @@ def align_text(
     return [CharAlignment(c, s, e, 0.0) for c, (s, e) in zip(chars, spans_)], 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _peaks(lp, spans, labels):
     """Per label its highest log probability over its frames."""
     out = np.empty(labels.shape[0])

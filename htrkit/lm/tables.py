@@ -415,3 +415,36 @@ def sequence_log10(
                           records, values, record_base)  # fmt: skip
         total += max(value, floor)
     return total
+
+
+@njit(cache=True, nogil=True)
+def greedy_scores(lp, letter, tokens, lms, floor, scores):
+    """Add to ``scores[i]`` the log10 probability, under model ``lms[i]`` (its order,
+    ``<s>``, ``</s>`` and :meth:`NGramTables.arrays`), of the greedy reading of a line's
+    network output ``lp`` (``[frames, classes]``, blank 0: the best class per frame,
+    repeats merged, blanks dropped), class ``c`` being token ``tokens[i, c]``, each token's
+    at least ``floor``. Returns whether the reading holds a class that ``letter`` marks."""
+    frames = lp.shape[0]
+    labels = np.empty(frames, np.int64)
+    n = 0
+    prev = -1
+    letters = False
+    for t in range(frames):
+        best = 0
+        for c in range(1, lp.shape[1]):
+            if lp[t, c] > lp[t, best]:
+                best = c
+        if best != prev and best > 0:
+            labels[n] = best
+            n += 1
+            letters = letters or letter[best]
+        prev = best
+    ids = np.empty(n + 2, np.int32)
+    for i in range(len(lms)):
+        order, bos, eos, arrays = lms[i]
+        ids[0] = bos
+        for j in range(n):
+            ids[j + 1] = tokens[i, labels[j]]
+        ids[n + 1] = eos
+        scores[i] += sequence_log10(ids, order, floor, *arrays)
+    return letters
