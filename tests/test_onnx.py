@@ -4,6 +4,7 @@ of the language models' tables."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -322,6 +323,16 @@ def test_lm_tables_binary_form(tmp_path, monkeypatch):
     with np.load(binary[0]) as data:
         arrays = dict(data)
     arrays["slots"] = np.full_like(arrays["slots"], 7)  # out of range, and no empty slot
+    np.savez(binary[0], **arrays)
+    assert tables._read_binary(binary[0]) is None
+    # an entry index past its order's records (its tag bits kept), empty slots left
+    good = tables.read_arpa.__wrapped__(arpa)
+    slots = good.slots.copy()
+    used = np.flatnonzero(slots >= 0)[0]
+    slots[used] |= (1 << int(good.slot_shift[2])) - 1
+    arrays = {name: getattr(good, name) for name in tables._ARRAYS}
+    arrays.update(slots=slots, order=np.array(good.order), vocabulary=np.frombuffer(
+        json.dumps(list(good.ids)).encode(), dtype=np.uint8))  # fmt: skip
     np.savez(binary[0], **arrays)
     assert tables._read_binary(binary[0]) is None
     again = tables.load_tables.__wrapped__(arpa)
