@@ -344,10 +344,22 @@ def _score(ch, tree, lm, memo):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _before(k, i, top_key, top_idx, at):
-    """Whether the entry (key ``k``, made ``i``-th) ranks before the one at ``at`` of the
-    kept: a higher score, or the same made earlier (a stable sort)."""
-    return top_key[at] < k or (top_key[at] == k and top_idx[at] > i)
+def _rank(k, i, n, cap, keys, idx):
+    """Put the entry made ``i``-th, of score ``k``, in its place among the ``n`` ranked in
+    ``keys``/``idx`` (a higher score first; of equal scores the one made first, a stable
+    sort), keeping at most ``cap``; returns the new ``n``."""
+    if n == cap:
+        if not (keys[cap - 1] < k or (keys[cap - 1] == k and idx[cap - 1] > i)):
+            return n
+        n -= 1
+    at = n
+    while at > 0 and (keys[at - 1] < k or (keys[at - 1] == k and idx[at - 1] > i)):
+        keys[at] = keys[at - 1]
+        idx[at] = idx[at - 1]
+        at -= 1
+    keys[at] = k
+    idx[at] = i
+    return n + 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -363,31 +375,11 @@ def _keep_best(n_step, width, beam_prune, s_node, s_whole, tree, lm, memo, top_k
     n_top = 0
     n_pend = 0
     for i in range(n_step):
-        if not scored[s_node[i]]:
-            # pending, best bound first (stable)
-            k = s_whole[i] + total[s_node[i]]
-            at = n_pend
-            while at > 0 and pend_key[at - 1] < k:
-                pend_key[at] = pend_key[at - 1]
-                pend[at] = pend[at - 1]
-                at -= 1
-            pend_key[at] = k
-            pend[at] = i
-            n_pend += 1
-            continue
         k = s_whole[i] + total[s_node[i]]
-        if n_top == width:
-            if not k > top_key[width - 1]:
-                continue
-            n_top -= 1
-        at = n_top
-        while at > 0 and top_key[at - 1] < k:
-            top_key[at] = top_key[at - 1]
-            top_idx[at] = top_idx[at - 1]
-            at -= 1
-        top_key[at] = k
-        top_idx[at] = i
-        n_top += 1
+        if scored[s_node[i]]:
+            n_top = _rank(k, i, n_top, width, top_key, top_idx)
+        else:  # pending, best bound first
+            n_pend = _rank(k, i, n_pend, n_step, pend_key, pend)
     for q in range(n_pend):
         bound = pend_key[q]
         if n_top == width and bound < top_key[width - 1]:
@@ -396,19 +388,7 @@ def _keep_best(n_step, width, beam_prune, s_node, s_whole, tree, lm, memo, top_k
             break
         i = pend[q]
         _score(s_node[i], tree, lm, memo)
-        k = s_whole[i] + total[s_node[i]]
-        if n_top == width:
-            if not _before(k, i, top_key, top_idx, width - 1):
-                continue
-            n_top -= 1
-        at = n_top
-        while at > 0 and _before(k, i, top_key, top_idx, at - 1):
-            top_key[at] = top_key[at - 1]
-            top_idx[at] = top_idx[at - 1]
-            at -= 1
-        top_key[at] = k
-        top_idx[at] = i
-        n_top += 1
+        n_top = _rank(s_whole[i] + total[s_node[i]], i, n_top, width, top_key, top_idx)
     if beam_prune > 0:
         floor = top_key[0] - beam_prune
         while n_top > 0 and not top_key[n_top - 1] >= floor:
