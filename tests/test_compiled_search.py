@@ -185,3 +185,71 @@ def test_is_arpa(lms, tmp_path):
     other.write_bytes(b"\x00\x01binary")
     assert not is_arpa(other)
     assert not is_arpa(tmp_path / "missing.arpa")
+
+
+def _chain(tables, tokens: list[str], closed: bool) -> list[tuple[float, float]]:
+    """Each token's log10 probability after ``<s>`` and the tokens before it, queried from
+    the state the last query left (as the compiled search does: score_known) and in full
+    (score_key)."""
+    from htrkit.lm.tables import score_key, score_known
+
+    arrays = tables.arrays()
+    h = tables.order - 1
+    hist = [tables.bos]
+    known, back = 1, np.nan
+    out = []
+    for token in tokens:
+        key = np.array([*hist, tables.id(token)], np.int32)
+        value, found, found_back = score_known(key, len(key), known, back, *arrays)
+        out.append((value, score_key(key, len(key), *arrays)))
+        hist = [*hist, tables.id(token)][-h:]
+        if closed:
+            known = min(found, len(hist))
+            back = found_back if found == known else np.nan
+        else:
+            known, back = len(hist), np.nan
+    return out
+
+
+@pytest.mark.parametrize("level", ["word", "char"])
+def test_a_query_from_the_last_querys_state_scores_what_a_full_query_does(lms, level):
+    tables = read_arpa(lms[level])
+    assert tables.prefix_closed  # as htrkit's builder (and KenLM's lmplz) write them
+    rng = random.Random(1)
+    vocabulary = [t for t in tables.ids if t not in ("<unk>", "<s>")] + ["unseen"]
+    for i in range(300):
+        # along the corpus (long n-grams found) or at random (backing off far)
+        if i % 2:
+            line = rng.choice(TEXT)
+            tokens = [*(word_tokens(line) if level == "word" else char_tokens(line))][1:]
+        else:
+            tokens = [rng.choice(vocabulary) for _ in range(rng.randint(1, 12))]
+        for value, full in _chain(tables, tokens, closed=True):
+            assert value == full
+
+
+def test_a_model_whose_contexts_are_not_all_listed_is_queried_in_full(lms, tmp_path):
+    # an ARPA file with a 3-gram whose context 2-gram is missing (not as lmplz writes
+    # them): a state that bounds the next query would then skip that 3-gram
+    text = lms["char"].read_text(encoding="utf-8")
+    head, rest = text.split("\\2-grams:\n", 1)
+    bigrams, after = rest.split("\n\n", 1)
+    rows = bigrams.splitlines()
+    trigrams = after.split("\\3-grams:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    context = " ".join(trigrams[0].split("\t")[1].split(" ")[:2])
+    kept = [r for r in rows if r.split("\t")[1] != context]
+    assert len(kept) == len(rows) - 1
+    head = head.replace(f"ngram 2={len(rows)}", f"ngram 2={len(kept)}")
+    broken = tmp_path / "broken.arpa"
+    broken.write_text(head + "\\2-grams:\n" + "\n".join(kept) + "\n\n" + after, encoding="utf-8")
+    tables = read_arpa(broken)
+    assert not tables.prefix_closed
+    tokens = context.split(" ") + [trigrams[0].split("\t")[1].split(" ")[2]]
+    chained = _chain(tables, tokens, closed=False)
+    assert all(value == full for value, full in chained)
+    # the state-bounded query would have missed the 3-gram: the check matters
+    assert _chain(tables, tokens, closed=True)[-1][0] != chained[-1][1]
+    # and the compiled search reads this file as it reads its full queries
+    search = KenLMDecoder(KenLMOptions(lm=str(broken), engine="compiled", level="char"))
+    engine = search._engine(ALPHABET)
+    assert engine is not None and not engine.closed

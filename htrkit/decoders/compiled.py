@@ -25,7 +25,7 @@ from htrkit.decoders.alignment import readable
 from htrkit.decoders.options import KenLMOptions
 from htrkit.decoders.trie import WordTrie
 from htrkit.lm.kneser_ney import SPACE
-from htrkit.lm.tables import NGramTables, _hash, score_key
+from htrkit.lm.tables import NGramTables, _hash, score_known
 
 LN10 = math.log(10.0)
 NEG = -np.inf
@@ -69,6 +69,7 @@ class CompiledKenLM:
         back = max(0.0, float(tables.unigram_backoff.max(initial=0.0)),
                    float(backs.max(initial=0.0)))  # fmt: skip
         self.bound = highest + (tables.order - 1) * back
+        self.closed = tables.prefix_closed
 
     @staticmethod
     def supports(options: KenLMOptions, level: str, alphabet: Alphabet) -> bool:
@@ -108,6 +109,7 @@ class CompiledKenLM:
             t.hot_len,
             t.hot,
             self.tables.order,
+            self.closed,
             self.tables.bos,
             self.tables.eos,
             *self.tables.arrays(),
@@ -132,8 +134,12 @@ _MEMO = 4096
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _lm(hist, row, n, tok, key, m_key, m_len, m_val, tables):
-    """log10 p(tok | hist[row, :n]), remembered in a direct-mapped table."""
+def _lm(hist, row, n, known, known_back, tok, key, m_key, m_len, m_val, m_found, m_back,
+        tables):  # fmt: skip
+    """log10 p(tok | hist[row, :n]), the order of the n-gram found and its back-off weight
+    (no suffix of the history longer than ``known`` is an n-gram, the last ``known``
+    tokens' weight is ``known_back``: see score_known), remembered in a direct-mapped
+    table."""
     for j in range(n):
         key[j] = hist[row, j]
     key[n] = tok
@@ -146,15 +152,18 @@ def _lm(hist, row, n, tok, key, m_key, m_len, m_val, tables):
                 same = False
                 break
         if same:
-            return m_val[at]
+            return m_val[at], m_found[at], m_back[at]
     uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records, values, record_base = tables
-    value = score_key(key, length, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots,
-                      records, values, record_base)  # fmt: skip
+    value, found, back = score_known(key, length, known, known_back, uni_p, uni_b, slot_base,
+                                     slot_mask, slot_shift, slots, records, values,
+                                     record_base)  # fmt: skip
     m_len[at] = length
     for j in range(length):
         m_key[at, j] = key[j]
     m_val[at] = value
-    return value
+    m_found[at] = found
+    m_back[at] = back
+    return value, found, back
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -185,10 +194,10 @@ def _trie_child(node, sym, first, child_sym, child_node):
 # pool), each with arrays of its own.
 #
 # tree = (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, scored, slot,
-#         in_beam, beam_kid)
+#         in_beam, beam_kid, known, known_back)
 # lm = (char_level, a10, beta, unk, hot_weight, space, class_token, class_symbol,
-#       first, child_sym, child_node, t_word, t_known, t_hot_len, t_hot, order, h)
-# memo = (key, m_key, m_len, m_val, tables)
+#       first, child_sym, child_node, t_word, t_known, t_hot_len, t_hot, order, h, closed)
+# memo = (key, m_key, m_len, m_val, m_found, m_back, tables)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -245,12 +254,18 @@ def _new_tree(cap, h, order, bos):
     slot = np.empty(cap, np.int32)  # where a node is in this frame's step, -1 if not
     in_beam = np.zeros(cap, np.bool_)
     beam_kid = np.zeros(cap, np.bool_)  # whether a child of the node is a beam
+    # no suffix of the history longer than this is an n-gram of the LM (set when the LM
+    # scores the node, or copied with the history): its next query starts there
+    known = np.empty(cap, np.int32)
+    known_back = np.empty(cap, np.float64)  # that suffix's back-off weight (NaN: not known)
     parent[0] = -1
     label[0] = -1
     kid[0] = -1
     sib[0] = -1
     hist[0, 0] = bos
     hlen[0] = 1 if order > 1 else 0
+    known[0] = hlen[0]
+    known_back[0] = np.nan
     tnode[0] = 0
     wlen[0] = 0
     partial[0] = 0.0
@@ -258,7 +273,7 @@ def _new_tree(cap, h, order, bos):
     scored[0] = True
     slot[0] = -1
     return (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, scored, slot,
-            in_beam, beam_kid)  # fmt: skip
+            in_beam, beam_kid, known, known_back)  # fmt: skip
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -325,20 +340,31 @@ def _score(ch, tree, lm, memo):
     ``total`` only bounded until now."""
     parent, label, hist, hlen, tnode, partial, total, scored = (
         tree[0], tree[1], tree[4], tree[5], tree[6], tree[8], tree[9], tree[10])  # fmt: skip
+    known, known_back = tree[14], tree[15]
     char_level, a10, beta, hot_weight, class_token = lm[0], lm[1], lm[2], lm[4], lm[6]
-    t_word, t_hot = lm[11], lm[14]
-    key, m_key, m_len, m_val, tables = memo
+    t_word, t_hot, closed = lm[11], lm[14], lm[17]
+    key, m_key, m_len, m_val, m_found, m_back, tables = memo
     node = parent[ch]
     if char_level:
         tok = class_token[label[ch]]
-        gain = a10 * _lm(hist, node, hlen[node], tok, key, m_key, m_len, m_val, tables) + beta
+        value, found, back = _lm(hist, node, hlen[node], known[node], known_back[node], tok,
+                                 key, m_key, m_len, m_val, m_found, m_back, tables)  # fmt: skip
+        gain = a10 * value + beta
     else:  # a space ending a word
         tn = tnode[node]
         wid = t_word[tn] if tn >= 0 else 0
-        gain = a10 * _lm(hist, node, hlen[node], wid, key, m_key, m_len, m_val, tables) + beta
+        value, found, back = _lm(hist, node, hlen[node], known[node], known_back[node], wid,
+                                 key, m_key, m_len, m_val, m_found, m_back, tables)  # fmt: skip
+        gain = a10 * value + beta
         if tn >= 0 and t_hot[tn]:
             gain += hot_weight
         gain -= partial[node]
+    if closed:
+        known[ch] = min(found, hlen[ch])
+        known_back[ch] = back if found == known[ch] else np.nan
+    else:
+        known[ch] = hlen[ch]
+        known_back[ch] = np.nan
     total[ch] = total[node] + gain
     scored[ch] = True
 
@@ -400,20 +426,26 @@ def _keep_best(n_step, width, beam_prune, s_node, s_whole, tree, lm, memo, top_k
 def _line_end(node, eos, tree, lm, memo, keyh):
     """What the LM adds when the line ends after ``node``: the last word's score (word
     level) and the end of the sentence."""
-    hist, hlen, tnode, wlen, partial = tree[4], tree[5], tree[6], tree[7], tree[8]
+    hist, hlen, tnode, wlen, partial, known, known_back = (
+        tree[4], tree[5], tree[6], tree[7], tree[8], tree[14], tree[15])  # fmt: skip
     char_level, a10, beta, hot_weight = lm[0], lm[1], lm[2], lm[4]
-    t_word, t_hot, order, h = lm[11], lm[14], lm[15], lm[16]
-    key, m_key, m_len, m_val, tables = memo
+    t_word, t_hot, order, h, closed = lm[11], lm[14], lm[15], lm[16], lm[17]
+    key, m_key, m_len, m_val, m_found, m_back, tables = memo
     if char_level:
-        return a10 * _lm(hist, node, hlen[node], eos, key, m_key, m_len, m_val, tables)
+        return a10 * _lm(hist, node, hlen[node], known[node], known_back[node], eos, key, m_key,
+                         m_len, m_val, m_found, m_back, tables)[0]  # fmt: skip
     end = 0.0
     n = hlen[node]
+    kn = known[node]
+    kb = known_back[node]
     for k in range(n):
         keyh[0, k] = hist[node, k]
     if wlen[node] > 0:
         tn = tnode[node]
         wid = t_word[tn] if tn >= 0 else 0
-        end = a10 * _lm(keyh, 0, n, wid, key, m_key, m_len, m_val, tables) + beta
+        value, found, back = _lm(keyh, 0, n, kn, kb, wid, key, m_key, m_len, m_val, m_found,
+                                 m_back, tables)  # fmt: skip
+        end = a10 * value + beta
         if tn >= 0 and t_hot[tn]:
             end += hot_weight
         end -= partial[node]
@@ -425,7 +457,10 @@ def _line_end(node, eos, tree, lm, memo, keyh):
             else:
                 keyh[0, n] = wid
                 n += 1
-    return end + a10 * _lm(keyh, 0, n, eos, key, m_key, m_len, m_val, tables)
+        kn = min(found, n) if closed else n
+        kb = back if closed and found == kn else np.nan
+    return end + a10 * _lm(keyh, 0, n, kn, kb, eos, key, m_key, m_len, m_val, m_found, m_back,
+                           tables)[0]  # fmt: skip
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -449,7 +484,7 @@ def _labels(best, parent, label):
 def _search(
     lp, threshold, width, beam_prune, char_level, a10, beta, unk, lp_bound, hot_weight, space,
     class_token, class_symbol, first, child_sym, child_node, t_word, t_known, t_hot_len,
-    t_hot, order, bos, eos, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records,
+    t_hot, order, closed, bos, eos, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records,
     values, record_base,
 ):  # fmt: skip
     """The prefix beam search over one line: its labels, or ``[-1]`` when nothing survives.
@@ -464,12 +499,14 @@ def _search(
     cand_all, cand_start = _candidates(lp, threshold)
     tree = _new_tree(1 + cand_start[frames] * width, h, order, bos)
     (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, scored, slot, in_beam,
-     beam_kid) = tree  # fmt: skip
+     beam_kid, known, known_back) = tree  # fmt: skip
     lm = (char_level, a10, beta, unk, hot_weight, space, class_token, class_symbol,
-          first, child_sym, child_node, t_word, t_known, t_hot_len, t_hot, order, h)  # fmt: skip
+          first, child_sym, child_node, t_word, t_known, t_hot_len, t_hot, order, h,
+          closed)  # fmt: skip
     # LM scores met before in this line (histories repeat across prefixes)
     memo = (np.empty(h + 1, np.int32), np.empty((_MEMO, h + 1), np.int32),
             np.full(_MEMO, -1, np.int32), np.empty(_MEMO, np.float64),
+            np.empty(_MEMO, np.int32), np.empty(_MEMO, np.float64),
             (uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records, values,
              record_base))  # fmt: skip
     n_nodes = 1
@@ -600,6 +637,8 @@ def _search(
                             for k in range(hlen[node]):
                                 hist[ch, k] = hist[node, k]
                             hlen[ch] = hlen[node]
+                            known[ch] = known[node]
+                            known_back[ch] = known_back[node]
                         else:
                             tn = tnode[node]
                             wid = t_word[tn] if tn >= 0 else 0
@@ -613,6 +652,8 @@ def _search(
                         for k in range(hlen[node]):
                             hist[ch, k] = hist[node, k]
                         hlen[ch] = hlen[node]
+                        known[ch] = known[node]
+                        known_back[ch] = known_back[node]
                         tn = _trie_child(tnode[node], class_symbol[c], first, child_sym,
                                          child_node)  # fmt: skip
                         n = wlen[node] + 1

@@ -87,6 +87,15 @@ class NGramTables:
             backs.append(part[:, k + 1])
         return np.concatenate(probs), np.concatenate(backs)
 
+    @functools.cached_property
+    def prefix_closed(self) -> bool:
+        """Whether the context of every n-gram is an n-gram of the model too (as KenLM's
+        ``lmplz`` and htrkit's own builder write them), so that a query can start from the
+        longest n-gram its history's last query found (:func:`score_known`)."""
+        return bool(_prefix_closed(self.order, self.slot_base, self.slot_mask,
+                                   self.slot_shift, self.slots, self.records,
+                                   self.record_base))  # fmt: skip
+
     def logprob(self, token: str, context: list[str] | tuple[str, ...] = ()) -> float:
         """log10 p(token | context), for tests and debugging."""
         keep = self.order - 1
@@ -378,23 +387,55 @@ def score_key(
     record_base,
 ):  # fmt: skip
     """log10 p(key[length - 1] | key[:length - 1]): :func:`score` without an allocation."""
+    return score_known(key, length, length - 1, np.nan, uni_p, uni_b, slot_base, slot_mask,
+                       slot_shift, slots, records, values, record_base)[0]  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def score_known(
+    key, length, known, known_backoff, uni_p, uni_b, slot_base, slot_mask, slot_shift, slots,
+    records, values, record_base,
+):  # fmt: skip
+    """log10 p(key[length - 1] | key[:length - 1]), the order of the n-gram that gave it
+    (1: the unigram) and that n-gram's back-off weight (NaN for one of the highest order),
+    for a history of which no suffix longer than ``known`` tokens is an n-gram of the
+    model, its last ``known`` tokens' back-off weight being ``known_backoff`` (NaN: look it
+    up). The longer n-grams are not looked for: their contexts are not there, so neither
+    are they, nor back-off weights of theirs. The n-gram found bounds the next history's in
+    the same way, and its weight is that history's (:meth:`NGramTables.prefix_closed`), as
+    KenLM's state does."""
     hist_len = length - 1
     acc = 0.0
-    for start in range(hist_len):
+    for start in range(hist_len - known, hist_len):
         k = length - start
         at = find(key, start, k, slot_base, slot_mask, slot_shift, slots, records, record_base)
         if at >= 0:
-            return acc + values[at + k]
+            # (an n-gram of the highest order is nobody's context)
+            back = values[at + k + 1] if k < slot_mask.shape[0] - 1 else np.nan
+            return acc + values[at + k], k, back
         # the context key[start:hist_len] was skipped: add its back-off weight
         c = hist_len - start
         if c == 1:
             acc += uni_b[key[start]]
+        elif start == hist_len - known and not np.isnan(known_backoff):
+            acc += known_backoff
         else:
             ca = find(key, start, c, slot_base, slot_mask, slot_shift, slots, records,
                       record_base)  # fmt: skip
             if ca >= 0:
                 acc += values[ca + c + 1]
-    return acc + uni_p[key[hist_len]]
+    return acc + uni_p[key[hist_len]], 1, uni_b[key[hist_len]]
+
+
+@njit(cache=True)
+def _prefix_closed(order, slot_base, slot_mask, slot_shift, slots, records, record_base):
+    for k in range(3, order + 1):
+        width = k + 2
+        for at in range(record_base[k], record_base[k + 1], width):
+            if find(records, at, k - 1, slot_base, slot_mask, slot_shift, slots, records,
+                    record_base) < 0:  # fmt: skip
+                return False
+    return True
 
 
 @njit(cache=True, nogil=True)
