@@ -186,12 +186,12 @@ def _trie_child(node, sym, first, child_sym, child_node):
 
 # -- the search, in steps ------------------------------------------------------------------
 #
-# The steps are inlined into _search (numba's inline="always"). Arrays handed to a step are
-# reference-counted at each call, so the steps called once a line or once a frame take the
-# arrays they share in tuples (``tree``: the prefix tree; ``lm``: the weights, tables and
-# trie; ``memo``: the line's remembered LM scores), and those called for every candidate
-# take scalars. nogil: lines are searched on several threads at once (Pipeline's decoding
-# pool), each with arrays of its own.
+# _search makes the line's arrays; _run, compiled without reference counting, searches the
+# frames. The steps are inlined into them (numba's inline="always") and take the arrays they
+# share in tuples (``tree``: the prefix tree; ``lm``: the weights, tables and trie;
+# ``memo``: the line's remembered LM scores); those called for every candidate take
+# scalars. nogil: lines are searched on several threads at once (Pipeline's decoding pool),
+# each with arrays of its own.
 #
 # tree = (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, scored, slot,
 #         in_beam, beam_kid, known, known_back)
@@ -277,16 +277,18 @@ def _new_tree(cap, h, order, bos):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _stay_floor(lp, f, n_beams, b_node, b_pnb, b_whole, label, total):
-    """A lower bound of the width-th best score at frame ``f``: each beam's staying, which
-    merges can only raise."""
+def _stays(lp, f, n_beams, b_node, b_pnb, b_whole, b_stay, label, total):
+    """Each beam's score for staying the same prefix at frame ``f`` (a blank, or its last
+    label repeated), in ``b_stay``; returns the lowest, with the LM's gain: a lower bound of
+    the width-th best score, as merges can only raise them."""
     floor_key = np.inf
     blank = lp[f, 0]
     for i in range(n_beams):
         node = b_node[i]
         last = label[node]
         stay_nb = b_pnb[i] + lp[f, last] if last > 0 else NEG
-        floor_key = min(floor_key, _lae(b_whole[i] + blank, stay_nb) + total[node])
+        b_stay[i] = _lae(b_whole[i] + blank, stay_nb)
+        floor_key = min(floor_key, b_stay[i] + total[node])
     return floor_key
 
 
@@ -498,8 +500,6 @@ def _search(
     h = max(order - 1, 1)
     cand_all, cand_start = _candidates(lp, threshold)
     tree = _new_tree(1 + cand_start[frames] * width, h, order, bos)
-    (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, scored, slot, in_beam,
-     beam_kid, known, known_back) = tree  # fmt: skip
     lm = (char_level, a10, beta, unk, hot_weight, space, class_token, class_symbol,
           first, child_sym, child_node, t_word, t_known, t_hot_len, t_hot, order, h,
           closed)  # fmt: skip
@@ -509,32 +509,48 @@ def _search(
             np.empty(_MEMO, np.int32), np.empty(_MEMO, np.float64),
             (uni_p, uni_b, slot_base, slot_mask, slot_shift, slots, records, values,
              record_base))  # fmt: skip
+    # the beams, and the step (next frame's entries) under construction
+    scap = width * classes + 1
+    beams = (np.empty(width, np.int32), np.empty(width, np.float64),
+             np.empty(width, np.float64), np.empty(width, np.float64),
+             np.empty(width, np.float64))  # fmt: skip
+    step = (np.empty(scap, np.int32), np.empty(scap, np.float64), np.empty(scap, np.float64),
+            np.empty(scap, np.float64), np.empty(scap, np.bool_), np.empty(scap, np.int32),
+            np.empty(scap, np.float64))  # fmt: skip
+    ranks = (np.empty(width, np.float64), np.empty(width, np.int32), np.empty(width, np.float64))
+    keyh = np.empty((1, h), np.int32)
+    best = _run(lp, width, beam_prune, lp_bound, cand_all, cand_start, tree, lm, memo, beams,
+                step, ranks, keyh, eos)  # fmt: skip
+    if best < 0:
+        return np.full(1, -1, np.int32)
+    return _labels(best, tree[0], tree[1])
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def _run(lp, width, beam_prune, lp_bound, cand_all, cand_start, tree, lm, memo, beams, step,
+         ranks, keyh, eos):  # fmt: skip
+    """The search's frames, on arrays made by _search: the best prefix's node, or -1.
+    Compiled without numba's reference counting (``_nrt=False``: it makes no array), which
+    otherwise counts every array a step takes, an atomic operation each time."""
+    frames, classes = lp.shape
+    (parent, label, kid, sib, hist, hlen, tnode, wlen, partial, total, scored, slot, in_beam,
+     beam_kid, known, known_back) = tree  # fmt: skip
+    char_level, a10, beta, unk, hot_weight, space, class_token, class_symbol = lm[:8]
+    first, child_sym, child_node, t_word, t_known, t_hot_len, t_hot, order, h = lm[8:17]
+    b_node, b_pb, b_pnb, b_whole, b_stay = beams
+    s_node, s_pb, s_pnb, s_whole, s_merged, pend, pend_key = step
+    top_key, top_idx, heap = ranks
     n_nodes = 1
     # the most an extension can gain from the LM (see _most_gain)
     hot_any = hot_weight if t_hot_len[0] > 0 else 0.0  # any hotword begins at the root
     gain_char = a10 * lp_bound + beta
     gain_word = a10 * lp_bound + beta + hot_any
     gain_letter = max(0.0, unk) + hot_any
-    # the beams, and the step (next frame's entries) under construction
-    b_node = np.empty(width, np.int32)
-    b_pb = np.empty(width, np.float64)
-    b_pnb = np.empty(width, np.float64)
-    b_whole = np.empty(width, np.float64)
     n_beams = 1
     b_node[0] = 0
     b_pb[0] = 0.0
     b_pnb[0] = NEG
     b_whole[0] = 0.0
-    top_key = np.empty(width, np.float64)
-    top_idx = np.empty(width, np.int32)
-    heap = np.empty(width, np.float64)
-    scap = width * classes + 1
-    s_node = np.empty(scap, np.int32)
-    s_pb = np.empty(scap, np.float64)
-    s_pnb = np.empty(scap, np.float64)
-    s_whole = np.empty(scap, np.float64)
-    pend = np.empty(scap, np.int32)
-    pend_key = np.empty(scap, np.float64)
     for f in range(frames):
         c0 = cand_start[f]
         n_cand = cand_start[f + 1] - c0
@@ -545,9 +561,9 @@ def _search(
         # floor starts at the beams' staying (once the beam is full) and rises to the
         # width-th best score of the entries made so far whose LM gain is known (``heap``:
         # merges only raise an entry's score, so each is a floor of its own)
-        floor_key = NEG
-        if n_beams == width:
-            floor_key = _stay_floor(lp, f, n_beams, b_node, b_pnb, b_whole, label, total)
+        floor_key = _stays(lp, f, n_beams, b_node, b_pnb, b_whole, b_stay, label, total)
+        if n_beams < width:
+            floor_key = NEG
         n_heap = 0
         for i in range(n_beams):
             in_beam[b_node[i]] = True
@@ -567,13 +583,16 @@ def _search(
                 s_node[n_step] = node
                 s_pb[n_step] = whole + blank
                 s_pnb[n_step] = stay_nb
+                s_whole[n_step] = b_stay[i]
+                s_merged[n_step] = False
                 n_step += 1
-                n_heap = _heap_push(heap, n_heap, width, _lae(whole + blank, stay_nb) + total[node])
+                n_heap = _heap_push(heap, n_heap, width, b_stay[i] + total[node])
                 if n_heap == width and heap[0] > floor_key:
                     floor_key = heap[0]
             else:
                 s_pb[s] = _lae(s_pb[s], whole + blank)
                 s_pnb[s] = _lae(s_pnb[s], stay_nb)
+                s_merged[s] = True
             # the most the LM can add to any extension of this prefix
             most_any = max(
                 _most_gain(char_level, True, wlen[node], partial[node], gain_char, gain_word,
@@ -670,11 +689,14 @@ def _search(
                 s = slot[ch]
                 if s >= 0:
                     s_pnb[s] = _lae(s_pnb[s], p)
+                    s_merged[s] = True
                 else:
                     slot[ch] = n_step
                     s_node[n_step] = ch
                     s_pb[n_step] = NEG
                     s_pnb[n_step] = p
+                    s_whole[n_step] = p  # _lae(NEG, p)
+                    s_merged[n_step] = False
                     n_step += 1
                     if scored[ch]:
                         n_heap = _heap_push(heap, n_heap, width, p + total[ch])
@@ -682,7 +704,8 @@ def _search(
                             floor_key = heap[0]
         for i in range(n_step):
             slot[s_node[i]] = -1
-            s_whole[i] = _lae(s_pb[i], s_pnb[i])
+            if s_merged[i]:  # else known: the same sum, made once
+                s_whole[i] = _lae(s_pb[i], s_pnb[i])
         for i in range(n_beams):
             in_beam[b_node[i]] = False
             if parent[b_node[i]] >= 0:
@@ -705,16 +728,13 @@ def _search(
     # the end of the line: finish each prefix and take the best
     best = -1
     best_total = NEG
-    keyh = np.empty((1, h), np.int32)
     for i in range(n_beams):
         node = b_node[i]
         value = b_whole[i] + total[node] + _line_end(node, eos, tree, lm, memo, keyh)
         if best < 0 or value > best_total:
             best = node
             best_total = value
-    if best < 0:
-        return np.full(1, -1, np.int32)
-    return _labels(best, parent, label)
+    return best
 
 
 @njit(cache=True, nogil=True, inline="always")
