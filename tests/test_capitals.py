@@ -120,8 +120,8 @@ def boxed(name: str, seed: int) -> np.ndarray:
 
 @pytest.mark.parametrize(
     "name, seed, as_read",
-    [("MARSEILLE", 1, "MARSE ILLE"), ("JEAN DUPONT", 1, "JEAN DU PONT"),
-     ("LEFEBVRE", 3, "LE F EBV R E"), ("LANDED UNION", 0, "LANDEDUNION")],
+    [("BERNARD", 1, "BER NARD"), ("JEAN DUPONT", 3, "JEAN DU PONT"),
+     ("LEFEBVRE", 3, "LEFEBV RE"), ("LANDED UNION", 0, "LANDEDUNION")],
 )  # fmt: skip
 def test_boxed_names_read_with_their_own_spaces_end_to_end(name, seed, as_read):
     from htrkit import Pipeline
@@ -192,7 +192,7 @@ def test_field_labels_is_an_option_of_capitals():
     "name, label, seed, as_read",
     [("SELLER", "VORNAME", 0, "VORNAMES ELLER"),
      ("JEAN DUPONT", "PRENOM", 2, "PRENOM JE A N DU PON T"),
-     ("MARTIN", "PRENOM", 0, "PRENOMM A R T IN")],
+     ("MARTIN", "PRENOM", 0, "PRENOMM ART IN")],
 )  # fmt: skip
 def test_a_labelled_boxed_name_end_to_end(name, label, seed, as_read):
     from htrkit import Pipeline
