@@ -49,10 +49,10 @@ def logits(model: str, limit: int):
         from htrkit.datasets import read_dataset, split_of
 
         images, refs, names = [], [], []
-        for name, path, fmt, options, fraction, seed in validation_sets(RECIPE):
-            opts = dict(o.split("=", 1) for o in options)
-            for sample in read_dataset(path, fmt, opts):
-                if split_of(sample.group, fraction, seed) == "val":
+        for name, path, fmt, options, fraction, seed, split in validation_sets(RECIPE):
+            opts = dict(o.split("=", 1) for o in options if o != "--skip-bad")
+            for sample in read_dataset(path, fmt, opts, skip_bad=True):
+                if split == "all" or split_of(sample.group, fraction, seed) == "val":
                     images.append(sample.image)
                     refs.append(sample.text)
                     names.append(name)
@@ -148,8 +148,11 @@ def main() -> None:
             "beta": args.beta,
             "beam_width": w,
         }
+        # run by path, not as a script: a script's folder goes first on sys.path, and this
+        # one's collections.py would shadow the standard library's in that environment
+        run = f"import runpy; runpy.run_path({str(WORKER)!r}, run_name='__main__')"
         out = subprocess.run(
-            [args.pyctcdecode, str(WORKER)],
+            [args.pyctcdecode, "-c", run],
             input=json.dumps(request),
             capture_output=True,
             text=True,
