@@ -148,11 +148,8 @@ def main() -> None:
             "beta": args.beta,
             "beam_width": w,
         }
-        # run by path, not as a script: a script's folder goes first on sys.path, and this
-        # one's collections.py would shadow the standard library's in that environment
-        run = f"import runpy; runpy.run_path({str(WORKER)!r}, run_name='__main__')"
         out = subprocess.run(
-            [args.pyctcdecode, "-c", run],
+            [args.pyctcdecode, str(WORKER)],
             input=json.dumps(request),
             capture_output=True,
             text=True,

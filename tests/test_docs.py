@@ -94,3 +94,21 @@ def test_readme_plugin_example_works(tmp_path, monkeypatch, model_path, line_png
         assert shouted == plain.upper() + "!"
     finally:
         sys.modules.pop("htrkit_shout", None)
+
+
+def test_no_script_folder_shadows_the_standard_library():
+    # a script's own folder goes first on sys.path: a benchmarks/collections.py once made
+    # `python benchmarks/decoders.py` fail in a fresh environment (numpy imports collections)
+    import sys
+
+    for folder in ("benchmarks", "examples/recipes", "tools"):
+        names = {p.stem for p in (ROOT / folder).glob("*.py")}
+        assert not names & set(sys.stdlib_module_names), folder
+
+
+def test_benchmarks_readme_names_scripts_that_exist():
+    text = (ROOT / "benchmarks" / "README.md").read_text()
+    named = set(re.findall(r"benchmarks/(\w+\.(?:py|sh))", text))
+    assert named, "no script named"
+    missing = {n for n in named if not (ROOT / "benchmarks" / n).exists()}
+    assert not missing

@@ -246,7 +246,7 @@ def test_cli_export_run_and_info(tmp_path, model_path):
 
 
 def test_int8_export_is_smaller_and_still_reads(tmp_path):
-    """int8 is measured by benchmarks/collections.py (not offered by the CLI: it loses
+    """int8 is measured by benchmarks/collection_scale.py (not offered by the CLI: it loses
     CER); the export must still give a working file."""
     from htrkit.onnxmodel import OnnxRecognizer, export
     from htrkit.pipeline import Pipeline

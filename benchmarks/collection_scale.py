@@ -1,6 +1,6 @@
 """Reading at collection scale: lines/s and CER of each backend, pages/s of folder jobs.
 
-    python benchmarks/collections.py [--lines 500] [--pages 50] [--threads 2] [--tesseract]
+    python benchmarks/collection_scale.py [--lines 500] [--pages 50] [--threads 2] [--tesseract]
         [--no-ray] [--json benchmarks/results/collections.json]
 
 Lines: the same ``--lines`` validation lines of the default model's recipe, full text
