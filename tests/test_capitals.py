@@ -118,17 +118,28 @@ def boxed(name: str, seed: int) -> np.ndarray:
     return kinds.compose(kinds.boxed_capitals(name, font, rng, (2.6, 2.6)), rng, 40)
 
 
-@pytest.mark.parametrize(
-    "name, seed, as_read",
-    [("BERNARD", 1, "BER NARD"), ("JEAN DUPONT", 3, "JEAN DU PONT"),
-     ("LEFEBVRE", 3, "LEFEBV RE"), ("LANDED UNION", 0, "LANDEDUNION")],
-)  # fmt: skip
-def test_boxed_names_read_with_their_own_spaces_end_to_end(name, seed, as_read):
+def letters(text: str) -> str:
+    return text.replace(" ", "")
+
+
+BOXED = [("BERNARD", 1), ("JEAN DUPONT", 3), ("LEFEBVRE", 3), ("LANDED UNION", 0)]
+
+
+def test_boxed_names_read_with_their_own_spaces_end_to_end():
+    """The network reads each name's letters right but its spaces wrong in most of these
+    (which ones depends on the bundled weights, so the cases are not pinned one by one);
+    the model's postprocessing gives every name with its own spaces."""
     from htrkit import Pipeline
 
-    image = boxed(name, seed)
-    assert Pipeline(postprocessors=[])(image).text == as_read  # the network alone
-    assert Pipeline()(image).text == name  # with the model's postprocessing
+    bare, full = Pipeline(postprocessors=[]), Pipeline()
+    wrong = 0
+    for name, seed in BOXED:
+        image = boxed(name, seed)
+        alone = bare(image).text  # the network alone
+        assert letters(alone) == letters(name), (name, alone)
+        wrong += alone != name
+        assert full(image).text == name, (name, alone)  # with the model's postprocessing
+    assert wrong >= len(BOXED) // 2, "the network spaces these right alone: harder cases"
 
 
 # -- printed field labels ------------------------------------------------------------------
@@ -188,17 +199,19 @@ def test_field_labels_is_an_option_of_capitals():
     assert off(labelled("PRENOM ", "BILEL")).text == "PRENOM BILEL"
 
 
-@pytest.mark.parametrize(
-    "name, label, seed, as_read",
-    [("SELLER", "VORNAME", 0, "VORNAMES ELLER"),
-     ("JEAN DUPONT", "PRENOM", 2, "PRENOM JE A N DU PON T"),
-     ("MARTIN", "PRENOM", 0, "PRENOMM ART IN")],
-)  # fmt: skip
-def test_a_labelled_boxed_name_end_to_end(name, label, seed, as_read):
+LABELLED = [("SELLER", "VORNAME", 0), ("JEAN DUPONT", "PRENOM", 2), ("MARTIN", "PRENOM", 0)]
+
+
+def test_a_labelled_boxed_name_end_to_end():
+    """The network reads the printed label and the name's letters (its spaces anywhere);
+    the model's postprocessing leaves the label out and spaces the name."""
     from htrkit import Pipeline
     from htrkit.synth import kinds
 
-    rng = np.random.default_rng(seed)
-    image = kinds.add_label_and_rule(boxed(name, seed), rng, label, rule=False)
-    assert Pipeline(postprocessors=[])(image).text == as_read  # the network alone
-    assert Pipeline()(image).text == name  # with the model's postprocessing
+    bare, full = Pipeline(postprocessors=[]), Pipeline()
+    for name, label, seed in LABELLED:
+        rng = np.random.default_rng(seed)
+        image = kinds.add_label_and_rule(boxed(name, seed), rng, label, rule=False)
+        alone = bare(image).text  # the network alone
+        assert letters(alone) == label + letters(name), (name, alone)
+        assert full(image).text == name, (name, alone)  # with the model's postprocessing
