@@ -7,16 +7,21 @@ such errors as a single line on stderr; anything else is a bug and keeps its tra
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
-def suggest(name: str, choices: Iterable[str]) -> str:
+def suggest(name: str, choices: Iterable[str], canonical: Mapping[str, str] | None = None) -> str:
     """Return ``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``: the
-    hint every unknown-name error ends with."""
+    hint every unknown-name error ends with. ``canonical`` maps an alias among the choices
+    to the name a list of them shows (``'none' (another name of 'whole')``)."""
     from rapidfuzz import fuzz, process
 
     match = process.extractOne(name, list(choices), scorer=fuzz.ratio, score_cutoff=60)
-    return f"; did you mean {match[0]!r}?" if match else ""
+    if not match:
+        return ""
+    main = (canonical or {}).get(match[0], match[0])
+    also = f" (another name of {main!r})" if main != match[0] else ""
+    return f"; did you mean {match[0]!r}{also}?"
 
 
 class HtrkitError(Exception):
@@ -56,6 +61,22 @@ class OutputError(HtrkitError):
 
 class ModelError(HtrkitError):
     """A model file is missing, malformed or does not match its configuration."""
+
+
+class NotFoundError(HtrkitError):
+    """A model, language model, lexicon or other resource that a command names is not
+    there: bad usage (exit status 2), as nothing can be read without it."""
+
+    exit_code = 2
+
+
+class ModelNotFoundError(NotFoundError, ModelError):
+    """No model file at the path given, and no installed model of that name."""
+
+
+class ResourceNotFoundError(NotFoundError, InputError):
+    """A file that a component's options name (an LM, a lexicon, a segmenter model) is not
+    there."""
 
 
 class ConfigError(HtrkitError, ValueError):

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from htrkit.errors import ConfigError, InputError, ModelError
+from htrkit.errors import ConfigError, InputError, ModelError, ModelNotFoundError
 from htrkit.modelfile import is_model_path
 from htrkit.plugins import registry
 from htrkit.recognizer import LineReader, Recognizer
@@ -104,7 +104,7 @@ def load_recognizer(
         if path.is_file():
             found = onnxmodel.onnx_form(path, threads=threads, export_if_missing=backend == "onnx")
         elif backend == "onnx":
-            raise ModelError(f"{path}: no such model file")
+            raise ModelNotFoundError(f"{path}: no such model file")
         if found is not None:
             return found
     return Recognizer.load(path, device=device)
@@ -115,11 +115,11 @@ def _installed(model: str) -> Path:
     if model not in models:
         available = ", ".join(models.names()) or "none installed"
         if model == DEFAULT_MODEL:
-            raise ModelError(
+            raise ModelNotFoundError(
                 f"no default model is installed (models: {available}); pass a model file "
                 "with --model PATH or Pipeline(model=PATH)"
             )
-        raise ModelError(
+        raise ModelNotFoundError(
             f"{model!r} is neither a model file nor a known model; models: {available}"
         )
     return Path(models.create(model))

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from htrkit.errors import ModelError
+from htrkit.errors import ModelError, ModelNotFoundError
 
 FORMAT = "htrkit-model"
 FORMAT_VERSION = 1
@@ -133,7 +133,7 @@ def load_weights(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def _check_file(path: Path) -> None:
     if not path.exists():
-        raise ModelError(f"{path}: no such model file")
+        raise ModelNotFoundError(f"{path}: no such model file")
     if path.is_dir():
         raise ModelError(f"{path}: is a directory, not a model file")
 

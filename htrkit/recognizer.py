@@ -53,8 +53,9 @@ class LineReader(ABC):
             )
         if out.shape[0] != self.config.input_height:
             raise ModelError(
-                f"{self.source}: preprocessing gives height {out.shape[0]}, but the model "
-                f"expects {self.config.input_height}"
+                f"{self.source}: the preprocessing gives lines {out.shape[0]} px high, but "
+                f"the model reads lines {self.config.input_height} px high (steps that "
+                f"replace the model's own must end at its height)"
             )
         return out
 

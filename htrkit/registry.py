@@ -63,7 +63,7 @@ class Registry(Generic[S]):
             return self._entries[self._names[name]]
         except (KeyError, TypeError):
             available = ", ".join(self.names()) or "none"
-            hint = suggest(name, self._names) if isinstance(name, str) else ""
+            hint = suggest(name, self._names, self._names) if isinstance(name, str) else ""
             raise UnknownComponentError(
                 f"unknown {self.kind} {name!r}{hint or ';'} available: {available}"
             ) from None

@@ -108,6 +108,71 @@ def test_run_output_directory(model_path, images, tmp_path):
     assert sorted(p.name for p in target.iterdir()) == names
 
 
+def test_an_output_folder_is_named_by_its_ending_slash_even_with_a_dot(model_path, images,
+                                                                     tmp_path):  # fmt: skip
+    target = tmp_path / "texts.v2"
+    out = run_cli("run", images / "a.png", images / "b.jpg", "-m", model_path, "-o", f"{target}/")
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in target.glob("*.txt")) == ["a.txt", "b.txt"]
+    mine = tmp_path / "mine.png"  # a file: `-o mine.png/` must not replace it
+    mine.write_bytes(b"KEEP")
+    for extra in ([], ["--overwrite"]):
+        out = run_cli("run", images / "a.png", "-m", model_path, "-o", f"{mine}/", *extra)
+        assert out.returncode == 2 and f"-o {mine}/: is a file, not a directory" in out.stderr
+    assert mine.read_bytes() == b"KEEP"
+
+
+def test_failed_inputs_keep_their_place_in_one_document(model_path, images, tmp_path):
+    missing = tmp_path / "missing.png"
+    out = run_cli("run", images / "a.png", missing, "-m", model_path, "-f", "json")
+    assert out.returncode == 1
+    body = json.loads(out.stdout)  # a list for two inputs, whichever fail
+    assert [(r["source"], r["error"]) for r in body] == [
+        (str(images / "a.png"), None),
+        (str(missing), f"{missing}: no such file"),
+    ]
+    out = run_cli("run", missing, images / "notes.txt", "-m", model_path, "-f", "json")
+    assert out.returncode == 1 and [r["lines"] for r in json.loads(out.stdout)] == [[], []]
+    out = run_cli("run", images / "a.png", missing, "-m", model_path)
+    assert out.stdout.endswith(f"\n\n==> {missing} <==\n")
+    assert out.stdout.startswith(f"==> {images / 'a.png'} <==\n")
+
+
+def test_setup_failures_are_bad_usage_said_once(model_path, images, tmp_path):
+    a = images / "a.png"
+    for args, needle in [
+        (["-O", "lm=nope.arpa"], "character LM 'nope.arpa': no such file"),
+        (["--decoder", "wordbeam", "-O", "lexicon=nope.txt"], "lexicon 'nope.txt': no such file"),
+        (["--preprocess", "deslant", "--replace-preprocess"], "the model reads lines"),
+    ]:
+        out = run_cli("run", a, a, "-m", "default", *args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert needle in one_line(out.stderr)
+    out = run_cli("run", a, "-m", model_path, env={"HTRKIT_MAX_IMAGE_PIXELS": "abc"})
+    assert out.returncode == 2
+    assert one_line(out.stderr) == "htrkit: error: HTRKIT_MAX_IMAGE_PIXELS='abc' is not an integer"
+
+
+def test_existing_overlays_are_refused_before_reading(model_path, images, tmp_path):
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    (pics / "b.png").write_bytes(b"KEEP")
+    out = run_cli("run", images / "a.png", images / "b.jpg", "-m", model_path,
+                  "--overlay", pics)  # fmt: skip
+    assert out.returncode == 2 and out.stdout == ""
+    assert one_line(out.stderr).endswith(
+        f"{pics / 'b.png'}: exists; give --overwrite to replace it"
+    )
+    assert sorted(p.name for p in pics.iterdir()) == ["b.png"]
+
+
+def test_model_info_shows_the_bundled_segmenter():
+    out = run_cli("model", "info", "segmenter")
+    assert out.returncode == 0, out.stderr
+    assert "learned line segmenter" in out.stdout and "work_size:" in out.stdout
+    assert json.loads(run_cli("model", "info", "segmenter", "--json").stdout)["work_size"] > 0
+
+
 def test_run_progress_bar(model_path, images):
     out = run_cli("run", images, "-m", model_path, "--progress")
     assert out.returncode == 0
@@ -163,8 +228,8 @@ def test_pixel_limit_is_a_clear_error(model_path, images):
         (["run", "x.png", "-d", "beem"], "unknown decoder 'beem'; did you mean 'beam'?", 2),
         (["run", "x.png", "-O", "beam_width"], "not of the form key=value", 2),
         (["run", "x.png", "-f", "xml"], "unknown writer 'xml'", 2),
-        (["run", "x.png", "-m", "nomodel"], "neither a model file nor a known model", 1),
-        (["run", "x.png", "-m", "missing.safetensors"], "missing.safetensors: no such model", 1),
+        (["run", "x.png", "-m", "nomodel"], "neither a model file nor a known model", 2),
+        (["run", "x.png", "-m", "missing.safetensors"], "missing.safetensors: no such model", 2),
         (["model", "info", "pyproject.toml"], "pyproject.toml: not a safetensors model file", 1),
         (["run", "x.png", "-P", "k=v"], "-P) needs a --preprocess step", 2),
         (
@@ -192,7 +257,7 @@ def test_errors_are_one_line(args, needle, code, model_path):
 def test_debug_shows_traceback():
     out = run_cli("run", "x.png", "-m", "missing.safetensors", env={"HTRKIT_DEBUG": "1"})
     assert "Traceback (most recent call last)" in out.stderr
-    assert "ModelError" in out.stderr
+    assert "ModelNotFoundError" in out.stderr
 
 
 def test_plugins_json_lists_builtins_with_providers():

@@ -226,6 +226,12 @@ def test_low_confidence_lines_stay_in_the_xml_flagged_and_leave_the_text(schemas
     assert 'ID="LOWCONF"' in alto and alto.count('TAGREFS="LOWCONF"') == 1
 
 
+def test_the_tsv_writer_leaves_low_confidence_lines_out_as_the_text_does():
+    result = page_result("p.png")
+    result.lines[1].flags["low_confidence"] = True
+    assert write("tsv", [result]) == "p.png\tLe café <au> coin bord\n"
+
+
 def test_min_confidence_from_the_command_line(tmp_path):
     line = Path(__file__).resolve().parent.parent / "examples" / "images" / "handwritten.png"
     kept = run_cli("run", line, "--min-confidence", "0.1")
@@ -237,6 +243,8 @@ def test_min_confidence_from_the_command_line(tmp_path):
     body = json.loads(dropped.stdout)
     assert body["text"] == "" and body["lines"][0]["flags"] == {"low_confidence": True}
     assert body["lines"][0]["text"] == "Handwriting is easy to read for htrkit"
+    tsv = run_cli("run", line, "--min-confidence", "1", "-f", "tsv")  # as txt: left out
+    assert tsv.returncode == 0 and tsv.stdout == f"{line}\t\n"
     bad = run_cli("run", line, "--min-confidence", "2")
     assert bad.returncode == 2 and "min_confidence must be from 0 to 1, got 2.0" in bad.stderr
 

@@ -268,7 +268,7 @@ def test_preprocess_steps_run_before_or_instead_of_the_models(model_path):
         Pipeline(model=model_path, preprocess=[("binarize", {"metod": "otsu"})])
     # a replacement that does not end at the model's height is refused, naming it
     short = Pipeline(model=model_path, preprocess=["grayscale"], replace_preprocess=True)
-    with pytest.raises(ModelError, match="expects 32"):
+    with pytest.raises(ModelError, match="model reads lines 32 px high"):
         short(image)
 
 

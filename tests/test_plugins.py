@@ -174,6 +174,13 @@ def test_unknown_name_suggests_and_lists():
         registry.get("zzz")
 
 
+def test_a_suggested_alias_names_the_component_it_stands_for():
+    registry = PluginManager(entry_points=False).registry("segmenter")
+    with pytest.raises(UnknownComponentError) as err:
+        registry.get("nope")
+    assert "did you mean 'none' (another name of 'whole')? available: " in str(err.value)
+
+
 def test_options_are_validated_at_creation():
     registry = PluginManager(entry_points=False).registry("decoder")
     with pytest.raises(OptionsError, match="did you mean 'beam_width'"):

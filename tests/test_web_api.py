@@ -318,7 +318,7 @@ def test_serve_with_a_bad_model_says_so_in_one_line():
     from conftest import run_cli
 
     done = run_cli("serve", "--model", "missing.safetensors", "--port", "0")
-    assert done.returncode != 0
+    assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "missing.safetensors" in done.stderr
     done = run_cli("serve", "--max-upload-mb", "0")
     assert done.returncode == 2 and "--max-upload-mb" in done.stderr

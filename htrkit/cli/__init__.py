@@ -4,7 +4,7 @@ Subcommands are added by plugins through ``htrkit_register_commands``; htrkit's 
 from ``htrkit.default_plugins.commands``. Errors are printed as one line on stderr
 (``HTRKIT_DEBUG=1`` shows the traceback).
 
-Exit codes: 0 success, 1 an input or model failed, 2 bad usage, 3 internal error,
+Exit codes: 0 success, 1 some inputs failed, 2 bad usage (nothing read), 3 internal error,
 130 interrupted.
 """
 

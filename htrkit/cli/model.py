@@ -18,13 +18,18 @@ def register(app: typer.Typer) -> None:
 
 @model_app.command("info")
 def info(
-    model: str = typer.Argument(..., help="Model file or installed model name."),
+    model: str = typer.Argument(
+        ..., help="Model file, installed model name, or segmenter (the learned segmenter's)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the configuration as JSON."),
 ) -> None:
     """Show a model's configuration: backbone, alphabet, input height, preprocessing."""
     from htrkit.modelfile import read_config
 
     path = _model_path(model)
+    if path.suffix != ".onnx" and _is_segmenter(path):
+        _segmenter_info(path, as_json)
+        return
     extra: dict = {}
     if path.suffix == ".onnx":
         from htrkit.onnxmodel import describe
@@ -73,10 +78,6 @@ def export(
     path = _model_path(model)
     if path.suffix == ".onnx":
         raise ConfigError(f"{path}: already an ONNX file; export the .safetensors model")
-    if model == "segmenter" and not path.exists():
-        from htrkit.segmenters.learned_net import BUNDLED
-
-        path = BUNDLED
     target = output if output is not None else path.with_suffix(".onnx")
     check_target(target, ".onnx", overwrite, "--output")
     if _is_segmenter(path):
@@ -101,12 +102,35 @@ def _is_segmenter(path: Path) -> bool:
 
 
 def _model_path(model: str) -> Path:
+    """A model file, an installed model's name, or ``segmenter`` (the bundled learned
+    segmenter's)."""
     from htrkit.plugins import registry
 
     path = Path(model)
-    if not path.exists() and model in registry("model"):
-        path = Path(registry("model").create(model))
+    if path.exists():
+        return path
+    if model in registry("model"):
+        return Path(registry("model").create(model))
+    if model == "segmenter":
+        from htrkit.segmenters.learned_net import BUNDLED
+
+        return BUNDLED
     return path
+
+
+def _segmenter_info(path: Path, as_json: bool) -> None:
+    """What ``model info`` shows of a learned segmenter's file."""
+    from htrkit.segmenters.learned_net import read_config
+
+    config = read_config(path)
+    if as_json:
+        typer.echo(json.dumps(config, ensure_ascii=False, indent=1))
+        return
+    typer.echo(f"model:      {path}")
+    typer.echo("kind:       learned line segmenter (htrkit run --segmenter learned)")
+    for key, value in config.items():
+        shown = value if isinstance(value, (str, int, float)) else json.dumps(value)
+        typer.echo(f"{key + ':':<11} {shown}")
 
 
 @model_app.command("new")

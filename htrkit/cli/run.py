@@ -11,9 +11,9 @@ from typing import Any, Optional
 
 import typer
 
-from htrkit.atomic import check_output
+from htrkit.atomic import check_output, check_parents
 from htrkit.cli.common import progress_bar
-from htrkit.errors import ConfigError, InputError
+from htrkit.errors import ConfigError, InputError, ModelError
 from htrkit.jobs import atomic_write, output_stem, parse_jobs
 from htrkit.workers import render
 
@@ -68,14 +68,14 @@ def run(
         None, "--loader", help="Loader name [default: chosen by file suffix]."
     ),
     fmt: str = typer.Option("txt", "--format", "-f", help="Output format (writer name)."),
-    output: Optional[Path] = typer.Option(
+    output: Optional[str] = typer.Option(
         None,
         "--output",
         "-o",
         help="Output file, or a directory (existing, ending in /, or without a suffix) for "
         "one file per input. Default: stdout.",
     ),
-    overlay: Optional[Path] = typer.Option(
+    overlay: Optional[str] = typer.Option(
         None,
         "--overlay",
         help="Draw the lines and their text over each page: a PNG file (one input) or a "
@@ -144,11 +144,13 @@ def run(
     on a Ray cluster.
 
     Exit status: 0 when every input was read, 1 when some failed (each failure is reported
-    on stderr and the others still finish), 2 for bad usage.
+    on stderr and the others still finish), 2 for bad usage (nothing is read then).
     """
     from htrkit.loading import expand_inputs, expand_pages, folder_suffixes
     from htrkit.pipeline import Pipeline, read_config
     from htrkit.plugins import registry
+
+    _check_pixel_limit()
 
     settings = read_config(config) if config else {}
     settings.update(
@@ -166,12 +168,14 @@ def run(
     _merge_options(settings, "segmenter_options", segmenter_option)
     writer_spec = registry("writer").get(fmt)
     out_dir = _output_dir(output)
+    output_file = Path(output) if output is not None and out_dir is None else None
     jobs = parse_jobs(jobs)
+    overlay_path = Path(overlay) if overlay is not None else None
     _check_engine(engine, jobs, address, collection=out_dir is not None and overlay is None)
-    if out_dir is None and output is not None:
-        check_output(output, overwrite)
-    if overlay is not None and overlay.suffix and not overlay.is_dir() and len(inputs) == 1:
-        check_output(overlay, overwrite, "--overlay")
+    if output_file is not None:
+        check_output(output_file, overwrite)
+    if overlay_path is not None and not _names_folder(overlay) and len(inputs) == 1:
+        check_output(overlay_path, overwrite, "--overlay")
     if engine == "ray":
         from htrkit.engines import connect
 
@@ -188,14 +192,31 @@ def run(
             f"--format {fmt} writes one document per page: give a directory (-o out/) "
             f"for the {len(items)} inputs"
         )
+    overlay_dir = _overlay_dir(overlay, len(items))
     where = _Outputs(
-        writer_spec.create(), writer_spec.suffix, output, out_dir, overlay,
-        _overlay_dir(overlay, len(items)), overwrite,
+        writer_spec.create(), writer_spec.suffix, output_file, out_dir, overlay_path,
+        overlay_dir, overwrite, whole=not writer_spec.per_input,
     )  # fmt: skip
-    failed = _read(items, pipe, where, show)
+    where.name_targets([i for i in items if not isinstance(i, InputError)])
+    try:
+        failed = _read(items, pipe, where, show)
+    except ModelError as exc:
+        if preprocess:  # --preprocess steps that do not fit the model: bad usage
+            raise ConfigError(str(exc)) from exc
+        raise
     if failed:
         sys.stderr.write(f"htrkit: {failed} of {len(items)} inputs failed\n")
         raise typer.Exit(1)
+
+
+def _check_pixel_limit() -> None:
+    """A bad ``HTRKIT_MAX_IMAGE_PIXELS`` is bad usage, said once, not a failure per input."""
+    from htrkit.imageio import max_image_pixels
+
+    try:
+        max_image_pixels()
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _overrides(**values: object) -> dict[str, object]:
@@ -225,16 +246,16 @@ def _check_engine(engine: str, jobs: int | str, address: str | None, collection:
         raise ConfigError("--address is the Ray cluster of --engine ray")
 
 
-def _overlay_dir(overlay: Path | None, count: int) -> Path | None:
+def _overlay_dir(overlay: str | None, count: int) -> Path | None:
     """The folder of one overlay per input, or None for one PNG file (or none)."""
     if overlay is None:
         return None
-    if count > 1 or overlay.is_dir() or not overlay.suffix:
-        folder = _output_dir(overlay if overlay.suffix else Path(str(overlay) + "/"))
-        if folder is None:
-            raise ConfigError(f"--overlay {overlay}: give a directory for several inputs")
+    folder = _output_dir(overlay, "--overlay")
+    if folder is not None:
         return folder
-    if overlay.suffix.lower() != ".png":
+    if count > 1:
+        raise ConfigError(f"--overlay {overlay}: give a directory for several inputs")
+    if Path(overlay).suffix.lower() != ".png":
         raise ConfigError(f"--overlay {overlay}: the overlay is written as PNG (.png)")
     return None
 
@@ -251,31 +272,49 @@ class _Outputs:
     overlay: Path | None
     overlay_dir: Path | None
     overwrite: bool
-    taken: set[str] = field(default_factory=set)
-    overlays: set[str] = field(default_factory=set)
+    #: the writer takes every input's result, failed ones too (txt, json, tsv: one
+    #: document for all), not one page at a time (page, alto, hocr)
+    whole: bool = True
+    texts: list[Path] = field(default_factory=list)
+    overlays: list[Path] = field(default_factory=list)
     collected: list = field(default_factory=list)
 
-    def add(self, result: Any, image: Any) -> bool:
-        """Write (or keep) one page's result and its overlay; False when that failed."""
+    def name_targets(self, sources: list[str]) -> None:
+        """Each input's output and overlay file, named in input order (so a name never
+        depends on which inputs fail); bad usage when one exists and ``--overwrite`` was
+        not given, before anything is read."""
+        for folder, suffix, names in (
+            (self.out_dir, self.suffix, self.texts),
+            (self.overlay_dir, ".png", self.overlays),
+        ):
+            if folder is None:
+                continue
+            taken: set[str] = set()
+            names += [_unique(folder, output_stem(str(s)), suffix, taken) for s in sources]
+            there = [t for t in names if t.exists()]
+            if there and not self.overwrite:
+                more = f" (and {len(there) - 1} more)" if len(there) > 1 else ""
+                raise ConfigError(f"{there[0]}: exists{more}; give --overwrite to replace it")
+
+    def add(self, result: Any, image: Any, position: int) -> bool:
+        """Write (or keep) the result of the ``position``-th readable input and its
+        overlay; False when that failed."""
         if self.overlay is not None:
-            target = self.overlay
-            if self.overlay_dir is not None:
-                stem = output_stem(result.source)
-                target = _unique(self.overlay_dir, stem, ".png", self.overlays)
-                if target.exists() and not self.overwrite:
-                    _report(f"{target}: exists; give --overwrite to replace it")
-                    return False
+            target = self.overlays[position] if self.overlays else self.overlay
             if not _draw(image, result, target):
                 return False
         if self.out_dir is None:
             self.collected.append(result)
             return True
-        target = _unique(self.out_dir, output_stem(result.source), self.suffix, self.taken)
-        if target.exists() and not self.overwrite:
-            _report(f"{target}: exists; give --overwrite to replace it")
-            return False
-        atomic_write(target, render(self.writer, result))
+        atomic_write(self.texts[position], render(self.writer, result))
         return True
+
+    def failed(self, source: str, message: str) -> None:
+        """An input that failed: a document for all inputs names it, with its error."""
+        if self.out_dir is None and self.whole:
+            from htrkit.results import Result
+
+            self.collected.append(Result(source=source, width=0, height=0, error=message))
 
     def finish(self) -> None:
         """The kept results as one document, to the output file or stdout."""
@@ -288,11 +327,12 @@ class _Outputs:
             atomic_write(self.output, buffer.getvalue())
         elif self.collected:
             self.writer.write(self.collected, sys.stdout)
+            sys.stdout.flush()
 
 
 def _read(items: list, pipe: Any, where: _Outputs, show: bool) -> int:
     """Read ``items`` in chunks, reporting failures in input order; the number failed."""
-    failed = 0
+    failed, readable = 0, -1  # readable: the position among the inputs that can be read
     with progress_bar(len(items), "reading", enabled=show and len(items) > 1) as advance:
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
@@ -305,16 +345,26 @@ def _read(items: list, pipe: Any, where: _Outputs, show: bool) -> int:
             for item in chunk:
                 if not isinstance(item, InputError):
                     index += 1
+                    readable += 1
                 result = item if isinstance(item, InputError) else next(results)
                 if isinstance(result, InputError) or not result.ok:
                     failed += 1
-                    _report(str(result) if isinstance(result, InputError) else str(result.error))
+                    message = str(result) if isinstance(result, InputError) else result.error
+                    _report(message)
+                    where.failed(_source_of(item, message), message)
                     continue
                 page = images.pop(index).image if where.overlay is not None else None
-                if not where.add(result, page):
+                if not where.add(result, page, readable):
                     failed += 1
     where.finish()
     return failed
+
+
+def _source_of(item: Any, message: str) -> str:
+    """The input an item stands for, where an error before reading knows it."""
+    if not isinstance(item, InputError):
+        return str(item)
+    return getattr(item, "source", "") or message.split(": ", 1)[0]
 
 
 def _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show):
@@ -368,16 +418,26 @@ def _preprocess_steps(names: list[str], pairs: list[str]) -> list[dict]:
     return steps
 
 
-def _output_dir(output: Path | None) -> Path | None:
-    if output is None:
+def _output_dir(given: str | None, option: str = "-o") -> Path | None:
+    """The folder ``-o`` (or ``--overlay``) names, made if need be: an existing directory,
+    a path ending in ``/``, or one without a suffix; None for a file. The text as typed,
+    since a Path forgets the ending ``/`` (``-o results.v2/`` is a folder)."""
+    if given is None or not _names_folder(given):
         return None
-    if output.is_dir() or str(output).endswith(("/", os.sep)) or not output.suffix:
-        try:
-            output.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"{output}: cannot create output directory ({exc})") from None
-        return output
-    return None
+    path = Path(given)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option} {given}: is a file, not a directory")
+    check_parents(path, option)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{given}: cannot create output directory ({exc})") from None
+    return path
+
+
+def _names_folder(given: str) -> bool:
+    path = Path(given)
+    return path.is_dir() or given.endswith(("/", os.sep)) or not path.suffix
 
 
 def _unique(folder: Path, stem: str, suffix: str, taken: set[str]) -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from htrkit.errors import InputError
+from htrkit.errors import InputError, ResourceNotFoundError
 from htrkit.languages import LANGUAGES
 from htrkit.languages import bundled as language_file
 from htrkit.models import FOLDER as _MODELS
@@ -27,9 +27,9 @@ def resolve(path: str, what: str) -> Path:
     if path in ("default", "mixed") or path in LANGUAGES:
         bundled = BUNDLED.get(what) if path in ("default", "mixed") else language_file(path, what)
         if bundled is None or not bundled.is_file():
-            raise InputError(f"htrkit ships no {path} {what} in this installation")
+            raise ResourceNotFoundError(f"htrkit ships no {path} {what} in this installation")
         return bundled
     where = Path(path).expanduser()
     if not where.is_file():
-        raise InputError(f"{what} {path!r}: no such file")
+        raise ResourceNotFoundError(f"{what} {path!r}: no such file")
     return where

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from htrkit.errors import InputError
+from htrkit.errors import InputError, ResourceNotFoundError
 from htrkit.results import LineRegion
 from htrkit.segmenters.learned_net import BUNDLED, load_model, onnx_form, page_tensor, read_config
 from htrkit.segmenters.maps import lines_from_maps, without_rules
@@ -39,7 +39,7 @@ class LearnedSegmenter:
         self.options = o = options or LearnedOptions()
         where = BUNDLED if o.model == "default" else Path(o.model)
         if not where.is_file():
-            raise InputError(f"segmenter model {o.model!r}: no such file")
+            raise ResourceNotFoundError(f"segmenter model {o.model!r}: no such file")
         self.config = read_config(where)
         # onnxruntime where the model has an export beside it (the bundled one does): the
         # same probabilities within 1e-5, and no torch to import

@@ -24,7 +24,8 @@ class TextWriter:
 
 
 class JsonWriter:
-    """One JSON object (one input) or a JSON list, with lines, geometry and characters."""
+    """One JSON object (one input) or a JSON list (several), with lines, geometry and
+    characters; a failed input's object has its ``error`` and no lines."""
 
     def __init__(self, options: object = None):
         self.options = options
@@ -36,16 +37,16 @@ class JsonWriter:
 
 
 class TsvWriter:
-    """``source<TAB>text`` rows, the form ``htrkit eval`` reads; lines are joined by
-    spaces, and tabs or newlines inside the text, or in a file's name, become spaces (a
-    row is always one line of two cells)."""
+    """``source<TAB>text`` rows, the form ``htrkit eval`` reads: lines are joined by spaces
+    (those below the pipeline's ``min_confidence`` left out, as in ``txt``), tabs or
+    newlines inside the text, or in a file's name, become spaces (a row is always one line
+    of two cells), and a failed input has no row."""
 
     def __init__(self, options: object = None):
         self.options = options
 
     def write(self, results: Sequence[Result], stream: TextIO) -> None:
         for result in results:
-            if result.ok:
-                text = " ".join(line.text for line in result.lines)
+            if result.ok:  # the text as ``Result.text`` has it: low-confidence lines left out
                 source = result.source.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-                stream.write(f"{source}\t{' '.join(text.split())}\n")
+                stream.write(f"{source}\t{' '.join(result.text.split())}\n")
