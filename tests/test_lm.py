@@ -119,6 +119,16 @@ def test_lm_build_errors(tmp_path):
          "malformed ARPA file (could not convert string to float: 'zz')"),
         (b"\xff\xfe\\data\\\n" + bytes(range(256)) * 4, "not a KenLM model (ARPA or binary)"),
         (b"\\data\\\nngram 1=1\n\n\\1-grams:\n-1\t<s>\n\n\\end\\\n", "has no </s> unigram"),
+        # damaged files the compiled engine once read as if whole (readings of garbage)
+        (b"\\data\\\nngram 1=3\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\end\\\n",
+         "the header declares 3 1-grams but the file has 2"),
+        (b"\\data\\\nngram 1=2\nngram 2=9\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n",
+         "declares n-gram counts for orders [1, 2], the file has sections 1 to 1 (truncated?)"),
+        (b"\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n", "does not end in \\end\\"),
+        (b"\\data\\\nngram 1=2\n\n\\1-grams:\ninf\t<s>\n-1\t</s>\n\n\\end\\\n", "not a finite"),
+        (b"\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\tnan\n-1\t</s>\n\n\\end\\\n",
+         "not a finite"),
+        (b"\\data\\\nngram 1=2\n\n\\1-grams:\n0.5\t<s>\n-1\t</s>\n\n\\end\\\n", "above 1"),
     ],
 )  # fmt: skip
 def test_malformed_arpa_files_name_the_file_in_one_line(tmp_path, content, says):

@@ -239,14 +239,22 @@ def _parse_arpa(path: Path, text: str) -> NGramTables:
     order = len(sections) - 1
     if order < 1:
         raise InputError(f"{path}: an ARPA file without n-gram sections")
+    counts = _declared_counts(path, sections[0], order)
     grams: list[list[list[str]]] = []
     for k, section in enumerate(sections[1:], start=1):
-        body = section.split("\n\\", 1)[0]
+        body, _, rest = section.partition("\n\\")
         rows = [line.split("\t") for line in body.split("\n") if line.strip()]
         for row in rows:
             if len(row) < 2:
                 raise InputError(f"{path}: bad {k}-gram line {chr(9).join(row)!r}")
+        if len(rows) != counts[k]:
+            raise InputError(
+                f"{path}: the header declares {counts[k]:,} {k}-grams but the file has "
+                f"{len(rows):,} (a truncated or edited file?)"
+            )
         grams.append(rows)
+    if rest.strip() != "end\\":
+        raise InputError(f"{path}: the ARPA file does not end in \\end\\ (truncated?)")
     ids = {UNK: 0}
     for row in grams[0]:
         ids.setdefault(row[1], len(ids))
@@ -257,6 +265,7 @@ def _parse_arpa(path: Path, text: str) -> NGramTables:
         i = ids[row[1]]
         uni_p[i] = float(row[0])
         uni_b[i] = float(row[2]) if len(row) > 2 else 0.0
+    _check_values(path, uni_p, uni_b)
     slot_base = np.zeros(order + 2, dtype=np.int64)
     slot_mask = np.zeros(order + 1, dtype=np.int64)
     slot_shift = np.zeros(order + 1, dtype=np.int64)
@@ -276,6 +285,7 @@ def _parse_arpa(path: Path, text: str) -> NGramTables:
                 records[i, j] = ids.get(t, 0)
         probs = np.array([float(r[0]) for r in rows], dtype=np.float32)
         backs = np.array([float(r[2]) if len(r) > 2 else 0.0 for r in rows], dtype=np.float32)
+        _check_values(path, probs, backs)
         records[:, k] = probs.view(np.int32)
         records[:, k + 1] = backs.view(np.int32)
         size = 1 << max(4, int(2 * max(n, 1) - 1).bit_length())
@@ -307,6 +317,28 @@ def _parse_arpa(path: Path, text: str) -> NGramTables:
         slots=cat(slot_parts, np.int32),
         records=cat(record_parts, np.int32),
     )
+
+
+def _check_values(path: Path, probs: np.ndarray, backs: np.ndarray) -> None:
+    """Log10 probabilities must be finite and at most 0, back-offs finite."""
+    if not (np.isfinite(probs).all() and np.isfinite(backs).all() and (probs <= 0).all()):
+        raise InputError(
+            f"{path}: the ARPA file holds a probability or back-off that is not a finite "
+            "log10 value (inf, nan, or a probability above 1)"
+        )
+
+
+def _declared_counts(path: Path, header: str, order: int) -> dict[int, int]:
+    """The n-gram counts the ``\\data\\`` header declares, one for each section."""
+    import re
+
+    found = {int(k): int(n) for k, n in re.findall(r"^ngram\s+(\d+)\s*=\s*(\d+)\s*$", header, re.M)}
+    if sorted(found) != list(range(1, order + 1)):
+        raise InputError(
+            f"{path}: the \\data\\ header declares n-gram counts for orders "
+            f"{sorted(found) or 'none'}, the file has sections 1 to {order} (truncated?)"
+        )
+    return found
 
 
 @njit(cache=True, inline="always")
