@@ -203,8 +203,24 @@ def test_cli_writes_n_pairs_and_a_manifest(tmp_path, corpus):
 
 def test_cli_needs_a_corpus(tmp_path):
     result = run_cli("data", "synth", "--n", "2", "-o", tmp_path / "out")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip().startswith("htrkit: error: give a text to render with --corpus")
+
+
+def test_cli_writes_only_inside_its_folder_and_replaces_a_run_whole(tmp_path, corpus):
+    out, victim = tmp_path / "out", tmp_path / "victim_000000.gt.txt"
+    victim.write_text("KEEP")
+    base = ["data", "synth", "-o", out, "--corpus", corpus]
+    result = run_cli(*base, "--n", "2", "--prefix", "../victim")
+    assert result.returncode == 2 and "--prefix '../victim'" in result.stderr
+    assert victim.read_text() == "KEEP" and not out.exists()
+    result = run_cli(*base, "--n", "2", "--min-words", "5", "--max-words", "2")
+    assert result.returncode == 2 and "--min-words 5 is more than --max-words 2" in result.stderr
+    assert run_cli(*base, "--n", "5").returncode == 0
+    assert run_cli(*base, "--n", "3").returncode == 2  # an earlier run: --overwrite
+    assert run_cli(*base, "--n", "3", "--overwrite").returncode == 0
+    assert len(list(out.glob("*.png"))) == 3 and len(list(out.glob("*.gt.txt"))) == 3
+    assert len((out / "manifest.tsv").read_text().splitlines()) == 4
 
 
 def test_cli_rejects_an_unknown_renderer_option(tmp_path, corpus):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -61,13 +62,25 @@ def synth(
     """
     from htrkit.atomic import check_parents
     from htrkit.cli.common import progress_bar
-    from htrkit.errors import ConfigError, InputError
+    from htrkit.errors import ConfigError
     from htrkit.options import parse_key_values, validate_options
     from htrkit.synth.corpus import TextSource
     from htrkit.synth.dataset import generate
     from htrkit.synth.fonts import load_fonts
     from htrkit.synth.renderer import Renderer, RenderOptions
 
+    if not corpus:
+        raise ConfigError(
+            "give a text to render with --corpus FILE (running text, one article per line, "
+            "or a word list)"
+        )
+    if min_words > max_words:
+        raise ConfigError(f"--min-words {min_words} is more than --max-words {max_words}")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", prefix):
+        raise ConfigError(
+            f"--prefix {prefix!r}: a name for the files (letters, digits, . _ -), with no "
+            "folder in it: they are written in --output"
+        )
     if output.exists() and not output.is_dir():
         raise ConfigError(f"--output {output}: a file, not a folder")
     check_parents(output, "--output")
@@ -77,17 +90,15 @@ def synth(
             f"{output}: holds an earlier run's files (first: {earlier[0].name}); give "
             "--overwrite to replace them, or another folder"
         )
-    if not corpus:
-        raise InputError(
-            "give a text to render with --corpus FILE (running text, one article per line, "
-            "or a word list)"
-        )
     values = parse_key_values(option)
     if height:
         values["height"] = height
     options = validate_options(RenderOptions, values, what="synth renderer")
     source = TextSource.from_files(corpus)
     font_list = load_fonts(fonts)
+    for path in earlier:  # --overwrite: the earlier run goes whole, not pair by pair
+        if path.is_file() and (path.name == "manifest.tsv" or path.suffix in (".png", ".txt")):
+            path.unlink()
     with progress_bar(n, "rendering", enabled=sys.stderr.isatty()) as advance:
         report = generate(
             output,

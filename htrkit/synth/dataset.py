@@ -110,6 +110,8 @@ def generate(
     """Render ``n`` lines into ``out_dir`` and write its ``manifest.tsv``."""
     import cv2
 
+    from htrkit.atomic import write_text
+
     if not fonts:
         raise InputError("no fonts to render with")
     if not 1 <= min_words <= max_words:
@@ -121,19 +123,19 @@ def generate(
     report.caps_only = [f.name for f in fonts if f.caps_only]
     start = time.perf_counter()
     width = max(6, len(str(n - 1)))
-    with open(out / "manifest.tsv", "w", encoding="utf-8", newline="\n") as manifest:
-        manifest.write("id\ttext\tfont\n")
-        for i in range(n):
-            text, font, image = render_line(
-                i, seed, source, fonts, renderer, report, min_words, max_words
-            )
-            name = f"{prefix}_{i:0{width}d}"
-            if not cv2.imwrite(str(out / f"{name}.png"), image):
-                raise InputError(f"{out / name}.png: cannot write the image")
-            (out / f"{name}.gt.txt").write_text(text + "\n", encoding="utf-8")
-            manifest.write(f"{name}\t{text}\t{font.name}\n")
-            report.written += 1
-            report.per_font[font.name] += 1
-            progress(1)
+    rows = ["id\ttext\tfont\n"]  # the manifest, written last: it is there when all is
+    for i in range(n):
+        text, font, image = render_line(
+            i, seed, source, fonts, renderer, report, min_words, max_words
+        )
+        name = f"{prefix}_{i:0{width}d}"
+        if not cv2.imwrite(str(out / f"{name}.png"), image):
+            raise InputError(f"{out / name}.png: cannot write the image")
+        (out / f"{name}.gt.txt").write_text(text + "\n", encoding="utf-8")
+        rows.append(f"{name}\t{text}\t{font.name}\n")
+        report.written += 1
+        report.per_font[font.name] += 1
+        progress(1)
+    write_text(out / "manifest.tsv", "".join(rows))
     report.seconds = time.perf_counter() - start
     return report
