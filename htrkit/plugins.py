@@ -217,12 +217,10 @@ class PluginManager:
     def plugins(self) -> list[PluginInfo]:
         """Every plugin, built-in first, with the components it registers."""
         for kind in HOOKS:
-            try:
-                self.registry(kind)
-            except PluginError as exc:  # a name clash: list what we know, flagged
+            for clash in self.registry(kind).clashes.values():  # flagged, with both names
                 for info in self._info.values():
-                    if not info.builtin and info.provider in str(exc) and not info.error:
-                        info.error = str(exc)
+                    if not info.builtin and info.provider in clash and not info.error:
+                        info.error = clash
         return sorted(self._info.values(), key=lambda i: (not i.builtin, i.name))
 
     def add_commands(self, app: Any) -> None:

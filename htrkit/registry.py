@@ -1,7 +1,9 @@
 """One name registry for every component kind.
 
-A :class:`Registry` maps names (and aliases) to registration records. Duplicate names are
-an error naming both providers; lookups of unknown names suggest close matches.
+A :class:`Registry` maps names (and aliases) to registration records. A name two plugins
+register is an error naming both providers, raised when that name is asked for (so that
+installing a plugin changes no pipeline that does not use the name); lookups of unknown
+names suggest close matches.
 """
 
 from __future__ import annotations
@@ -33,16 +35,25 @@ class Registry(Generic[S]):
         self.kind = kind
         self._entries: dict[str, Registered[S]] = {}
         self._names: dict[str, str] = {}  # name or alias -> canonical name
+        entries = list(entries)
+        owners: dict[str, list[Registered[S]]] = {}
         for entry in entries:
-            for key in (entry.spec.name, *entry.spec.aliases):
-                if key in self._names:
-                    other = self._entries[self._names[key]]
-                    raise PluginError(
-                        f"{kind} name {key!r} is registered twice: by {other.provider} "
-                        f"and by {entry.provider}; uninstall or disable one of them"
-                    )
-                self._names[key] = entry.spec.name
+            for key in dict.fromkeys((entry.spec.name, *entry.spec.aliases)):
+                owners.setdefault(key, []).append(entry)
+        #: name -> the error for a name that more than one plugin registers
+        self.clashes: dict[str, str] = {
+            key: f"{kind} name {key!r} is registered twice: by {found[0].provider} and by "
+            f"{found[1].provider}; uninstall or disable one of them"
+            for key, found in owners.items()
+            if len(found) > 1
+        }
+        for entry in entries:
+            if entry.spec.name in self.clashes:
+                continue
             self._entries[entry.spec.name] = entry
+            for key in (entry.spec.name, *entry.spec.aliases):
+                if key not in self.clashes:
+                    self._names[key] = entry.spec.name
 
     def __contains__(self, name: object) -> bool:
         return name in self._names
@@ -59,6 +70,8 @@ class Registry(Generic[S]):
 
     def entry(self, name: str) -> Registered[S]:
         """The record and provider for ``name`` (or one of its aliases)."""
+        if isinstance(name, str) and name in self.clashes:
+            raise PluginError(self.clashes[name])
         try:
             return self._entries[self._names[name]]
         except (KeyError, TypeError):

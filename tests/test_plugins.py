@@ -139,19 +139,23 @@ def test_failing_registration_hook_is_isolated(site, body, needle):
 def test_duplicate_name_names_both_providers(site):
     clash = GOOD_PLUGIN.replace('"shout", Shout', '"beam", Shout').replace('("yell",)', "()")
     site("htrkit-clash", "clash", "htrkit_clash_mod", clash)
-    manager = PluginManager()
+    registry = PluginManager().registry("decoder")
     with pytest.raises(PluginError) as err:
-        manager.registry("decoder")
+        registry.get("beam")
     message = str(err.value)
     assert "'beam'" in message
     assert "htrkit-clash 1.0 (plugin 'clash')" in message and "(built-in)" in message
+    # a name nobody else registers still works: installing it broke no other pipeline
+    assert registry.get("greedy").name == "greedy" and "beam" not in registry
 
 
 def test_alias_clash_is_also_an_error(site):
     clash = GOOD_PLUGIN.replace('("yell",)', '("greedy",)')
     site("htrkit-clash", "clash", "htrkit_clash_mod", clash)
+    registry = PluginManager().registry("decoder")
     with pytest.raises(PluginError, match="'greedy' is registered twice"):
-        PluginManager().registry("decoder")
+        registry.get("greedy")
+    assert registry.get("beam").name == "beam"
 
 
 def test_load_plugins_env_selects_plugins(site, monkeypatch):
