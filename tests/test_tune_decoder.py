@@ -57,6 +57,7 @@ def test_tune_writes_the_best_options_and_they_run(lines_and_lm, tmp_path):
     assert pipe.decoder_name == "kenlm"
     assert pipe.decoder_options.alpha == float(best["options"]["alpha"])
     assert pipe.decoder_options.lm == str(lm.resolve())
+    assert pipe.lang == "mixed"  # recorded: run --config reads with the tuned LM alone
     image = sorted(lines.glob("*.png"))[0]
     read = run_cli("run", image, "--config", config)
     assert read.returncode == 0 and read.stdout.strip(), read.stderr
@@ -74,3 +75,27 @@ def test_tune_refuses_bad_grids_before_reading(lines_and_lm, tmp_path):
     out = run_cli("tune-decoder", lines, "-d", "greedy", "-o", tmp_path / "t.toml")
     assert out.returncode == 2 and "nothing to tune for decoder 'greedy'" in out.stderr
     assert not (tmp_path / "t.toml").exists()
+    out = run_cli("tune-decoder", lines, "-d", "kenlm", "-O", f"lm={lm}", "--grid", "alpha=1",
+                  "--grid", "alpha=2", "-o", tmp_path / "t.toml")  # fmt: skip
+    assert out.returncode == 2 and "--grid alpha is given twice" in out.stderr
+    out = run_cli("tune-decoder", lines, "-d", "kenlm", "-O", f"lm={lm}.missing",
+                  "-o", tmp_path / "t.toml")  # fmt: skip
+    assert out.returncode == 2 and "no such file" in out.stderr
+    assert "lines; greedy" not in out.stderr  # said before the model read anything
+    for args in (["--lang", "auto"], ["--split", "val", "--val-fraction", "2"]):
+        out = run_cli("tune-decoder", lines, "-d", "kenlm", *args, "-o", tmp_path / "t.toml")
+        assert out.returncode == 2, (args, out.stderr)
+    assert not (tmp_path / "t.toml").exists()
+
+
+def test_tune_one_language_and_the_configuration_reads_with_it(lines_and_lm, tmp_path):
+    lines, _ = lines_and_lm
+    config = tmp_path / "en.toml"
+    out = run_cli("tune-decoder", lines, "-d", "kenlm", "-O", "level=char", "--lang", "en",
+                  "--grid", "alpha=0.5", "--grid", "beta=0,1", "--lines", "8",
+                  "-o", config)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    from htrkit import Pipeline
+
+    pipe = Pipeline.from_config(config)
+    assert pipe.lang == "en" and pipe.decoder_options.lm == "en"

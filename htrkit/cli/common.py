@@ -14,7 +14,9 @@ DATASET_OPTION = typer.Option(
     [], "--dataset-option", help="Dataset reader option key=value (repeatable)."
 )
 SPLIT = typer.Option("all", "--split", help="all, train or val (split by group).")
-VAL_FRACTION = typer.Option(0.1, "--val-fraction", help="Share of groups in val.")
+VAL_FRACTION = typer.Option(
+    0.1, "--val-fraction", min=0.0, max=1.0, help="Share of groups in val (0 to 1)."
+)
 SPLIT_SEED = typer.Option(0, "--split-seed", help="Seed of the group split.")
 
 

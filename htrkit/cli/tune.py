@@ -43,6 +43,12 @@ def tune_decoder(
         ..., "--output", "-o", help="Pipeline TOML to write (Pipeline.from_config, --config)."
     ),
     metric: str = typer.Option("cer", "--metric", help="What to minimise: cer or wer."),
+    lang: str = typer.Option(
+        "mixed",
+        "--lang",
+        help="The language whose bundled LM and lexicon are tuned: en, fr, de or mixed "
+        "(the configuration written reads with it).",
+    ),
     lines: int = typer.Option(0, "--lines", help="Use the first N lines (0: all).", min=0),
     dataset_format: Optional[str] = DATASET_FORMAT,
     dataset_option: list[str] = DATASET_OPTION,
@@ -67,9 +73,19 @@ def tune_decoder(
 
     if metric not in ("cer", "wer"):
         raise ConfigError(f"--metric must be cer or wer, got {metric!r}")
+    from htrkit import languages
+
+    if languages.check(lang) == "auto":
+        raise ConfigError(
+            "--lang auto chooses a language per page; tune the weights of one: en, fr, de or mixed"
+        )
     spec = registry("decoder").get(decoder)
     space = _grid(grid, DEFAULT_GRIDS.get(spec.name, {}))
-    trials = trials_of(spec.name, space, parse_key_values(option))  # checked before reading
+    fixed = parse_key_values(option)
+    if lang != "mixed":  # the bundled resources the options name, in that language
+        fixed.update(languages.for_language(spec.validate(fixed), lang))
+    trials = trials_of(spec.name, space, fixed)  # checked before reading
+    _check_resources(spec, trials)
     recognizer, lps, refs = _log_probs(
         dataset, model, dataset_format, dataset_option, split, val_fraction, split_seed, lines
     )
@@ -95,6 +111,7 @@ def tune_decoder(
             "model": model,
             "decoder": spec.name,
             "decoder_options": asdict(options),
+            "lang": lang,
         },
         comment=[
             f"written by htrkit tune-decoder on {dataset} ({len(lps)} lines):",
@@ -114,6 +131,19 @@ def tune_decoder(
         )
 
 
+def _check_resources(spec: Any, trials: list[dict[str, Any]]) -> None:
+    """Each LM and lexicon the trials name is loaded once, before any line is read: a file
+    that is not there is bad usage, said at once."""
+    from htrkit.languages import RESOURCE_OPTIONS
+
+    seen: set[tuple[str, ...]] = set()
+    for trial in trials:
+        key = tuple(str(trial.get(name)) for name in RESOURCE_OPTIONS)
+        if key not in seen:
+            seen.add(key)
+            spec.create(trial)
+
+
 def _grid(items: list[str], default: dict[str, list[Any]]) -> dict[str, list[str]]:
     if not items:
         return {k: [str(v) for v in vs] for k, vs in default.items()}
@@ -123,7 +153,11 @@ def _grid(items: list[str], default: dict[str, list[Any]]) -> dict[str, list[str
         found = [v.strip() for v in values.split(",") if v.strip()]
         if not sep or not key.strip() or not found:
             raise ConfigError(f"--grid {item!r} is not of the form key=v1,v2,...")
-        space[key.strip().replace("-", "_")] = found
+        name = key.strip().replace("-", "_")
+        if name in space:
+            raise ConfigError(f"--grid {key.strip()} is given twice: give its values in one, "
+                              f"{key.strip()}=v1,v2,...")  # fmt: skip
+        space[name] = found
     return space
 
 

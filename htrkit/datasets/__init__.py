@@ -51,6 +51,8 @@ def in_split(items: Iterable[T], split: str, val_fraction: float, seed: int = 0)
 
     if split not in ("all", "train", "val"):
         raise ConfigError(f"split must be all, train or val, got {split!r}")
+    if not 0.0 <= val_fraction <= 1.0:
+        raise ConfigError(f"val-fraction must be from 0 to 1, got {val_fraction}")
 
     def chosen() -> Iterator[T]:
         for item in items:
