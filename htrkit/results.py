@@ -132,7 +132,21 @@ class LineResult:
 
     @property
     def words(self) -> list[WordResult]:
-        """The line's words, from its characters (empty when the decoder gave none)."""
+        """The line's words, placed by its characters (empty when the decoder gave none).
+
+        The words are the text's: a postprocessor that changed the text but not the
+        characters (``line.text = line.text.upper()``) keeps each word's place when the
+        words are as many, and gets none (the writers then take the whole line as one word)
+        when they are not, rather than the old words."""
+        placed = self._words_of_chars()
+        texts = self.text.split()
+        if [w.text for w in placed] == texts:
+            return placed
+        if len(placed) != len(texts):
+            return []
+        return [WordResult(t, w.x0, w.x1, w.confidence) for t, w in zip(texts, placed)]
+
+    def _words_of_chars(self) -> list[WordResult]:
         words, run = [], []
         for char in [*self.chars, None]:
             if char is not None and not char.char.isspace():

@@ -213,6 +213,24 @@ def test_run_writes_hocr_per_input(page_png, tmp_path):
     assert one.returncode == 2 and "writes one document per page" in one.stderr
 
 
+def test_a_postprocessed_text_is_what_the_words_say(schemas):
+    """A postprocessor that changes the text but not the characters (README's ``shout``):
+    the words are the new text's, in the old words' places while they are as many."""
+    result = page_result("p.png")
+    shouted, split = result.lines[0], result.lines[1]
+    shouted.text = shouted.text.upper() + "!"
+    split.text = "RD chez Zoë et al"  # five words where the characters have three
+    assert [w.text for w in shouted.words] == ["LE", "CAFÉ", "<AU>", "COIN!"]
+    assert [w.x0 for w in shouted.words] == [20, 50, 100, 150]
+    assert split.words == []
+    for fmt in ("page", "alto", "hocr"):
+        out = write(fmt, [result])
+        assert "COIN!" in out and "coin" not in out, fmt
+        assert "Zoë et al" in out, fmt  # the whole line as one word
+        if fmt in schemas:
+            assert_valid(out, schemas[fmt])
+
+
 def test_low_confidence_lines_stay_in_the_xml_flagged_and_leave_the_text(schemas):
     result = page_result("p.png")
     result.lines[1].flags["low_confidence"] = True
