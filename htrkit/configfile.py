@@ -16,7 +16,8 @@ from htrkit.modelfile import is_model_path
 
 def read_config(path: str | os.PathLike[str], keys: Collection[str]) -> dict[str, Any]:
     """Read a pipeline TOML file whose keys must be among ``keys``; a relative ``model``
-    path is taken from the file's folder."""
+    path, and an option's relative path to a file beside it, are taken from the file's
+    folder."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -39,7 +40,21 @@ def read_config(path: str | os.PathLike[str], keys: Collection[str]) -> dict[str
     model = config.get("model")
     if isinstance(model, str) and is_model_path(model) and not Path(model).is_absolute():
         config["model"] = str(path.parent / model)
+    for key, table in config.items():  # decoder_options, segmenter_options
+        if key.endswith("_options") and isinstance(table, dict):
+            for name, value in table.items():
+                if isinstance(value, str) and _beside(path, value):
+                    table[name] = str(path.parent / value)
     return config
+
+
+def _beside(config: Path, value: str) -> bool:
+    """Whether an option's ``value`` is a relative path to a file beside the configuration
+    (an LM, a lexicon): it is taken from there, as the model is, whatever the working
+    folder."""
+    if not value or Path(value).is_absolute() or ("/" not in value and "." not in value):
+        return False
+    return (config.parent / value).is_file()
 
 
 def write_config(

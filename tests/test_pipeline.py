@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import handwriting_like, run_cli
+from conftest import ROOT, handwriting_like, run_cli
 from PIL import Image
 
 from htrkit import Page, Pipeline, Result
@@ -220,7 +220,6 @@ def upright_plugin():
 
 
 def test_a_preprocessor_decides_per_image_and_maps_each_back(upright_plugin):
-    from conftest import ROOT
 
     line = ROOT / "examples" / "images" / "handwritten.png"
     upright = np.asarray(Image.open(line).convert("L")).copy()
@@ -314,6 +313,15 @@ def test_from_config(model_path, tmp_path, line_png):
     assert pipe(line_png).text == same(line_png).text
     described = pipe.describe()
     assert described["decoder_options"] == {"beam_width": 5, "char_prune": 0.001}
+
+    # an option's relative path to a file beside the configuration is taken from there,
+    # as the model's is, whatever the working folder
+    (tmp_path / "lms").mkdir()
+    shutil.copy(ROOT / "htrkit" / "models" / "lm" / "en-lexicon.txt", tmp_path / "lms" / "w.txt")
+    config.write_text(
+        'model = "m.safetensors"\ndecoder = "wordbeam"\n[decoder_options]\nlexicon = "lms/w.txt"\n'
+    )
+    assert Pipeline.from_config(config).decoder_options.lexicon == str(tmp_path / "lms" / "w.txt")
 
     config.write_text('model = "m.safetensors"\ndecodr = "beam"\n')
     with pytest.raises(ConfigError, match="unknown key 'decodr'; did you mean 'decoder'"):
