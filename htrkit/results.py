@@ -173,8 +173,9 @@ class Result:
     height: int
     lines: list[LineResult] = field(default_factory=list)
     error: str | None = None
-    #: the language the page was decoded in (ISO 639-1: ``en``, ``fr``, ``de``), when the
-    #: decoding depends on one (``Pipeline(lang=...)``); ``None`` otherwise
+    #: the page's language (ISO 639-1: ``en``, ``fr``, ``de``): the one ``lang="auto"``
+    #: chose, or the one ``Pipeline(lang=...)`` named (whatever the decoder reads with);
+    #: ``None`` otherwise (``mixed``, or a model with no language)
     lang: str | None = None
 
     @property

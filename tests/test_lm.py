@@ -141,3 +141,24 @@ def test_malformed_arpa_files_name_the_file_in_one_line(tmp_path, content, says)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(lm) in lines[0] and says in lines[0], lines
+
+
+def test_lm_build_reads_text_not_its_byte_order_mark_or_the_models_markers(tmp_path):
+    corpus = tmp_path / "bom.txt"
+    corpus.write_bytes("\ufeffhello world <s> there\nhello </s> there <unk>\n".encode())
+    out = run_cli("lm", "build", corpus, "--order", "2", "-o", tmp_path / "w.arpa")
+    assert out.returncode == 0, out.stderr
+    arpa = (tmp_path / "w.arpa").read_text(encoding="utf-8")
+    assert "\ufeff" not in arpa
+    grams = [line.split("\t")[1] for line in arpa.splitlines() if line.count("\t") >= 1]
+    assert "hello world" in grams and "world there" in grams  # <s> was dropped, not a word
+    assert not [g for g in grams if " <s>" in g or "</s> " in g or "<unk>" in g.split()[1:]]
+
+
+def test_an_lm_option_that_names_a_folder_or_nothing_is_bad_usage(tmp_path):
+    from conftest import ROOT
+
+    line = ROOT / "examples" / "images" / "handwritten.png"
+    for value, says in ((str(tmp_path), "is a folder; name the file"), ("", "no character LM")):
+        done = run_cli("run", line, "-O", f"lm={value}")
+        assert done.returncode == 2 and says in done.stderr, done.stderr

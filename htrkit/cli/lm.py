@@ -82,12 +82,17 @@ def build(
     )
 
 
+#: the tokens an ARPA file gives a meaning of its own (sentence start and end, unknown)
+_MARKERS = frozenset(("<s>", "</s>", "<unk>"))
+
+
 def _sentences(paths: list[Path], tokenize):
     for path in paths:
         try:
-            with open(path, encoding="utf-8") as fh:
+            with open(path, encoding="utf-8-sig") as fh:  # a byte-order mark is no text
                 for line in fh:
-                    tokens = tokenize(line)
+                    # the model's own markers are not words of the text
+                    tokens = [t for t in tokenize(line) if t not in _MARKERS]
                     if tokens:
                         yield tokens
         except FileNotFoundError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from htrkit.errors import InputError, ResourceNotFoundError
+from htrkit.errors import ConfigError, ResourceNotFoundError
 from htrkit.languages import LANGUAGES
 from htrkit.languages import bundled as language_file
 from htrkit.models import FOLDER as _MODELS
@@ -23,13 +23,15 @@ def resolve(path: str, what: str) -> Path:
     """The file ``path`` names (``what`` is ``"lexicon"``, ``"word LM"`` or
     ``"character LM"``), or a one-line error saying why there is none."""
     if not path:
-        raise InputError(f"no {what} given: name a file or 'default'")
+        raise ConfigError(f"no {what} given: name a file or 'default'")
     if path in ("default", "mixed") or path in LANGUAGES:
         bundled = BUNDLED.get(what) if path in ("default", "mixed") else language_file(path, what)
         if bundled is None or not bundled.is_file():
             raise ResourceNotFoundError(f"htrkit ships no {path} {what} in this installation")
         return bundled
     where = Path(path).expanduser()
+    if where.is_dir():
+        raise ConfigError(f"{what} {path!r}: is a folder; name the file")
     if not where.is_file():
         raise ResourceNotFoundError(f"{what} {path!r}: no such file")
     return where

@@ -31,7 +31,7 @@ class TextSource:
         words: list[str] = []
         for path in map(Path, paths):
             try:
-                lines = [ln.split() for ln in path.read_text(encoding="utf-8").splitlines()]
+                lines = [ln.split() for ln in path.read_text(encoding="utf-8-sig").splitlines()]
             except FileNotFoundError:
                 raise InputError(f"{path}: no such corpus file") from None
             except UnicodeDecodeError as exc:
