@@ -64,6 +64,12 @@ def run(
     postprocess: list[str] = typer.Option(
         [], "--postprocess", "-p", help="Postprocessor name (repeatable, in order)."
     ),
+    postprocess_option: list[str] = typer.Option(
+        [],
+        "--postprocess-option",
+        help="Postprocessor option key=value, or NAME.key=value with several --postprocess "
+        "(repeatable).",
+    ),
     loader: Optional[str] = typer.Option(
         None, "--loader", help="Loader name [default: chosen by file suffix]."
     ),
@@ -156,14 +162,18 @@ def run(
     settings.update(
         _overrides(
             model=model, decoder=decoder, segmenter=segmenter, batch_size=batch_size,
-            postprocessors=postprocess or None, device=device, loader=loader, backend=backend,
+            postprocessors=_steps(postprocess, postprocess_option, "--postprocess", "")
+            if postprocess else None, device=device, loader=loader, backend=backend,
             threads=threads, lang=lang, min_confidence=min_confidence,
             replace_preprocess=replace_preprocess,
-            preprocess=_preprocess_steps(preprocess, preprocess_option) if preprocess else None,
+            preprocess=_steps(preprocess, preprocess_option, "--preprocess", "-P")
+            if preprocess else None,
         )
     )  # fmt: skip
     if preprocess_option and not preprocess:
         raise ConfigError("--preprocess-option (-P) needs a --preprocess step to apply to")
+    if postprocess_option and not postprocess:
+        raise ConfigError("--postprocess-option needs a --postprocess step to apply to")
     _merge_options(settings, "decoder_options", option)
     _merge_options(settings, "segmenter_options", segmenter_option)
     writer_spec = registry("writer").get(fmt)
@@ -390,11 +400,13 @@ def _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, ad
         raise typer.Exit(1)
 
 
-def _preprocess_steps(names: list[str], pairs: list[str]) -> list[dict]:
-    """``--preprocess`` steps with their ``-P`` options: ``key=value`` for a single step,
-    ``NAME.key=value`` to say which of several."""
+def _steps(names: list[str], pairs: list[str], flag: str, short: str) -> list[dict]:
+    """``--preprocess`` (``--postprocess``) steps with their ``-P``
+    (``--postprocess-option``) options: ``key=value`` for a single step, ``NAME.key=value``
+    to say which of several."""
     from htrkit.options import parse_key_values
 
+    opt = short or f"{flag}-option"
     steps = [{"name": name, "options": {}} for name in names]
     for pair in pairs:
         head, sep, value = pair.partition("=")
@@ -403,14 +415,14 @@ def _preprocess_steps(names: list[str], pairs: list[str]) -> list[dict]:
         if not dot:
             if len(steps) > 1:
                 raise ConfigError(
-                    f"-P {key}={value}: with several --preprocess steps, say which: "
-                    f"-P NAME.{key}={value} (NAME one of {', '.join(names)})"
+                    f"{opt} {key}={value}: with several {flag} steps, say which: "
+                    f"{opt} NAME.{key}={value} (NAME one of {', '.join(names)})"
                 )
             target = names[0]
         chosen = [s for s in steps if s["name"] == target]
         if not chosen:
             raise ConfigError(
-                f"-P {target}.{key}={value}: {target!r} is not one of the --preprocess steps "
+                f"{opt} {target}.{key}={value}: {target!r} is not one of the {flag} steps "
                 f"({', '.join(names)})"
             )
         for step in chosen:

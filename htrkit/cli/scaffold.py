@@ -78,6 +78,7 @@ def write_package(name: str, kind: str, parent: Path) -> Path:
         "spec": k["spec"],
         "cls": k["cls"],
         "description": k["description"],
+        "record": k.get("record", ""),  # more fields of the kind's record (a writer's suffix)
     }
     files = {
         "pyproject.toml": _template("pyproject.toml.tmpl").format(**fields),
