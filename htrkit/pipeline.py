@@ -395,7 +395,10 @@ def _stage(spec: StageSpec) -> tuple[str, Mapping[str, Any] | None]:
         return spec["name"], spec.get("options")
     if isinstance(spec, tuple) and len(spec) == 2:
         return spec[0], spec[1]
-    raise ConfigError(f"cannot read stage {spec!r}: give a name or (name, options)")
+    raise ConfigError(
+        f"cannot read stage {spec!r}: give a name, or a table with name and options "
+        '(TOML: {name = "unicode", options = {form = "NFD"}}; Python: (name, options) too)'
+    )
 
 
 def _name(item: Any) -> str:

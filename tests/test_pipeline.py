@@ -278,6 +278,8 @@ def test_preprocess_steps_run_before_or_instead_of_the_models(model_path):
         ({"decoder_options": {"width": 3}, "decoder": "beam"}, OptionsError, "beam_width"),
         ({"segmenter": "lines"}, UnknownComponentError, r"available: .*auto, .*projection"),
         ({"postprocessors": ["upper"]}, UnknownComponentError, "unknown postprocessor"),
+        # a TOML array cannot be a tuple: the error names the table form TOML can write
+        ({"postprocessors": [["unicode", {}]]}, ConfigError, "a table with name and options"),
         ({"batch_size": 0}, ConfigError, "batch_size"),
     ],
 )

@@ -37,8 +37,11 @@ class SynthReader:
             render = validate_options(RenderOptions, o.render, what="synth render options")
             source = TextSource.from_files([path])
             fonts = load_fonts([path.parent / f for f in o.fonts])
-        except HtrkitError as exc:
-            raise DatasetError(f"{path}: {exc}") from None
+        except HtrkitError as exc:  # named once, whether or not the message names it
+            message = str(exc)
+            raise DatasetError(
+                message if message.startswith(f"{path}:") else f"{path}: {message}"
+            ) from None
         renderer = Renderer(render)
         synth = SynthReport()
         width = max(6, len(str(o.n - 1)))
