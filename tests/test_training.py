@@ -135,8 +135,12 @@ def test_resume_gives_the_same_weights(tmp_path, words):
     for key in a:
         assert np.array_equal(a[key].numpy(), b[key].numpy()), key
     changed = config(tmp_path, small, "b", "train.epochs=3", "train.lr=0.1")
-    with pytest.raises(ConfigError, match="cannot resume"):
+    with pytest.raises(ConfigError, match="cannot resume: train.lr differs"):
         Trainer(changed, resume=True, log=lambda m: None).fit()
+    # a model of another shape is refused by name too, before its weights are loaded
+    other = config(tmp_path, small, "b", "train.epochs=2", "model.backbone_options={hidden=16}")
+    with pytest.raises(ConfigError, match="cannot resume: model.backbone_options.hidden"):
+        Trainer(other, resume=True, log=lambda m: None).fit()
 
 
 def test_ddp_two_processes(tmp_path, words):
@@ -254,6 +258,13 @@ def test_cli_cache_then_train_with_progress(tmp_path):
     assert "epoch 2/2" in out.stderr and "val CER" in out.stderr
     assert "stopped: epochs done after 2 epochs" in out.stdout
     assert (tmp_path / "out" / "history.png").is_file()
+    # an earlier run is neither replaced nor resumed by accident
+    best = (tmp_path / "out" / "best.safetensors").read_bytes()
+    again = run_cli("train", toml, "--epochs", "1")
+    assert again.returncode == 2 and "holds an earlier run (best.safetensors)" in again.stderr
+    assert (tmp_path / "out" / "best.safetensors").read_bytes() == best
+    fresh = run_cli("train", toml, "-o", tmp_path / "new", "--resume")
+    assert fresh.returncode == 2 and "no training state to resume from" in fresh.stderr
 
 
 def test_init_names_an_installed_model(tmp_path):

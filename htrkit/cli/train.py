@@ -30,6 +30,9 @@ def train(
     progress: Optional[bool] = typer.Option(
         None, "--progress/--no-progress", help="Progress bars [default: on a terminal]."
     ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Start over in an output folder that holds an earlier run."
+    ),
 ) -> None:
     """Train a CTC line recogniser; writes best.safetensors, last.safetensors,
     train-state.safetensors and history.png into the output folder."""
@@ -45,6 +48,7 @@ def train(
     if epochs is not None:
         overrides.append(f"train.epochs={epochs}")
     cfg = load_config(config, overrides)
+    _check_output(cfg.resolve(cfg.train.output), resume, overwrite)
     show = sys.stderr.isatty() if progress is None else progress
     if nproc > 1 or _torchrun():
         from htrkit.training.distributed import train_distributed
@@ -59,6 +63,32 @@ def train(
         f"({summary['minutes']} min); best validation CER {100 * summary['best_cer']:.2f}%; "
         f"model: {Path(summary['output']) / 'best.safetensors'}"
     )
+
+
+#: what a run writes in its output folder
+RUN_FILES = ("best.safetensors", "last.safetensors", "train-state.safetensors", "history.json")
+
+
+def _check_output(out: Path, resume: bool, overwrite: bool) -> None:
+    """Before any data is read: --resume needs a run to continue, and a new run never
+    replaces an earlier one's files without --overwrite."""
+    from htrkit.errors import ConfigError
+
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: is a file; the output (train.output, -o) is a folder")
+    if resume:
+        if not (out / "train-state.safetensors").is_file():
+            raise ConfigError(
+                f"{out}: no training state to resume from (train-state.safetensors); "
+                "start without --resume"
+            )
+        return
+    earlier = [name for name in RUN_FILES if (out / name).exists()]
+    if earlier and not overwrite:
+        raise ConfigError(
+            f"{out}: holds an earlier run ({earlier[0]}); give --resume to continue it, "
+            "--overwrite to start over, or another output folder (-o)"
+        )
 
 
 def _torchrun() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,12 @@ def save_state(path: Path, model: Any, optimizer: Any, state: dict[str, Any]) ->
         save_file(tensors, str(tmp), metadata={STATE_KEY: json.dumps(meta)})
 
 
-def load_state(path: Path, model: Any, optimizer: Any) -> dict[str, Any]:
-    """Restore what :func:`save_state` wrote; returns the plain ``state`` dict."""
+def load_state(
+    path: Path, model: Any, optimizer: Any, check: Callable[[dict], None] | None = None
+) -> dict[str, Any]:
+    """Restore what :func:`save_state` wrote; returns the plain ``state`` dict. ``check``
+    sees that dict first, before any weight is loaded (a run whose model changed is refused
+    there, in one line, not by the weights' shapes)."""
     import torch
     from safetensors import safe_open
 
@@ -65,6 +70,8 @@ def load_state(path: Path, model: Any, optimizer: Any) -> dict[str, Any]:
         raise ModelError(f"{path}: not an htrkit training state ({exc})") from None
     except Exception as exc:  # safetensors' own errors
         raise ModelError(f"{path}: cannot read training state ({exc})") from None
+    if check is not None:
+        check(meta)
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     opt_meta = meta.pop("optimizer")
     state: dict[int, dict[str, Any]] = {}
@@ -123,10 +130,12 @@ class TrainState:
         save_state(path, model, optimizer, plain)
 
     @classmethod
-    def load(cls, path: Path, model: Any, optimizer: Any) -> TrainState:
-        """Restore the weights, optimiser and RNG states into ``model`` and ``optimizer``;
-        returns the position."""
-        state = load_state(path, model, optimizer)
+    def load(
+        cls, path: Path, model: Any, optimizer: Any, check: Callable[[dict], None] | None = None
+    ) -> TrainState:
+        """Restore the weights, optimiser and RNG states into ``model`` and ``optimizer``
+        (``check`` sees the saved state first); returns the position."""
+        state = load_state(path, model, optimizer, check)
         names = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in state.items() if k in names})
 
@@ -139,8 +148,22 @@ def check_resumable(before: dict[str, Any], now: dict[str, Any]) -> None:
         before.get("train", {}).pop(key, None)
         now.get("train", {}).pop(key, None)
     if before != now:
+        changed = _differences(before, now)
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        shown = ", ".join(changed[:3]) + more
         raise ConfigError(
-            "cannot resume: the configuration differs from the interrupted run's "
-            "(only epochs, max_minutes, patience, num_workers, threads, device and how "
+            f"cannot resume: {shown or 'the configuration'} differs from the interrupted "
+            "run's (only epochs, max_minutes, patience, num_workers, threads, device and how "
             "often it validates may change)"
         )
+
+
+def _differences(before: Any, now: Any, where: str = "") -> list[str]:
+    """The dotted names of the settings that differ (``model.backbone``)."""
+    if isinstance(before, dict) and isinstance(now, dict):
+        found: list[str] = []
+        for key in sorted(set(before) | set(now), key=str):
+            name = f"{where}.{key}" if where else str(key)
+            found += _differences(before.get(key), now.get(key), name)
+        return found
+    return [] if before == now else [where or "the configuration"]

@@ -186,8 +186,11 @@ class Trainer:
             bf16=precision == "bf16",  # validation reads in bf16 too; fp16 in fp32
         )
         if self.resume:
-            state = TrainState.load(self.output / "train-state.safetensors", module, optimizer)
-            check_resumable(state.config, self.config.to_dict())
+            now = self.config.to_dict()
+            state = TrainState.load(
+                self.output / "train-state.safetensors", module, optimizer,
+                check=lambda saved: check_resumable(saved.get("config", {}), now),
+            )  # fmt: skip
             if state.scaler:
                 run.scaler.load_state_dict(state.scaler)
             run.epoch, run.batch_pos, run.step = state.epoch, state.batch, state.step
