@@ -428,6 +428,9 @@ def test_htrkit_adapt_holds_out_pages_and_says_before_and_after(tmp_path):
 
     words = write_word_dataset(tmp_path / "words", 60, seed=9)  # 3 folders of 20
     out = tmp_path / "mine.safetensors"
+    mine = tmp_path / ".mine-adapt"  # a user's folder of the name the run once took
+    mine.mkdir()
+    (mine / "keep.txt").write_text("KEEP")
     done = run_cli("adapt", words, "-o", out, "--max-minutes", "0.3", "--threads", "1",
                    "--val-pages", "1", timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -439,6 +442,9 @@ def test_htrkit_adapt_holds_out_pages_and_says_before_and_after(tmp_path):
     assert facts["held_out_lines"] == 20 and facts["training_lines"] == 40
     assert len(facts["held_out_pages"]) == 1
     assert facts["cer_after"] <= facts["cer_before"]
+    assert (mine / "keep.txt").read_text() == "KEEP"  # the run's own folder is gone, not it
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".mine-adapt", "mine.safetensors",
+                                                          "words"]  # fmt: skip
     again = run_cli("adapt", words, "-o", out)
     assert again.returncode == 2 and "exists; give --overwrite" in again.stderr
     for extra, says in ((["--val-pages", "3"], "give between 1 and 2 of the 3 pages"),):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -95,69 +96,72 @@ def adapt(
     per_epoch = max(1, math.ceil(train_lines / BATCH))
     epochs = min(30, max(3, math.ceil(STEPS / per_epoch)))
     warmup = max(5, epochs * per_epoch // 20)
-    run = output.parent / f".{output.stem}-adapt"
-    shutil.rmtree(run, ignore_errors=True)
-    config = from_dict(
-        {
-            "model": {"init": base},
-            "data": {
-                "train": [
-                    {"path": str(p.resolve()), "format": fmt, "skip_bad": True} for p in paths
-                ],  # fmt: skip
-                "val_fraction": fraction,
-                "split_seed": 0,
-            },
-            "train": {
-                "output": str(run.resolve()),
-                "epochs": epochs,
-                "batch_size": BATCH,
-                "lr": 2e-4,
-                "warmup_steps": warmup,
-                "schedule": "cosine",
-                "patience": 0,
-                "max_minutes": max_minutes,
-                "threads": threads,
-                "augment_options": {"neighbours_p": 0.3, "crop_p": 0.4, "rotation": 3.0},
+    # a folder of its own for the run, removed after: never one the user has
+    output.parent.mkdir(parents=True, exist_ok=True)
+    run = Path(tempfile.mkdtemp(prefix=f".{output.stem}-adapt-", dir=output.parent))
+    try:
+        config = from_dict(
+            {
+                "model": {"init": base},
+                "data": {
+                    "train": [
+                        {"path": str(p.resolve()), "format": fmt, "skip_bad": True} for p in paths
+                    ],  # fmt: skip
+                    "val_fraction": fraction,
+                    "split_seed": 0,
+                },
+                "train": {
+                    "output": str(run.resolve()),
+                    "epochs": epochs,
+                    "batch_size": BATCH,
+                    "lr": 2e-4,
+                    "warmup_steps": warmup,
+                    "schedule": "cosine",
+                    "patience": 0,
+                    "max_minutes": max_minutes,
+                    "threads": threads,
+                    "augment_options": {"neighbours_p": 0.3, "crop_p": 0.4, "rotation": 3.0},
+                },
+            }
+        )
+        log(
+            f"adapting {base} on {train_lines} lines of {pages - held} pages; "
+            f"{lines - train_lines} lines of {held} page(s) held out; {epochs} epochs of "
+            f"{per_epoch} steps, at most {max_minutes:g} min"
+        )
+        trainer = Trainer(config, log=log, progress=progress)
+        summary = trainer.fit()
+        history = trainer.history
+        before = history[0]["val_cer"] if history and history[0]["epoch"] == 0 else float("nan")
+        after = summary["best_cer"]
+        best = Recognizer.load(run / "best.safetensors")
+        held_pages = sorted({g for g in groups if _position(g) < fraction})
+        name = output.stem
+        metadata = {
+            **best.config.metadata,
+            "name": name,
+            "description": f"{base} adapted to {', '.join(p.name for p in paths)} by htrkit adapt "
+            f"({train_lines} lines of {pages - held} pages)",
+            "adapted_from": base,
+            "adaptation": {
+                "data": [str(p) for p in paths],
+                "training_lines": train_lines,
+                "held_out_lines": lines - train_lines,
+                "held_out_pages": held_pages,
+                "cer_before": round(before, 5),
+                "cer_after": round(after, 5),
+                "minutes": summary["minutes"],
             },
         }
-    )
-    log(
-        f"adapting {base} on {train_lines} lines of {pages - held} pages; {lines - train_lines} "
-        f"lines of {held} page(s) held out; {epochs} epochs of {per_epoch} steps, at most "
-        f"{max_minutes:g} min"
-    )
-    trainer = Trainer(config, log=log, progress=progress)
-    summary = trainer.fit()
-    history = trainer.history
-    before = history[0]["val_cer"] if history and history[0]["epoch"] == 0 else float("nan")
-    after = summary["best_cer"]
-    best = Recognizer.load(run / "best.safetensors")
-    held_pages = sorted({g for g in groups if _position(g) < fraction})
-    name = output.stem
-    metadata = {
-        **best.config.metadata,
-        "name": name,
-        "description": f"{base} adapted to {', '.join(p.name for p in paths)} by htrkit adapt "
-        f"({train_lines} lines of {pages - held} pages)",
-        "adapted_from": base,
-        "adaptation": {
-            "data": [str(p) for p in paths],
-            "training_lines": train_lines,
-            "held_out_lines": lines - train_lines,
-            "held_out_pages": held_pages,
-            "cer_before": round(before, 5),
-            "cer_after": round(after, 5),
+        save_model(output, best.module, replace(best.config, metadata=metadata))
+        return {
+            "cer_before": before,
+            "cer_after": after,
+            "lines": lines,
+            "pages": pages,
+            "held_out_pages": held,
             "minutes": summary["minutes"],
-        },
-    }
-    save_model(output, best.module, replace(best.config, metadata=metadata))
-    shutil.rmtree(run, ignore_errors=True)
-    return {
-        "cer_before": before,
-        "cer_after": after,
-        "lines": lines,
-        "pages": pages,
-        "held_out_pages": held,
-        "minutes": summary["minutes"],
-        "output": str(output),
-    }
+            "output": str(output),
+        }
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
