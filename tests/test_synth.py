@@ -221,6 +221,12 @@ def test_cli_writes_only_inside_its_folder_and_replaces_a_run_whole(tmp_path, co
     assert run_cli(*base, "--n", "3", "--overwrite").returncode == 0
     assert len(list(out.glob("*.png"))) == 3 and len(list(out.glob("*.gt.txt"))) == 3
     assert len((out / "manifest.tsv").read_text().splitlines()) == 4
+    # another prefix: the earlier run still goes whole, as its manifest names it
+    assert run_cli(*base, "--n", "2", "--prefix", "other", "--overwrite").returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.tsv", "other_000000.gt.txt", "other_000000.png", "other_000001.gt.txt",
+        "other_000001.png",
+    ]  # fmt: skip
 
 
 def test_cli_rejects_an_unknown_renderer_option(tmp_path, corpus):

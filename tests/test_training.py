@@ -267,6 +267,28 @@ def test_cli_cache_then_train_with_progress(tmp_path):
     assert fresh.returncode == 2 and "no training state to resume from" in fresh.stderr
 
 
+def test_max_text_length_leaves_long_training_lines_out_and_a_weight_must_be_positive(
+    tmp_path,
+):
+    from htrkit.errors import HtrkitError
+    from htrkit.training.loop import Trainer
+
+    data = write_word_dataset(tmp_path / "d", 40, seed=5)
+    texts = {p.stem: p.read_text() for p in data.rglob("*.gt.txt")}
+    limit = sorted(len(t) for t in texts.values())[len(texts) // 2]
+    every, short = (Trainer(config(tmp_path, data, "x", *extra), log=lambda m: None)
+                    for extra in ((), (f"data.max_text_length={limit}",)))  # fmt: skip
+    every.load_data()
+    short.load_data()
+    assert short.val_idx == every.val_idx  # validation keeps every line
+    kept = [short.store[i].text for i in short.train_idx]
+    assert kept and all(len(t) <= limit for t in kept)
+    assert len(kept) == sum(len(every.store[i].text) <= limit for i in every.train_idx)
+    assert len(kept) < len(every.train_idx)
+    with pytest.raises(HtrkitError, match="weight"):
+        config(tmp_path, data, "x", f'data.train={{path="{data}", weight=0}}')
+
+
 def test_init_names_an_installed_model(tmp_path):
     import torch
 

@@ -96,7 +96,8 @@ def synth(
     options = validate_options(RenderOptions, values, what="synth renderer")
     source = TextSource.from_files(corpus)
     font_list = load_fonts(fonts)
-    for path in earlier:  # --overwrite: the earlier run goes whole, not pair by pair
+    for path in (*earlier, *_listed(output / "manifest.tsv")):  # --overwrite: the earlier
+        # run goes whole (its manifest names its pairs, whatever their prefix)
         if path.is_file() and (path.name == "manifest.tsv" or path.suffix in (".png", ".txt")):
             path.unlink()
     with progress_bar(n, "rendering", enabled=sys.stderr.isatty()) as advance:
@@ -129,3 +130,17 @@ def synth(
     if report.missing_chars:
         chars = ", ".join(f"{c!r} {k}" for c, k in report.missing_chars.most_common(10))
         typer.echo(f"  missing characters: {chars}")
+
+
+def _listed(manifest: Path) -> list[Path]:
+    """The pairs an earlier run's manifest names: plain file names inside its folder only."""
+    if not manifest.is_file():
+        return []
+    found = []
+    with open(manifest, encoding="utf-8", errors="replace") as rows:
+        next(rows, None)  # the header
+        for row in rows:
+            name = row.split("\t", 1)[0].strip()
+            if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+                found += [manifest.parent / f"{name}.png", manifest.parent / f"{name}.gt.txt"]
+    return found

@@ -39,7 +39,7 @@ class Source:
     skip_bad: bool = False
     #: how often each epoch sees this source's samples (to balance datasets): 2 repeats
     #: every sample, 0.5 draws a random half, each epoch anew
-    weight: float = option(1.0, min=0, max=1000)
+    weight: float = option(1.0, min=1e-3, max=1000)
     #: "auto": split by group with ``val_fraction``; "train": never used for validation
     #: (synthetic data, say, so that validation measures real handwriting only); "val":
     #: only used for validation (a dataset's own test folder)
@@ -60,8 +60,9 @@ class DataSection:
     split_seed: int = 0
     #: an LMDB cache of the preprocessed lines (written on first use)
     cache: str = ""
-    #: drop training lines whose text has more characters than frames allow
-    max_text_length: int = 0
+    #: leave training lines whose text has more characters than this out (0: keep all);
+    #: validation keeps every line
+    max_text_length: int = option(0, min=0, max=100_000)
 
     def shares(self) -> list[float]:
         """Each training source's share of groups for validation: 0 for ``split =

@@ -97,6 +97,14 @@ class Trainer:
         self.store, self.train_idx, self.val_idx = lines.store, lines.train, lines.val
         self.report = lines.report
         heads = [lines.head(i) for i in self.train_idx]
+        if c.data.max_text_length:  # too long to learn from: left out of training only
+            keep = [len(h.text) <= c.data.max_text_length for h in heads]
+            dropped = len(keep) - sum(keep)
+            self.train_idx = [i for i, k in zip(self.train_idx, keep) if k]
+            heads = [h for h, k in zip(heads, keep) if k]
+            if dropped:
+                self.log(f"data: {dropped} training lines longer than "
+                         f"{c.data.max_text_length} characters left out")  # fmt: skip
         self.train_weights = np.array([c.data.train[h.source].weight for h in heads], np.float64)
         self.train_widths = np.array([h.image.shape[1] for h in heads], np.int64)
         self.log(
