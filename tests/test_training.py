@@ -265,6 +265,14 @@ def test_cli_cache_then_train_with_progress(tmp_path):
     assert (tmp_path / "out" / "best.safetensors").read_bytes() == best
     fresh = run_cli("train", toml, "-o", tmp_path / "new", "--resume")
     assert fresh.returncode == 2 and "no training state to resume from" in fresh.stderr
+    # data added since the cache was written: the cache is refused, not read stale
+    write_word_dataset(data / "added", 20, seed=11)
+    stale = run_cli("train", toml, "-o", tmp_path / "new", "--epochs", "1")
+    assert stale.returncode == 2 and "the data changed since the cache was written" in stale.stderr
+    (tmp_path / "notes.txt").write_text("not a cache")
+    other = run_cli("train", toml, "-o", tmp_path / "new", "-s", 'data.cache="notes.txt"')
+    assert other.returncode == 1 and "notes.txt: not an htrkit line cache" in other.stderr
+    assert len(other.stderr.strip().splitlines()) == 1
 
 
 def test_max_text_length_leaves_long_training_lines_out_and_a_weight_must_be_positive(

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from htrkit.datasets import DatasetReport, read_dataset, split_of
-from htrkit.errors import ConfigError, InputError
+from htrkit.errors import ConfigError, HtrkitError, InputError
 from htrkit.preprocess.chain import PreprocessChain
 
 
@@ -257,10 +257,30 @@ def _cache_meta(c: Any, steps: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _data_files(c: Any) -> str:
+    """A fingerprint of the files under the sources' paths: their names and sizes (not
+    their times, so a fresh copy of the same data keeps its cache)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for source in (*c.data.train, *c.data.val):
+        root = c.resolve(source.path)
+        digest.update(f"{source.path}\n".encode())
+        if root.is_file():
+            found = [(root.name, root)]
+        elif root.is_dir():
+            found = sorted((str(q.relative_to(root)), q) for q in root.rglob("*") if q.is_file())
+        else:
+            found = []
+        for name, q in found:
+            digest.update(f"{name}\t{q.stat().st_size}\n".encode())
+    return digest.hexdigest()
+
+
 def _write_cache(
     c: Any, steps: list[dict[str, Any]], path: Path, chain: PreprocessChain, report: DatasetReport
 ) -> None:
-    meta = _cache_meta(c, steps)
+    meta = {**_cache_meta(c, steps), "files": _data_files(c)}
 
     def records() -> Iterator[LineRecord]:
         n_train = 0
@@ -276,7 +296,7 @@ def _write_cache(
 def _open_cache(c: Any, steps: list[dict[str, Any]], path: Path) -> LmdbStore:
     """The cache at ``path``, refused when it was built with other settings."""
     meta = _cache_meta(c, steps)
-    store = LmdbStore(path)
+    store = _open_store(path)
     if store.meta.get("crop") != CROP:
         raise ConfigError(
             f"{path}: cache holds lines cut by an older htrkit (not straightened along "
@@ -288,4 +308,22 @@ def _open_cache(c: Any, steps: list[dict[str, Any]], path: Path) -> LmdbStore:
                 f"{path}: cache was built with other {key} settings; delete it or set "
                 "data.cache to a new file"
             )
+    # a cache written before it recorded its files (2026-12-07) is not checked for them
+    if "files" in store.meta and store.meta["files"] != _data_files(c):
+        raise ConfigError(
+            f"{path}: the data changed since the cache was written (files added, removed or "
+            "of another size under the sources); delete it or set data.cache to a new file"
+        )
     return store
+
+
+def _open_store(path: Path) -> LmdbStore:
+    """The LMDB store at ``path``, or one line saying it is none."""
+    try:
+        return LmdbStore(path)
+    except HtrkitError:
+        raise
+    except Exception as exc:  # lmdb's own errors: not an LMDB file, a damaged one
+        raise InputError(
+            f"{path}: not an htrkit line cache ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
