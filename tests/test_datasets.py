@@ -445,6 +445,24 @@ def test_gt_pairs(tmp_path):
     assert samples[1].group == "book1/0002.bin"
 
 
+def test_gt_pairs_linking_out_of_their_folder_are_refused(tmp_path):
+    from htrkit.datasets import DatasetError
+
+    secret = tmp_path / "elsewhere"
+    save(handwriting_like(seed=1), secret / "s.png")
+    (secret / "s.gt.txt").write_text("private")
+    root = tmp_path / "gt"
+    save(handwriting_like(seed=2), root / "a.png")
+    (root / "a.gt.txt").write_text("mine")
+    (root / "b.png").symlink_to(secret / "s.png")
+    (root / "b.gt.txt").symlink_to(secret / "s.gt.txt")
+    with pytest.raises(DatasetError, match="links outside"):
+        read(root, "gt-pairs")
+    samples, report = read(root, "gt-pairs", skip_bad=True)
+    assert [s.text for s in samples] == ["mine"]
+    assert report.skipped == {"file outside the dataset": 1}
+
+
 def test_bad_image_names_the_file(tmp_path):
     save(handwriting_like(), tmp_path / "good.png")
     (tmp_path / "bad.png").write_bytes(b"not an image at all")

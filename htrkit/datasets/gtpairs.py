@@ -10,7 +10,14 @@ from pathlib import Path
 
 from htrkit.datasets import DatasetError, DatasetReport, Sample
 from htrkit.datasets.options import GtPairsOptions
-from htrkit.datasets.reading import bad, clean_text, is_image, load_or_skip, sorted_files
+from htrkit.datasets.reading import (
+    bad,
+    clean_text,
+    is_image,
+    load_or_skip,
+    outside,
+    sorted_files,
+)
 
 SUFFIX = ".gt.txt"
 
@@ -42,6 +49,10 @@ class GtPairsReader:
             gt = transcription_of(image_path)
             if gt is None:
                 report.drop("no transcription")
+                continue
+            if outside(image_path, [path]) or outside(gt, [path]):  # a link out of the folder
+                bad(report, skip_bad, "file outside the dataset",
+                    f"{image_path}: links outside {path}/, the folder given")  # fmt: skip
                 continue
             try:
                 text = clean_text(gt.read_text(encoding="utf-8-sig"))
