@@ -614,3 +614,18 @@ def test_a_full_disk_while_saving_is_one_line_and_leaves_no_partial_file(tmp_pat
         assert ran.returncode == 1 and "cannot write it: File too large" in ran.stderr
         assert "Traceback" not in ran.stderr and len(ran.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.rglob(f"{PARTIAL}*")) and not (tmp_path / "out.json").exists()
+
+
+def test_a_preprocessing_step_named_wrongly_is_bad_usage_said_once(tmp_path):
+    data = write_word_dataset(tmp_path / "d", 20, seed=1)
+    toml = _train_toml(tmp_path, data, "p")
+    out = run_cli("train", toml, "-s", 'model.preprocess=[{name="nope"}]')
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip() == (
+        "htrkit: error: [model]: preprocess: unknown preprocessor 'nope'; available: "
+        "binarize, deslant, grayscale, normalize-contrast, pad, resize-fixed, resize-height"
+    )
+    for fmt, says in (("", "no such file or directory"), (', format="gt-pairs"', "no such folder")):
+        where = f'data.train=[{{path="{tmp_path / "no"}"{fmt}}}]'
+        gone = run_cli("train", toml, "-s", where)
+        assert gone.returncode == 1 and gone.stderr.strip().endswith(f"no: {says}"), gone.stderr

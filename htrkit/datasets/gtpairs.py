@@ -41,7 +41,7 @@ class GtPairsReader:
 
     def samples(self, path: Path, report: DatasetReport, skip_bad: bool) -> Iterator[Sample]:
         if not path.is_dir():
-            raise DatasetError(f"{path}: not a folder")
+            raise DatasetError(f"{path}: {'not a folder' if path.exists() else 'no such folder'}")
         images = [p for p in sorted_files(path, "*") if is_image(p)]
         if not images:
             raise DatasetError(f"{path}: no image files")

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from htrkit.datasets import DatasetReport, read_dataset, split_of
-from htrkit.errors import ConfigError, HtrkitError, InputError
+from htrkit.errors import ConfigError, HtrkitError, InputError, ModelError
 from htrkit.preprocess.chain import PreprocessChain
 
 
@@ -214,7 +214,10 @@ def load_lines(
     :raises ConfigError: the cache was built with other preprocessing or sources.
     """
     c = config
-    chain = PreprocessChain.from_config(steps, source="[model] preprocess")
+    try:  # a step the configuration names wrongly is bad usage, said once
+        chain = PreprocessChain.from_config(steps, source="[model]")
+    except ModelError as exc:
+        raise ConfigError(str(exc)) from None
     report = DatasetReport()
     if c.data.cache:
         path = c.resolve(c.data.cache)
