@@ -134,6 +134,11 @@ def test_resume_gives_the_same_weights(tmp_path, words):
     assert a.keys() == b.keys()
     for key in a:
         assert np.array_equal(a[key].numpy(), b[key].numpy()), key
+    # more epochs may be asked for, and the run says what that does to its schedule
+    said: list[str] = []
+    Trainer(config(tmp_path, small, "b", "train.epochs=3"), resume=True, log=said.append).fit()
+    assert any(m.startswith("note: 3 epochs where the run had 2: its cosine schedule now spans")
+               for m in said), said  # fmt: skip
     changed = config(tmp_path, small, "b", "train.epochs=3", "train.lr=0.1")
     with pytest.raises(ConfigError, match="cannot resume: train.lr differs"):
         Trainer(changed, resume=True, log=lambda m: None).fit()

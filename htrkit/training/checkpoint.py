@@ -111,6 +111,7 @@ class TrainState:
     config: dict[str, Any] = field(default_factory=dict)
     alphabet: list[str] = field(default_factory=list)
     scaler: dict[str, Any] = field(default_factory=dict)  #: fp16's gradient scaler
+    world: int = 0  #: processes the run trained on (0: a state written before it was kept)
 
     def with_run(self, trainer: Any, schedule: Any, scaler: Any) -> TrainState:
         """This position with the run's schedule, configuration, alphabet and scaler."""
@@ -120,6 +121,7 @@ class TrainState:
             config=trainer.config.to_dict(),
             alphabet=list(trainer.alphabet.chars),
             scaler=scaler.state_dict() if scaler.is_enabled() else {},
+            world=trainer.world,
         )
 
     def save(self, path: Path, model: Any, optimizer: Any) -> None:

@@ -154,6 +154,26 @@ class Trainer:
             "minutes": round((time.monotonic() - run.started) / 60, 2),
         }
 
+    def _say_what_changed(self, state: TrainState, run: _Run, batches_per_epoch: int) -> None:
+        """What a resume changes of the run, that it may change: the epochs (a cosine
+        schedule then spans the new number, so the rate at this step moves) and the
+        processes (the global batch, so the steps of an epoch)."""
+        t = self.config.train
+        epochs = state.config.get("train", {}).get("epochs", t.epochs)
+        if epochs != t.epochs and t.schedule == "cosine":
+            was = LRSchedule(t.lr, t.warmup_steps, batches_per_epoch * epochs, t.schedule)
+            self.log(
+                f"note: {t.epochs} epochs where the run had {epochs}: its cosine schedule now "
+                f"spans {t.epochs}, so the learning rate at step {run.step} is "
+                f"{run.schedule.lr(run.step):.3g} (it was {was.lr(run.step):.3g})"
+            )
+        if state.world and state.world != self.world:
+            self.log(
+                f"note: the run trained on {state.world} process(es), it resumes on "
+                f"{self.world}: its global batch is {t.batch_size * self.world} lines (it was "
+                f"{t.batch_size * state.world}), its epochs {batches_per_epoch} steps"
+            )
+
     def _start(self) -> _Run:
         """Data, model, optimiser, schedule and precision set up, and the position a
         resumed run left off at."""
@@ -206,6 +226,7 @@ class Trainer:
             self.history = state.history
             run.schedule.load(state.schedule)
             self.log(f"resuming at epoch {run.epoch + 1}, batch {run.batch_pos}")
+            self._say_what_changed(state, run, batches_per_epoch)
         self.output.mkdir(parents=True, exist_ok=True)
         if self.rank == 0:  # what a killed run was writing when it died
             remove_partials(self.output)
