@@ -412,6 +412,12 @@ def test_read_tsv_no_tab(tmp_path):
     assert str(info.value) == f"{path}:3: expected id<TAB>text, found no tab"
 
 
+def test_read_tsv_skips_a_header(tmp_path):
+    path = tmp_path / "gt.tsv"
+    path.write_text("id\ttext\na\tone\nid\ttwo\n", encoding="utf-8")  # only the first is one
+    assert read_tsv(path) == {"a": "one", "id": "two"}
+
+
 def test_read_tsv_duplicate_id(tmp_path):
     path = tmp_path / "gt.tsv"
     path.write_text("a\tone\nb\ttwo\n\na\tthree\n", encoding="utf-8")

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 def read_tsv(path: str | Path) -> dict[str, str]:
-    """Read ``id<TAB>text`` lines (UTF-8; blank lines and ``#`` comments skipped).
+    """Read ``id<TAB>text`` lines (UTF-8; blank lines, ``#`` comments and a first
+    ``id<TAB>text`` header skipped; the text is all after the first tab, tabs included).
 
     :raises InputError: naming the file and line for a missing tab or a repeated id.
     """
@@ -38,6 +39,11 @@ def read_tsv(path: str | Path) -> dict[str, str]:
         key, tab, text = line.partition("\t")
         if not tab:
             raise InputError(f"{path}:{number}: expected id<TAB>text, found no tab")
+        if not rows and (key.strip().lower(), text.split("\t")[0].strip().lower()) == (
+            "id",
+            "text",
+        ):
+            continue  # a header row (data synth's manifest.tsv has one)
         if key in rows:
             raise InputError(f"{path}:{number}: id {key!r} appears twice")
         rows[key] = text
