@@ -261,6 +261,7 @@ def test_cli_cache_then_train_with_progress(tmp_path):
     out = run_cli("train", toml, "--epochs", "2", "--progress", timeout=600)
     assert out.returncode == 0, out.stderr
     assert "epoch 2/2" in out.stderr and "val CER" in out.stderr
+    assert "epoch 2/2 (run: ~" in out.stderr  # the whole run's time to go, from epoch 2 on
     assert "stopped: epochs done after 2 epochs" in out.stdout
     assert (tmp_path / "out" / "history.png").is_file()
     # an earlier run is neither replaced nor resumed by accident

@@ -60,6 +60,7 @@ class _Run:
     best_cer: float = math.inf
     bad_epochs: int = 0
     started: float = 0.0
+    start_step: int = 0  #: the step this process began at (a resume's), for the run's ETA
     cpu_before: float = 0.0
     cpu_started: float = 0.0
 
@@ -231,6 +232,7 @@ class Trainer:
         if self.rank == 0:  # what a killed run was writing when it died
             remove_partials(self.output)
         run.started = time.monotonic()
+        run.start_step = run.step
         # CPU time of this process (all its threads), added to the interrupted runs' total:
         # the budget that architectures are compared at (docs/backbones.md)
         run.cpu_before = self.history[-1].get("cpu_minutes", 0.0) if self.history else 0.0
@@ -247,8 +249,8 @@ class Trainer:
         run.module.train()
         losses: list[float] = []
         last_cer = self.history[-1]["val_cer"] if self.history else float("nan")
-        bar = self._bar(len(batches) - run.batch_pos, f"epoch {run.epoch + 1}/{t.epochs}",
-                        last_cer)  # fmt: skip
+        what = f"epoch {run.epoch + 1}/{t.epochs}{self._run_left(run, len(batches))}"
+        bar = self._bar(len(batches) - run.batch_pos, what, last_cer)
         loader = self._batches(run.train_set, batches[run.batch_pos :], run.device)
         every = t.eval_every_steps
         for b, batch in enumerate(loader, start=run.batch_pos):
@@ -476,6 +478,20 @@ class Trainer:
             import torch.distributed as dist
 
             dist.barrier()
+
+    def _run_left(self, run: _Run, per_epoch: int) -> str:
+        """`` (run: ~12 min left)``: the whole run's time to go, from the pace of the steps
+        this process has made (validations included), within the time budget; "" before
+        there is a pace."""
+        t = self.config.train
+        made = run.step - run.start_step
+        if made <= 0:
+            return ""
+        spent = time.monotonic() - run.started
+        left = spent / made * max(t.epochs * per_epoch - run.step, 0)
+        if t.max_minutes:
+            left = min(left, max(t.max_minutes * 60 - spent, 0.0))
+        return f" (run: ~{max(left / 60, 0.1):.1f} min left)"
 
     def _bar(self, total: int, what: str, cer: float):
         return EpochBar(total, what, cer) if self.show_progress else NoBar()
