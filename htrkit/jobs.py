@@ -190,6 +190,7 @@ class CollectionJob:
         jobs: int | str = 1,
         engine: str = "local",
         address: str | None = None,
+        writer_options: dict[str, Any] | None = None,
     ):
         from htrkit.plugins import registry
 
@@ -199,7 +200,11 @@ class CollectionJob:
         if jobs == "auto" and engine == "ray":
             raise ConfigError("--jobs auto is for the local engine: give Ray a number of actors")
         self.spec = registry("writer").get(fmt)
+        self.writer_options = dict(writer_options or {})
+        self.spec.validate(self.writer_options)  # bad usage before anything is read
         self.settings = {**settings, "backend": pipeline.recognizer.backend}
+        if self.writer_options:  # for the workers' writers (make_reader takes them out)
+            self.settings["writer_options"] = self.writer_options
         self.pipeline = pipeline
         self.fmt = self.spec.name
         self.out = out
@@ -219,12 +224,15 @@ class CollectionJob:
         recognizer = self.pipeline.recognizer
         weights = getattr(recognizer, "source_sha256", "") or sha256(recognizer.source)
         described["model"] = {"sha256": weights, "backend": recognizer.backend}
-        return {
+        found = {
             "htrkit_job": MANIFEST_VERSION,
             "format": self.fmt,
             "pipeline": described,
             "written_by": f"htrkit {__version__}",
         }
+        if self.writer_options:  # only then: the folders written before keep their identity
+            found["format_options"] = self.writer_options
+        return found
 
     def plan(self, sources: Iterable[str], recorded: dict[str, str] | None = None) -> list[Task]:
         """Each input's output file. An input the ledger (``recorded``: file name -> input)
@@ -355,7 +363,7 @@ class CollectionJob:
         if self.engine == "ray":
             yield from self._ray(todo)
         elif self.jobs == 1:
-            writer = self.spec.create()
+            writer = self.spec.create(self.writer_options or None)
             for task in todo:
                 yield (task, *read_one(self.pipeline, writer, task.source))
         else:

@@ -35,10 +35,11 @@ def make_reader(settings: dict[str, Any], fmt: str, threads: int) -> tuple[Any, 
     from htrkit.plugins import registry
 
     settings = dict(settings)
+    writer_options = settings.pop("writer_options", None)
     if settings.get("backend") == "torch" or settings.get("device", "cpu") != "cpu":
         import torch
 
         torch.set_num_threads(max(threads, 1))
     # the onnx backend's runs, the decoding pool and the page segmenter's session
     settings["threads"] = threads
-    return Pipeline(**settings), registry("writer").create(fmt)
+    return Pipeline(**settings), registry("writer").create(fmt, writer_options)

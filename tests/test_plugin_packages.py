@@ -291,6 +291,16 @@ def test_plugin_new_writes_a_package_that_passes_its_tests(kind, tmp_path):
     own = detail.stdout.split(f"    {kind} {name}:", 1)[1].split("\n    ", 2)[1]
     bounds = {"decoder": "min_prob: float = 0.0 [0.0, 1.0]", "preprocessor": "= 128 [0, 255]"}
     assert bounds.get(kind, "") in own, own  # each option with its bounds
+    if kind == "writer":  # its options from the command line, for one file and a folder
+        line = ROOT / "examples" / "images" / "handwritten.png"
+        args = ["run", line, "-f", name, "--format-option", "delimiter=;"]
+        one = run_all_plugins(*args, env=env)
+        assert one.returncode == 0 and one.stdout.startswith("source;line;text"), one.stderr
+        folder = run_all_plugins(*args, "-o", tmp_path / "out", env=env)
+        assert folder.returncode == 0, folder.stderr
+        assert (tmp_path / "out" / "handwritten.csv").read_text().startswith("source;line")
+        bad = run_all_plugins("run", line, "-f", name, "--format-option", "delimitr=;", env=env)
+        assert bad.returncode == 2 and "did you mean 'delimiter'" in bad.stderr
 
 
 @pytest.mark.parametrize(

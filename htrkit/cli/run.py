@@ -74,6 +74,9 @@ def run(
         None, "--loader", help="Loader name [default: chosen by file suffix]."
     ),
     fmt: str = typer.Option("txt", "--format", "-f", help="Output format (writer name)."),
+    format_option: list[str] = typer.Option(
+        [], "--format-option", help="Writer option key=value (repeatable)."
+    ),
     output: Optional[str] = typer.Option(
         None,
         "--output",
@@ -177,6 +180,7 @@ def run(
     _merge_options(settings, "decoder_options", option)
     _merge_options(settings, "segmenter_options", segmenter_option)
     writer_spec = registry("writer").get(fmt)
+    writer_options = _writer_options(writer_spec, format_option)
     out_dir = _output_dir(output)
     output_file = Path(output) if output is not None and out_dir is None else None
     jobs = parse_jobs(jobs)
@@ -195,7 +199,8 @@ def run(
     items = list(expand_pages(expand_inputs(inputs, folder_suffixes()), pipe.loader))
     show = sys.stderr.isatty() if progress is None else progress
     if out_dir is not None and overlay is None:
-        _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show)
+        _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show,
+                    writer_options)  # fmt: skip
         return
     if writer_spec.per_input and out_dir is None and len(items) > 1:
         raise ConfigError(
@@ -204,8 +209,8 @@ def run(
         )
     overlay_dir = _overlay_dir(overlay, len(items))
     where = _Outputs(
-        writer_spec.create(), writer_spec.suffix, output_file, out_dir, overlay_path,
-        overlay_dir, overwrite, whole=not writer_spec.per_input,
+        writer_spec.create(writer_options or None), writer_spec.suffix, output_file, out_dir,
+        overlay_path, overlay_dir, overwrite, whole=not writer_spec.per_input,
     )  # fmt: skip
     where.name_targets([i for i in items if not isinstance(i, InputError)])
     try:
@@ -217,6 +222,16 @@ def run(
     if failed:
         sys.stderr.write(f"htrkit: {failed} of {len(items)} inputs failed\n")
         raise typer.Exit(1)
+
+
+def _writer_options(spec: Any, pairs: list[str]) -> dict[str, Any]:
+    """``--format-option`` pairs, checked against the writer's options before reading."""
+    from htrkit.options import parse_key_values
+
+    options = parse_key_values(pairs)
+    if options:
+        spec.validate(options)
+    return options
 
 
 def _check_pixel_limit() -> None:
@@ -377,7 +392,8 @@ def _source_of(item: Any, message: str) -> str:
     return getattr(item, "source", "") or message.split(": ", 1)[0]
 
 
-def _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show):
+def _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show,
+                writer_options=None):  # fmt: skip
     """-o OUT/: a resumable collection job (htrkit.jobs)."""
     from htrkit.jobs import CollectionJob
 
@@ -387,7 +403,7 @@ def _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, ad
     sources = [i for i in items if not isinstance(i, InputError)]
     job = CollectionJob(
         settings, pipe, fmt, out_dir, overwrite=overwrite, jobs=jobs, engine=engine,
-        address=address,
+        address=address, writer_options=writer_options,
     )  # fmt: skip
     rejected = [(getattr(item, "source", "") or str(item).split(": ", 1)[0], str(item))
                 for item in bad]  # fmt: skip
