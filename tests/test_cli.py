@@ -138,6 +138,13 @@ def test_failed_inputs_keep_their_place_in_one_document(model_path, images, tmp_
     assert out.stdout.startswith(f"==> {images / 'a.png'} <==\n")
 
 
+def test_a_page_document_is_not_written_for_a_page_that_failed(model_path, images, tmp_path):
+    for fmt in ("alto", "page"):
+        target = tmp_path / f"one-{fmt}.xml"
+        out = run_cli("run", images / "notes.txt", "-m", model_path, "-f", fmt, "-o", target)
+        assert out.returncode == 1 and not target.exists(), fmt
+
+
 def test_setup_failures_are_bad_usage_said_once(model_path, images, tmp_path):
     a = images / "a.png"
     for args, needle in [

@@ -5,6 +5,7 @@ picture."""
 from __future__ import annotations
 
 import io
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -318,6 +319,34 @@ def test_an_alto_and_a_page_file_come_back_with_only_their_text_changed(
         assert read.lines[0].id == "line_a" and read.text
         if fmt == "page":
             assert read.lines[0].text in filled.decode("utf-8")
+
+
+def test_a_filled_layout_holds_no_old_text_and_keeps_the_confidence_flags(
+    page_png, tmp_path, schemas
+):
+    """A line htrkit could not read loses its old text (it kept it, as if read), and a
+    line read below min_confidence is flagged as in a fresh document."""
+    from dataclasses import replace
+
+    from htrkit import Pipeline
+    from htrkit.writers.filled import filled_original
+
+    read = Pipeline(segmenter="projection")(page_png)
+    old = replace(read, lines=[replace(read.lines[0], text="OLDTEXT", chars=[]), *read.lines[1:]])
+    for fmt, name in (("alto", "ALTO"), ("page", "PAGE")):
+        xml = tmp_path / fmt / "page.xml"
+        xml.parent.mkdir()
+        (xml.parent / "page.png").write_bytes(page_png.read_bytes())
+        xml.write_text(write(fmt, [old]), encoding="utf-8")
+        result = Pipeline()(str(xml))
+        result.lines = result.lines[1:]  # as if the first had no area on the page
+        result.lines[0].flags["low_confidence"] = True
+        with pytest.warns(UserWarning, match=r"line\(s\) could not be read"):
+            root = filled_original(result, name)
+        out = ET.tostring(root, encoding="unicode")
+        assert "OLDTEXT" not in out, fmt
+        assert ('TAGREFS="LOWCONF"' if fmt == "alto" else "lowConfidence:true") in out
+        assert_valid('<?xml version="1.0" encoding="UTF-8"?>\n' + out, schemas[fmt])
 
 
 @pytest.mark.skipif(not (SHARED / "copiste-pages").is_dir(), reason="needs ../shared/data")

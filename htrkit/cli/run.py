@@ -346,6 +346,8 @@ class _Outputs:
         if self.out_dir is not None:
             return
         if self.output is not None:
+            if not self.collected and not self.whole:
+                return  # one page's document, and the page failed: no empty file
             self.output.parent.mkdir(parents=True, exist_ok=True)
             buffer = io.StringIO()
             self.writer.write(self.collected, buffer)

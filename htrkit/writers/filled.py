@@ -31,14 +31,26 @@ def filled_original(result: Result, fmt: str) -> ET.Element | None:
     ET.register_namespace("xsi", XSI)
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     by_id = {line.id: line for line in result.lines if line.id}
+    unread = 0
     for element in root.iter(f"{ns}TextLine"):
         line = by_id.get(element.get("ID" if fmt == "ALTO" else "id"))
-        if line is None:
-            continue
+        if line is None:  # a line it could not read (no area, off the page): its old text
+            unread += 1  # goes, so that the document holds no reading htrkit did not make
+            line = LineResult("", 0.0, (0, 0, 0, 0))
         if fmt == "ALTO":
             _fill_alto_line(element, line, ns)
         else:
             _fill_page_line(element, line, ns)
+        if line.flags.get("low_confidence"):
+            _flag_low_confidence(root, element, ns, fmt)
+    if unread:
+        import warnings
+
+        warnings.warn(
+            f"{source}: {unread} line(s) could not be read (no area on the page); their old "
+            "text is left out, their lines kept empty",
+            stacklevel=2,
+        )
     if fmt == "PAGE":  # a region's own text is its lines', in their order
         for region in root.iter(f"{ns}TextRegion"):
             texts = [
@@ -88,6 +100,29 @@ def _fill_page_line(element: ET.Element, line: LineResult, ns: str) -> None:
     equiv = _insert(element, f"{ns}TextEquiv", later)
     equiv.set("conf", conf(line.confidence))
     ET.SubElement(equiv, f"{ns}Unicode").text = line.text
+
+
+def _flag_low_confidence(root: ET.Element, element: ET.Element, ns: str, fmt: str) -> None:
+    """Mark a line read below ``min_confidence`` as a fresh document does: ALTO's
+    ``TAGREFS`` to an ``OtherTag`` ``LOWCONF`` (added to the document's ``Tags``), PAGE's
+    ``custom`` attribute (added to what it holds)."""
+    if fmt == "PAGE":
+        custom = element.get("custom", "")
+        if "lowConfidence" not in custom:
+            element.set("custom", f"{custom} htrkit {{lowConfidence:true;}}".strip())
+        return
+    refs = element.get("TAGREFS", "").split()
+    if "LOWCONF" not in refs:
+        element.set("TAGREFS", " ".join([*refs, "LOWCONF"]))
+    tags = root.find(f"{ns}Tags")
+    if tags is None:  # alto: Description, Styles?, Tags?, Layout
+        tags = ET.Element(f"{ns}Tags")
+        layout = root.find(f"{ns}Layout")
+        root.insert(list(root).index(layout) if layout is not None else len(root), tags)
+    if not any(t.get("ID") == "LOWCONF" for t in tags):
+        described = "read below htrkit's min_confidence: left out of the text"
+        ET.SubElement(tags, f"{ns}OtherTag", ID="LOWCONF", LABEL="low confidence",
+                      DESCRIPTION=described)  # fmt: skip
 
 
 def _insert(parent: ET.Element, tag: str, before: tuple[str, ...]) -> ET.Element:
