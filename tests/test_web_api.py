@@ -193,6 +193,13 @@ def test_a_body_over_the_limit_is_413(client):
          400, "is not a whole number"),
         ({"json": {"image": "AAAA", "decoder": "beam", "options": {"beam_width": "9" * 5000}}},
          400, "beam_width must be 1-64"),
+        # reviewed 2026-12-07: an error quotes at most 40 characters of what was sent
+        ({"json": {"image": "AAAA", "decoder": "beam", "options": {"k" * 200_000: 1}}},
+         400, "option 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk' is not accepted"),
+        ({"json": {"image": "AAAA", "decoder": "kenlm", "options": {"level": "x" * 9000}}},
+         400, "level must be 'word' or 'char', got 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'"),
+        ({"json": {"image": "AAAA", "decoder": "beam", "options": {"beam_width": "9" * 300}}},
+         400, "beam_width must be 1-64, got 9999999999"),
         ({"json": {"image": "AAAA", "decoder": "pattern"}}, 400,
          "needs the option 'pattern' (a preset such as @date)"),
         ({"files": {"image": ("a.png", b"x", "image/png")}, "data": {"mode": ["page", "line"]}},

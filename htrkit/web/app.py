@@ -175,7 +175,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             mode = str(params.get("mode") or "line").lower()
             mode = MODE_ALIASES.get(mode, mode)
             if mode not in MODES:
-                raise RequestError(f"mode {mode[:40]!r} is not one of: {', '.join(MODES)}")
+                modes = ", ".join([*MODES, *MODE_ALIASES])
+                raise RequestError(f"mode {mode[:40]!r} is not one of: {modes}")
             decoder = str(params.get("decoder") or settings.decoder)
             if decoder not in DECODERS or not _offered(decoder):
                 raise RequestError(

@@ -76,7 +76,7 @@ def request_options(decoder: str, options: Any) -> dict[str, Any]:
     for key, value in options.items():
         if key not in allowed:
             raise RequestError(
-                f"option {key!r} is not accepted for decoder {decoder!r} over the web "
+                f"option {str(key)[:40]!r} is not accepted for decoder {decoder!r} over the web "
                 f"(accepted: {', '.join(sorted(allowed)) or 'none'})"
             )
         if key == "beam_width":
@@ -84,11 +84,13 @@ def request_options(decoder: str, options: Any) -> dict[str, Any]:
             digits = isinstance(value, str) and value.isdigit() and value.isascii()
             if not whole and not digits:
                 raise RequestError(f"beam_width {str(value)[:40]!r} is not a whole number")
-            value = int(value) if whole or len(value) <= 9 else MAX_BEAM + 1
-            if not 1 <= value <= MAX_BEAM:
-                raise RequestError(f"beam_width must be 1-{MAX_BEAM}, got {value}")
+            if not (whole and 1 <= value <= MAX_BEAM) and not (
+                digits and len(value) <= 2 and 1 <= int(value) <= MAX_BEAM
+            ):
+                raise RequestError(f"beam_width must be 1-{MAX_BEAM}, got {str(value)[:40]}")
+            value = int(value)
         elif key == "level" and value not in ("word", "char"):
-            raise RequestError(f"level must be 'word' or 'char', got {value!r}")
+            raise RequestError(f"level must be 'word' or 'char', got {str(value)[:40]!r}")
         elif key == "pattern":
             name = str(value)
             if not (name.startswith("@") and name[1:] in PRESETS):
