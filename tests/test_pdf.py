@@ -114,3 +114,27 @@ def test_a_page_that_does_not_exist_says_how_pages_are_numbered(tmp_path):
         )
     beyond = run_cli("run", f"{doc}#page=3", "-d", "greedy")
     assert "the PDF has 2 page(s)" in beyond.stderr
+
+
+def test_alto_and_page_written_for_pdf_pages_are_read_back_from_the_pdf(tmp_path):
+    """The XML names its image "letters.pdf#page=2", as it has no image file of its own:
+    htrkit's readers render that page of the PDF beside it."""
+    from htrkit import Pipeline
+
+    doc = _pdf(tmp_path / "letters.pdf", [LINE, DIGITS])
+    first = Pipeline()(f"{doc}#page=1").text
+    for fmt in ("alto", "page"):
+        done = run_cli("run", doc, "-f", fmt, "-o", tmp_path / fmt)
+        assert done.returncode == 0, done.stderr
+        xml = tmp_path / fmt / "letters-p001.xml"
+        assert "letters.pdf#page=1" in xml.read_text()
+        beside = tmp_path / f"{fmt}-letters-p001.xml"  # the XML beside its PDF
+        beside.write_bytes(xml.read_bytes())
+        back = Pipeline()(str(beside))
+        assert back.text == first and back.lines[0].id, fmt
+    # a PDF page that is not there is one line naming both
+    (tmp_path / "bad.xml").write_text(
+        (tmp_path / "alto-letters-p001.xml").read_text().replace("#page=1", "#page=9")
+    )
+    with pytest.raises(Exception, match="has 2 page"):
+        Pipeline()(str(tmp_path / "bad.xml"))

@@ -112,6 +112,25 @@ def parse_xml(path: Path) -> Any:
         raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+#: a page of a PDF as htrkit names it (``scans.pdf#page=3``)
+PDF_PAGE = re.compile(r"^(?P<pdf>.+\.pdf)#page=(?P<page>\d+)$", re.IGNORECASE)
+
+
+def read_page_image(path: Path, where: str = "") -> Any:
+    """The page image :func:`find_image` found: an image file, or a page of a PDF
+    (``scans.pdf#page=3``, rendered as ``htrkit run scans.pdf`` renders it)."""
+
+    if PDF_PAGE.match(path.name) and not path.is_file():
+        from htrkit.errors import InputError
+        from htrkit.loaders.pdf import PdfLoader
+
+        try:
+            return PdfLoader().load(path).image
+        except InputError as exc:
+            raise DatasetError(f"{where}{exc}") from None
+    return load_image(path, where)
+
+
 def find_image(xml: Path, name: str) -> Path | None:
     """The page image a layout file names: as written (relative to the file), its base
     name, then other extensions, then the layout file's own stem with image extensions.
@@ -123,6 +142,12 @@ def find_image(xml: Path, name: str) -> Path | None:
     if xml.parent.name.lower() in ("page", "alto"):
         folders.append(xml.parent.parent)
     base = re.split(r"[\\/]", name)[-1] if name else ""
+    page_of_pdf = PDF_PAGE.match(base) if base else None
+    if page_of_pdf:  # htrkit's own output for a page of a PDF names it so: "x.pdf#page=2"
+        for folder in folders:
+            pdf = folder / page_of_pdf["pdf"]
+            if pdf.is_file() and not pdf.is_symlink():
+                return folder / base  # read_page_image renders that page
     stems = [s for s in dict.fromkeys((Path(base).stem if base else "", xml.stem)) if s]
     candidates = []
     for folder in folders:
@@ -253,7 +278,7 @@ class LayoutReader(ABC):
                 f"{xml}: image {page.image!r} is outside {base}/, where the dataset was given "
                 "(dataset option allow_outside=true reads it)"
             )
-        image = load_image(image_path, f"{xml}: ")
+        image = read_page_image(image_path, f"{xml}: ")
         h, w = image.shape[:2]
         # geometry clipped to the page once, here: a 50,000-px box or 1e11 coordinates
         # cost every later step memory and time (or an overflow)

@@ -41,8 +41,14 @@ class LayoutLoader:
 
     def load(self, path: Path) -> Page:
         from htrkit.datasets import DatasetError
-        from htrkit.datasets.layout import IMAGE_EXTENSIONS, LineError, find_image, parse_xml
-        from htrkit.datasets.reading import load_image, outside
+        from htrkit.datasets.layout import (
+            IMAGE_EXTENSIONS,
+            LineError,
+            find_image,
+            parse_xml,
+            read_page_image,
+        )
+        from htrkit.datasets.reading import outside
 
         if not path.is_file():
             raise InputError(f"{path}: no such file")
@@ -61,7 +67,7 @@ class LayoutLoader:
             roots = [base] + ([base.parent] if base.name.lower() in ("page", "alto") else [])
             if outside(image_path, roots):
                 raise InputError(f"{path}: image {truth.image!r} is outside {base}/")
-            image = load_image(image_path, f"{path}: ")
+            image = read_page_image(image_path, f"{path}: ")
         except DatasetError as exc:
             raise InputError(str(exc)) from None
         lines = []
