@@ -478,6 +478,8 @@ def test_htrkit_adapt_holds_out_pages_and_says_before_and_after(tmp_path):
     assert facts["held_out_lines"] == 20 and facts["training_lines"] == 40
     assert len(facts["held_out_pages"]) == 1
     assert facts["cer_after"] <= facts["cer_before"]
+    assert facts["decoded_cer_after"] <= facts["decoded_cer_before"]  # with its own LM too
+    assert "with the model's own decoding" in last
     assert (mine / "keep.txt").read_text() == "KEEP"  # the run's own folder is gone, not it
     assert sorted(p.name for p in tmp_path.iterdir()) == [".mine-adapt", "mine.safetensors",
                                                           "words"]  # fmt: skip

@@ -46,7 +46,9 @@ def adapt(
         threads=threads, overwrite=overwrite, log=typer.echo, progress=show,
     )  # fmt: skip
     before, after = 100 * summary["cer_before"], 100 * summary["cer_after"]
+    own = 100 * summary["decoded_cer_before"], 100 * summary["decoded_cer_after"]
     typer.echo(
         f"CER on the {summary['held_out_pages']} held-out page(s): {before:.2f}% before, "
-        f"{after:.2f}% after ({summary['minutes']} min); wrote {output}"
+        f"{after:.2f}% after (greedy; with the model's own decoding {own[0]:.2f}% and "
+        f"{own[1]:.2f}%) ({summary['minutes']} min); wrote {output}"
     )

@@ -136,6 +136,20 @@ def adapt(
         after = summary["best_cer"]
         best = Recognizer.load(run / "best.safetensors")
         held_pages = sorted({g for g in groups if _position(g) < fraction})
+        # the greedy CER chose the best; the reading a user gets is the model's own decoding
+        # (its language model): never worse by that either, or the start is kept
+        held_out = _held_out(paths, fmt, fraction)
+        decoded_before = _decoded_cer(_start_file(base), held_out)
+        decoded_after = _decoded_cer(run / "best.safetensors", held_out)
+        kept_start = decoded_after > decoded_before
+        if kept_start:
+            log(
+                f"with its own decoding the adapted model reads the held-out pages worse "
+                f"({100 * decoded_after:.2f}% against {100 * decoded_before:.2f}%): the "
+                f"start is kept"
+            )
+            best = Recognizer.load(_start_file(base))
+            after, decoded_after = before, decoded_before
         name = output.stem
         metadata = {
             **best.config.metadata,
@@ -150,6 +164,9 @@ def adapt(
                 "held_out_pages": held_pages,
                 "cer_before": round(before, 5),
                 "cer_after": round(after, 5),
+                "decoded_cer_before": round(decoded_before, 5),
+                "decoded_cer_after": round(decoded_after, 5),
+                "kept_start": kept_start,
                 "minutes": summary["minutes"],
             },
         }
@@ -157,6 +174,9 @@ def adapt(
         return {
             "cer_before": before,
             "cer_after": after,
+            "decoded_cer_before": decoded_before,
+            "decoded_cer_after": decoded_after,
+            "kept_start": kept_start,
             "lines": lines,
             "pages": pages,
             "held_out_pages": held,
@@ -165,3 +185,33 @@ def adapt(
         }
     finally:
         shutil.rmtree(run, ignore_errors=True)
+
+
+def _start_file(base: str) -> Path:
+    """The start model's file: a path, or an installed model's."""
+    from htrkit.loading import _installed
+
+    return Path(base) if Path(base).is_file() else _installed(base)
+
+
+def _held_out(paths: Sequence[Path], fmt: str | None, fraction: float) -> list[Any]:
+    """The samples of the held-out pages (their lines, as the datasets read them)."""
+    from htrkit.datasets import DatasetReport, read_dataset
+
+    found = []
+    for path in paths:
+        for sample in read_dataset(path, fmt, skip_bad=True, report=DatasetReport()):
+            if _position(sample.group) < fraction:
+                found.append(sample)
+    return found
+
+
+def _decoded_cer(model: Path, samples: list[Any]) -> float:
+    """The CER of ``model`` on ``samples`` read as ``htrkit eval`` reads them: each page's
+    lines together, with the model's own decoding (its LM, the language chosen per page)."""
+    from htrkit.metrics.evaluation import predict
+    from htrkit.metrics.text import CharacterErrorRate
+    from htrkit.pipeline import Pipeline
+
+    read = list(predict(Pipeline(model=model, backend="torch"), samples))
+    return CharacterErrorRate().corpus([text for _, text in read], [s.text for s, _ in read])
