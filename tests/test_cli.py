@@ -171,6 +171,11 @@ def test_existing_overlays_are_refused_before_reading(model_path, images, tmp_pa
         f"{pics / 'b.png'}: exists; give --overwrite to replace it"
     )
     assert sorted(p.name for p in pics.iterdir()) == ["b.png"]
+    texts = tmp_path / "texts"  # a refused run makes no folder either
+    out = run_cli("run", images / "a.png", images / "b.jpg", "-m", model_path,
+                  "--overlay", tmp_path / "one.png", "-o", f"{texts}/")  # fmt: skip
+    assert out.returncode == 2 and "give a directory for several inputs" in out.stderr
+    assert not texts.exists()
 
 
 def test_postprocessor_options_from_the_command_line(model_path, images):

@@ -199,6 +199,7 @@ def run(
     items = list(expand_pages(expand_inputs(inputs, folder_suffixes()), pipe.loader))
     show = sys.stderr.isatty() if progress is None else progress
     if out_dir is not None and overlay is None:
+        _make_folders(out_dir)
         _collection(items, settings, pipe, fmt, out_dir, overwrite, jobs, engine, address, show,
                     writer_options)  # fmt: skip
         return
@@ -208,6 +209,7 @@ def run(
             f"for the {len(items)} inputs"
         )
     overlay_dir = _overlay_dir(overlay, len(items))
+    _make_folders(out_dir, overlay_dir)
     where = _Outputs(
         writer_spec.create(writer_options or None), writer_spec.suffix, output_file, out_dir,
         overlay_path, overlay_dir, overwrite, whole=not writer_spec.per_input,
@@ -449,20 +451,28 @@ def _steps(names: list[str], pairs: list[str], flag: str, short: str) -> list[di
 
 
 def _output_dir(given: str | None, option: str = "-o") -> Path | None:
-    """The folder ``-o`` (or ``--overlay``) names, made if need be: an existing directory,
-    a path ending in ``/``, or one without a suffix; None for a file. The text as typed,
-    since a Path forgets the ending ``/`` (``-o results.v2/`` is a folder)."""
+    """The folder ``-o`` (or ``--overlay``) names, made by :func:`_make_folders` once all
+    is checked: an existing directory, a path ending in ``/``, or one without a suffix;
+    None for a file. The text as typed, since a Path forgets the ending ``/`` (``-o
+    results.v2/`` is a folder)."""
     if given is None or not _names_folder(given):
         return None
     path = Path(given)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{option} {given}: is a file, not a directory")
     check_parents(path, option)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{given}: cannot create output directory ({exc})") from None
     return path
+
+
+def _make_folders(*folders: Path | None) -> None:
+    """The output folders, made once every check has passed (a refused run makes none)."""
+    for folder in folders:
+        if folder is None:
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"{folder}: cannot create output directory ({exc})") from None
 
 
 def _names_folder(given: str) -> bool:
