@@ -637,3 +637,12 @@ def test_a_preprocessing_step_named_wrongly_is_bad_usage_said_once(tmp_path):
         where = f'data.train=[{{path="{tmp_path / "no"}"{fmt}}}]'
         gone = run_cli("train", toml, "-s", where)
         assert gone.returncode == 1 and gone.stderr.strip().endswith(f"no: {says}"), gone.stderr
+
+
+def test_augment_options_are_checked_with_the_configuration():
+    from htrkit.errors import HtrkitError
+
+    source = 'data.train={path="x"}'
+    with pytest.raises(HtrkitError, match="'rotaton' for \\[train\\] augment; did you mean"):
+        load_config(None, [source, "train.augment_options={rotaton=3}"])
+    assert load_config(None, [source, "train.augment_options={rotation=3}"]).train.augment_options

@@ -119,6 +119,11 @@ class TrainSection:
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
         if self.lr <= 0:
             raise ValueError(f"lr must be above 0, got {self.lr!r}")
+        if self.augment_options:  # checked with the rest, before any data is read
+            from htrkit.options import validate_options
+            from htrkit.training.augment import AugmentOptions
+
+            validate_options(AugmentOptions, self.augment_options, what="[train] augment")
 
 
 @dataclass(frozen=True)
