@@ -291,6 +291,15 @@ def test_plugin_new_writes_a_package_that_passes_its_tests(kind, tmp_path):
     own = detail.stdout.split(f"    {kind} {name}:", 1)[1].split("\n    ", 2)[1]
     bounds = {"decoder": "min_prob: float = 0.0 [0.0, 1.0]", "preprocessor": "= 128 [0, 255]"}
     assert bounds.get(kind, "") in own, own  # each option with its bounds
+    if kind == "metric":  # its options from the command line
+        (tmp_path / "ref.tsv").write_text("a\tHello\n")
+        (tmp_path / "pred.tsv").write_text("a\thello\n")
+        score = ["eval", tmp_path / "ref.tsv", tmp_path / "pred.tsv", "-M", name, "--json"]
+        strict = json.loads(run_all_plugins(*score, env=env).stdout)
+        folded = run_all_plugins(*score, "--metric-option", f"{name}.ignore_case=true", env=env)
+        assert strict["scores"][name] == 1.0 and json.loads(folded.stdout)["scores"][name] == 0.0
+        bad = run_all_plugins(*score, "--metric-option", "cer.ignore_case=true", env=env)
+        assert bad.returncode == 2 and "not one of the metrics scored" in bad.stderr
     if kind == "writer":  # its options from the command line, for one file and a folder
         line = ROOT / "examples" / "images" / "handwritten.png"
         args = ["run", line, "-f", name, "--format-option", "delimiter=;"]

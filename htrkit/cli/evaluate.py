@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -53,6 +53,11 @@ def evaluate(
     metric: list[str] = typer.Option(
         [], "--metric", "-M", help="Metric name (repeatable) [default: every metric]."
     ),
+    metric_option: list[str] = typer.Option(
+        [],
+        "--metric-option",
+        help="Metric option NAME.key=value (repeatable): NAME one of the metrics scored.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
     worst: int = typer.Option(5, "--worst", help="List this many worst samples by CER.", min=0),
     grid: Optional[Path] = typer.Option(
@@ -80,6 +85,9 @@ def evaluate(
 
     metrics = registry("metric")
     names = [metrics.get(m).name for m in metric] or metrics.names()
+    metric_options = _metric_options(metric_option, names)
+    for name, options in metric_options.items():  # bad usage, before anything is read
+        metrics.get(name).validate(options)
     images: dict[str, object] = {}
     missing: list[str] = []
     languages: dict[str, int] = {}
@@ -121,7 +129,7 @@ def evaluate(
             )
     if not pairs:
         raise ConfigError(f"{reference}: no samples to score")
-    scores = score(pairs, {n: metrics.create(n) for n in names})
+    scores = score(pairs, {n: metrics.create(n, metric_options.get(n)) for n in names})
     ranked = _worst(pairs, max(worst, 16 if grid else 0))
     if grid is not None:
         _write_grid(grid, [r for r in ranked if r[0] in images][:16], images)
@@ -243,3 +251,22 @@ def _print_table(scores, descriptions, samples, worst) -> None:
         for i, r, p, c in worst:
             bad.add_row(i, f"{c:.3f}", r, p)
         console.print(bad)
+
+
+def _metric_options(pairs: list[str], names: list[str]) -> dict[str, dict[str, Any]]:
+    """``--metric-option NAME.key=value`` pairs, by metric."""
+    from htrkit.options import parse_key_values
+
+    found: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        head, sep, value = pair.partition("=")
+        name, dot, key = head.rpartition(".")
+        if not dot or not sep:
+            raise ConfigError(f"--metric-option {pair!r} is not of the form NAME.key=value")
+        if name not in names:
+            raise ConfigError(
+                f"--metric-option {pair!r}: {name!r} is not one of the metrics scored "
+                f"({', '.join(names)})"
+            )
+        found.setdefault(name, {}).update(parse_key_values([f"{key}={value}"]))
+    return found

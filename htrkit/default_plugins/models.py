@@ -17,7 +17,7 @@ MODELS = FOLDER
 
 BUNDLED = (
     ("default", "default.safetensors", "handwritten lines in English, French and German"),
-    ("accurate", "accurate.safetensors", "the same lines, more accurately, 3x slower"),
+    ("accurate", "accurate.safetensors", "the same lines, more accurately, about 4x slower"),
     ("digits", "digits.safetensors", "handwritten digit strings and short words (demo)"),
 )
 
