@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 
-def suggest(name: str, choices: Iterable[str], canonical: Mapping[str, str] | None = None) -> str:
+def suggest(
+    name: str, choices: Iterable[str], *, canonical: Mapping[str, str] | None = None
+) -> str:
     """Return ``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``: the
     hint every unknown-name error ends with. ``canonical`` maps an alias among the choices
-    to the name a list of them shows (``'none' (another name of 'whole')``)."""
+    to the name it stands for, which the hint names too (``'none' (another name of
+    'whole')``)."""
     from rapidfuzz import fuzz, process
 
     match = process.extractOne(name, list(choices), scorer=fuzz.ratio, score_cutoff=60)

@@ -76,7 +76,9 @@ class Registry(Generic[S]):
             return self._entries[self._names[name]]
         except (KeyError, TypeError):
             available = ", ".join(self.names()) or "none"
-            hint = suggest(name, self._names, self._names) if isinstance(name, str) else ""
+            hint = ""
+            if isinstance(name, str):
+                hint = suggest(name, self._names, canonical=self._names)
             raise UnknownComponentError(
                 f"unknown {self.kind} {name!r}{hint or ';'} available: {available}"
             ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import typer
 
@@ -18,6 +19,37 @@ VAL_FRACTION = typer.Option(
     0.1, "--val-fraction", min=0.0, max=1.0, help="Share of groups in val (0 to 1)."
 )
 SPLIT_SEED = typer.Option(0, "--split-seed", help="Seed of the group split.")
+
+
+def options_by_name(
+    pairs: list[str], names: list[str], option: str, among: str, *, one_implied: bool = True
+) -> dict[str, dict[str, Any]]:
+    """``NAME.key=value`` option pairs (``-P``, ``--postprocess-option``,
+    ``--metric-option``) by the name they are for, one of ``names`` (``among`` says what
+    those are in errors); a plain ``key=value`` is for the one name when there is only one
+    and ``one_implied``."""
+    from htrkit.errors import ConfigError
+    from htrkit.options import parse_key_values
+
+    found: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        head, sep, value = pair.partition("=")
+        target, dot, key = head.rpartition(".")
+        ((key, value),) = parse_key_values([f"{key}{sep}{value}" if sep else pair]).items()
+        if not dot:
+            if len(names) != 1 or not one_implied:
+                raise ConfigError(
+                    f"{option} {key}={value}: with several {among}, say which: "
+                    f"{option} NAME.{key}={value} (NAME one of {', '.join(names)})"
+                )
+            target = names[0]
+        if target not in names:
+            raise ConfigError(
+                f"{option} {target}.{key}={value}: {target!r} is not one of the {among} "
+                f"({', '.join(names)})"
+            )
+        found.setdefault(target, {})[key] = value
+    return found
 
 
 @contextlib.contextmanager

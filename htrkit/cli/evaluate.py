@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
@@ -15,6 +15,7 @@ from htrkit.cli.common import (
     SPLIT,
     SPLIT_SEED,
     VAL_FRACTION,
+    options_by_name,
 )
 from htrkit.errors import ConfigError
 
@@ -85,7 +86,9 @@ def evaluate(
 
     metrics = registry("metric")
     names = [metrics.get(m).name for m in metric] or metrics.names()
-    metric_options = _metric_options(metric_option, names)
+    metric_options = options_by_name(
+        metric_option, names, "--metric-option", "metrics scored", one_implied=False
+    )
     for name, options in metric_options.items():  # bad usage, before anything is read
         metrics.get(name).validate(options)
     images: dict[str, object] = {}
@@ -251,22 +254,3 @@ def _print_table(scores, descriptions, samples, worst) -> None:
         for i, r, p, c in worst:
             bad.add_row(i, f"{c:.3f}", r, p)
         console.print(bad)
-
-
-def _metric_options(pairs: list[str], names: list[str]) -> dict[str, dict[str, Any]]:
-    """``--metric-option NAME.key=value`` pairs, by metric."""
-    from htrkit.options import parse_key_values
-
-    found: dict[str, dict[str, Any]] = {}
-    for pair in pairs:
-        head, sep, value = pair.partition("=")
-        name, dot, key = head.rpartition(".")
-        if not dot or not sep:
-            raise ConfigError(f"--metric-option {pair!r} is not of the form NAME.key=value")
-        if name not in names:
-            raise ConfigError(
-                f"--metric-option {pair!r}: {name!r} is not one of the metrics scored "
-                f"({', '.join(names)})"
-            )
-        found.setdefault(name, {}).update(parse_key_values([f"{key}={value}"]))
-    return found

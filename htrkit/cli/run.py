@@ -424,30 +424,10 @@ def _steps(names: list[str], pairs: list[str], flag: str, short: str) -> list[di
     """``--preprocess`` (``--postprocess``) steps with their ``-P``
     (``--postprocess-option``) options: ``key=value`` for a single step, ``NAME.key=value``
     to say which of several."""
-    from htrkit.options import parse_key_values
+    from htrkit.cli.common import options_by_name
 
-    opt = short or f"{flag}-option"
-    steps = [{"name": name, "options": {}} for name in names]
-    for pair in pairs:
-        head, sep, value = pair.partition("=")
-        target, dot, key = head.rpartition(".")
-        ((key, value),) = parse_key_values([f"{key}{sep}{value}" if sep else pair]).items()
-        if not dot:
-            if len(steps) > 1:
-                raise ConfigError(
-                    f"{opt} {key}={value}: with several {flag} steps, say which: "
-                    f"{opt} NAME.{key}={value} (NAME one of {', '.join(names)})"
-                )
-            target = names[0]
-        chosen = [s for s in steps if s["name"] == target]
-        if not chosen:
-            raise ConfigError(
-                f"{opt} {target}.{key}={value}: {target!r} is not one of the {flag} steps "
-                f"({', '.join(names)})"
-            )
-        for step in chosen:
-            step["options"][key] = value
-    return steps
+    found = options_by_name(pairs, names, short or f"{flag}-option", f"{flag} steps")
+    return [{"name": name, "options": dict(found.get(name, {}))} for name in names]
 
 
 def _output_dir(given: str | None, option: str = "-o") -> Path | None:

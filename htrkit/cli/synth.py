@@ -9,6 +9,9 @@ from pathlib import Path
 
 import typer
 
+#: a file name with no folder in it: a run's --prefix, the ids its manifest lists
+_PLAIN_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+
 
 def register(data_app: typer.Typer) -> None:
     """Add the ``synth`` command to the ``htrkit data`` group."""
@@ -76,7 +79,7 @@ def synth(
         )
     if min_words > max_words:
         raise ConfigError(f"--min-words {min_words} is more than --max-words {max_words}")
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", prefix):
+    if not re.fullmatch(_PLAIN_NAME, prefix):
         raise ConfigError(
             f"--prefix {prefix!r}: a name for the files (letters, digits, . _ -), with no "
             "folder in it: they are written in --output"
@@ -141,6 +144,6 @@ def _listed(manifest: Path) -> list[Path]:
         next(rows, None)  # the header
         for row in rows:
             name = row.split("\t", 1)[0].strip()
-            if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+            if re.fullmatch(_PLAIN_NAME, name):
                 found += [manifest.parent / f"{name}.png", manifest.parent / f"{name}.gt.txt"]
     return found

@@ -71,14 +71,16 @@ def adapt(
     from htrkit.recognizer import Recognizer
     from htrkit.training.config import from_dict
     from htrkit.training.loop import Trainer
+    from htrkit.training.model import init_path
 
     check_target(output, ".safetensors", overwrite)
-    groups: list[str] = []
+    samples: list[Any] = []
     report = DatasetReport()
     for path in paths:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
-        groups += [s.group for s in read_dataset(path, fmt, skip_bad=True, report=report)]
+        samples += read_dataset(path, fmt, skip_bad=True, report=report)
+    groups = [s.group for s in samples]
     lines, pages = len(groups), len(set(groups))
     skipped = sum(report.skipped.values())
     if skipped:
@@ -92,6 +94,10 @@ def adapt(
         )
     held = val_pages if val_pages is not None else max(1, round(pages / 5))
     fraction = held_out_fraction(groups, held)
+    # the held-out pages' lines, kept for the last check (read once, not again); the
+    # trainer reads its own through its cache
+    held_out = [s for s in samples if _position(s.group) < fraction]
+    del samples
     train_lines = sum(_position(g) >= fraction for g in groups)
     per_epoch = max(1, math.ceil(train_lines / BATCH))
     epochs = min(30, max(3, math.ceil(STEPS / per_epoch)))
@@ -138,8 +144,8 @@ def adapt(
         held_pages = sorted({g for g in groups if _position(g) < fraction})
         # the greedy CER chose the best; the reading a user gets is the model's own decoding
         # (its language model): never worse by that either, or the start is kept
-        held_out = _held_out(paths, fmt, fraction)
-        decoded_before = _decoded_cer(_start_file(base), held_out)
+        start = init_path(config)
+        decoded_before = _decoded_cer(start, held_out)
         decoded_after = _decoded_cer(run / "best.safetensors", held_out)
         kept_start = decoded_after > decoded_before
         if kept_start:
@@ -148,7 +154,7 @@ def adapt(
                 f"({100 * decoded_after:.2f}% against {100 * decoded_before:.2f}%): the "
                 f"start is kept"
             )
-            best = Recognizer.load(_start_file(base))
+            best = Recognizer.load(start)
             after, decoded_after = before, decoded_before
         name = output.stem
         metadata = {
@@ -185,25 +191,6 @@ def adapt(
         }
     finally:
         shutil.rmtree(run, ignore_errors=True)
-
-
-def _start_file(base: str) -> Path:
-    """The start model's file: a path, or an installed model's."""
-    from htrkit.loading import _installed
-
-    return Path(base) if Path(base).is_file() else _installed(base)
-
-
-def _held_out(paths: Sequence[Path], fmt: str | None, fraction: float) -> list[Any]:
-    """The samples of the held-out pages (their lines, as the datasets read them)."""
-    from htrkit.datasets import DatasetReport, read_dataset
-
-    found = []
-    for path in paths:
-        for sample in read_dataset(path, fmt, skip_bad=True, report=DatasetReport()):
-            if _position(sample.group) < fraction:
-                found.append(sample)
-    return found
 
 
 def _decoded_cer(model: Path, samples: list[Any]) -> float:

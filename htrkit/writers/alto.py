@@ -15,6 +15,7 @@ from pathlib import Path
 from htrkit._version import __version__
 from htrkit.results import Result
 from htrkit.writers.common import (
+    LOW_CONFIDENCE_TAG,
     baseline,
     clip,
     conf,
@@ -51,10 +52,7 @@ def alto_xml(result: Result) -> ET.Element:
     ET.SubElement(software, q("softwareName")).text = "htrkit"
     ET.SubElement(software, q("softwareVersion")).text = __version__
     if any(line.flags.get("low_confidence") for line in result.lines):
-        tags = ET.SubElement(root, q("Tags"))
-        described = "read below htrkit's min_confidence: left out of the text"
-        ET.SubElement(tags, q("OtherTag"), ID="LOWCONF", LABEL="low confidence",
-                      DESCRIPTION=described)  # fmt: skip
+        ET.SubElement(ET.SubElement(root, q("Tags")), q("OtherTag"), LOW_CONFIDENCE_TAG)
     layout = ET.SubElement(root, q("Layout"))
     page = ET.SubElement(
         layout,
@@ -92,7 +90,7 @@ def alto_xml(result: Result) -> ET.Element:
             ID=lid,
             BASELINE=points(baseline(line), result),
             **box(bx0, by0, bx1, by1),
-            **({"TAGREFS": "LOWCONF"} if line.flags.get("low_confidence") else {}),
+            **({"TAGREFS": LOW_CONFIDENCE_TAG["ID"]} if line.flags.get("low_confidence") else {}),
         )
         shape = ET.SubElement(element, q("Shape"))
         ET.SubElement(shape, q("Polygon"), POINTS=points(polygon(line), result))

@@ -13,6 +13,14 @@ from htrkit.errors import ConfigError
 from htrkit.results import LineResult, Point, Result
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+#: how ALTO marks a line read below the pipeline's ``min_confidence``: ``TAGREFS`` to this
+#: ``OtherTag``; and how PAGE does, in the ``TextLine``'s ``custom`` attribute
+LOW_CONFIDENCE_TAG = {
+    "ID": "LOWCONF",
+    "LABEL": "low confidence",
+    "DESCRIPTION": "read below htrkit's min_confidence: left out of the text",
+}
+LOW_CONFIDENCE_CUSTOM = "htrkit {lowConfidence:true;}"
 
 
 def one_page(results: Sequence[Result], fmt: str) -> Result | None:

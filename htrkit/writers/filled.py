@@ -8,7 +8,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from htrkit.results import LineResult, Result
-from htrkit.writers.common import XSI, conf, words
+from htrkit.writers.common import (
+    LOW_CONFIDENCE_CUSTOM,
+    LOW_CONFIDENCE_TAG,
+    XSI,
+    conf,
+    words,
+)
 
 
 def filled_original(result: Result, fmt: str) -> ET.Element | None:
@@ -108,21 +114,20 @@ def _flag_low_confidence(root: ET.Element, element: ET.Element, ns: str, fmt: st
     ``custom`` attribute (added to what it holds)."""
     if fmt == "PAGE":
         custom = element.get("custom", "")
-        if "lowConfidence" not in custom:
-            element.set("custom", f"{custom} htrkit {{lowConfidence:true;}}".strip())
+        if LOW_CONFIDENCE_CUSTOM not in custom:
+            element.set("custom", f"{custom} {LOW_CONFIDENCE_CUSTOM}".strip())
         return
+    tag = LOW_CONFIDENCE_TAG["ID"]
     refs = element.get("TAGREFS", "").split()
-    if "LOWCONF" not in refs:
-        element.set("TAGREFS", " ".join([*refs, "LOWCONF"]))
+    if tag not in refs:
+        element.set("TAGREFS", " ".join([*refs, tag]))
     tags = root.find(f"{ns}Tags")
     if tags is None:  # alto: Description, Styles?, Tags?, Layout
         tags = ET.Element(f"{ns}Tags")
         layout = root.find(f"{ns}Layout")
         root.insert(list(root).index(layout) if layout is not None else len(root), tags)
-    if not any(t.get("ID") == "LOWCONF" for t in tags):
-        described = "read below htrkit's min_confidence: left out of the text"
-        ET.SubElement(tags, f"{ns}OtherTag", ID="LOWCONF", LABEL="low confidence",
-                      DESCRIPTION=described)  # fmt: skip
+    if not any(t.get("ID") == tag for t in tags):
+        ET.SubElement(tags, f"{ns}OtherTag", LOW_CONFIDENCE_TAG)
 
 
 def _insert(parent: ET.Element, tag: str, before: tuple[str, ...]) -> ET.Element:

@@ -19,6 +19,7 @@ from htrkit._version import __version__
 from htrkit.languages import NAMES
 from htrkit.results import Result
 from htrkit.writers.common import (
+    LOW_CONFIDENCE_CUSTOM,
     baseline,
     conf,
     points,
@@ -69,7 +70,7 @@ def page_xml(result: Result) -> ET.Element:
         lid = f"l{i}"
         element = ET.SubElement(region, q("TextLine"), id=lid)
         if line.flags.get("low_confidence"):  # below min_confidence: not in the plain text
-            element.set("custom", "htrkit {lowConfidence:true;}")
+            element.set("custom", LOW_CONFIDENCE_CUSTOM)
         ET.SubElement(element, q("Coords"), points=points(polygon(line), result))
         ET.SubElement(element, q("Baseline"), points=points(baseline(line), result))
         _, ly0, _, ly1 = line.bbox
