@@ -157,3 +157,55 @@ def labelling_probability(lp: np.ndarray, labels: tuple[int, ...]) -> float:
         if tuple(collapsed) == labels:
             total += float(np.exp(lp[np.arange(T), path].sum()))
     return total
+
+
+# -- a layout page shared by the dataset tests ------------------------------------------
+
+
+@pytest.fixture
+def alto_page(tmp_path) -> Path:
+    """A folder with one ALTO v4 page (dataset_helpers.ALTO_LINES) and its image."""
+    from dataset_helpers import ALTO_LINES, alto, page_image, save
+
+    folder = tmp_path / "alto"
+    save(page_image(), folder / "page.png")
+    (folder / "page.xml").write_text(alto(ALTO_LINES))
+    return folder
+
+
+# -- training configurations shared by the training, adapt and configuration tests ---------
+
+
+def train_config(tmp_path: Path, data: Path, out: str = "run", *extra: str):
+    """A training configuration on the gt-pairs words of ``data``, small and CPU-bound,
+    writing to ``tmp_path / out``; ``extra`` overrides (``section.key=value``)."""
+    from htrkit.training.config import load_config
+
+    return load_config(
+        None,
+        [
+            f'data.train={{path="{data}", format="gt-pairs"}}',
+            f'train.output="{tmp_path / out}"',
+            "data.val_fraction=0.15",
+            "train.batch_size=16",
+            "train.lr=0.003",
+            "train.warmup_steps=20",
+            "train.threads=1",  # one per xdist worker: two oversubscribed a busy machine
+            # bitwise-exact resumes and worker counts are CPU guarantees (GPU kernels are
+            # not deterministic): on a machine with a GPU, "auto" would pick it
+            'train.device="cpu"',
+            *extra,
+        ],
+    )
+
+
+def train_toml(tmp_path: Path, data: Path, out: str) -> str:
+    """The same kind of run as a TOML file, for ``htrkit train``."""
+    path = tmp_path / f"{out}.toml"
+    path.write_text(
+        f'[[data.train]]\npath = "{data}"\nformat = "gt-pairs"\n[data]\nval_fraction = 0.15\n'
+        f'[train]\noutput = "{tmp_path / out}"\nbatch_size = 16\nlr = 0.003\nwarmup_steps = 20\n'
+        "threads = 1\nepochs = 10\neval_every_steps = 3\npatience = 0\n",
+        encoding="utf-8",
+    )
+    return str(path)
